@@ -1,0 +1,3 @@
+"""pactmock: a contract-first Pact provider mock."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,161 @@
+"""Date and time checks for the date, time and datetime (timestamp) matchers.
+
+Pact formats are Java DateTimeFormatter / SimpleDateFormat patterns. They are
+compiled to a regular expression with a capture group per numeric field, so
+"2024-13-40" fails "yyyy-MM-dd" on its ranges as well as its shape.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from functools import lru_cache
+
+# letter -> (regex for a run of n letters, range of the numeric value or None)
+_NUMERIC_RANGES = {
+    "M": (1, 12),
+    "L": (1, 12),
+    "d": (1, 31),
+    "D": (1, 366),
+    "H": (0, 23),
+    "k": (1, 24),
+    "K": (0, 11),
+    "h": (1, 12),
+    "m": (0, 59),
+    "s": (0, 60),
+}
+_ZONE = r"(?:Z|[+-]\d{2}(?::?\d{2})?)"
+
+
+class DateFormatError(ValueError):
+    """The pattern uses a letter the Java formatters do not define."""
+
+
+def _letter_regex(letter: str, count: int) -> str:
+    if letter in "yuY":
+        return r"\d{2}" if count == 2 else r"\d{4}" if count == 4 else r"-?\d{1,9}"
+    if letter in "ML":
+        if count >= 4:
+            return r"[^\W\d_]{3,}"
+        if count == 3:
+            return r"[^\W\d_]{3,4}\.?"
+        return r"\d{2}" if count == 2 else r"\d{1,2}"
+    if letter in _NUMERIC_RANGES:
+        return rf"\d{{{count}}}" if count >= 2 else r"\d{1,3}" if letter == "D" else r"\d{1,2}"
+    if letter == "S":
+        return rf"\d{{{count}}}"
+    if letter == "n":
+        return r"\d{1,9}"
+    if letter == "N":
+        return r"\d+"
+    if letter == "a":
+        return r"(?:[AaPp][Mm])"
+    if letter in "Ee":
+        return r"[^\W\d_]{2,}\.?" if count >= 3 or letter == "E" else r"\d{1,2}"
+    if letter == "c":
+        return r"\d"
+    if letter == "G":
+        return r"(?:AD|BC|Anno Domini|Before Christ)"
+    if letter in "wWFQq":
+        return r"\d{1,2}"
+    if letter == "z":
+        return r"(?:[A-Za-z][A-Za-z/_+\-]*(?:[+-]\d{1,2}(?::\d{2})?)?)"
+    if letter == "Z":
+        return (
+            r"(?:Z|[+-]\d{2}:\d{2})"
+            if count >= 5
+            else r"(?:GMT[+-]\d{1,2}:\d{2}|[+-]\d{4})"
+            if count == 4
+            else r"[+-]\d{4}"
+        )
+    if letter == "X":
+        return [r"(?:Z|[+-]\d{2}(?:\d{2})?)", r"(?:Z|[+-]\d{4})", r"(?:Z|[+-]\d{2}:\d{2})"][min(count, 3) - 1]
+    if letter == "x":
+        return [r"[+-]\d{2}(?:\d{2})?", r"[+-]\d{4}", r"[+-]\d{2}:\d{2}"][min(count, 3) - 1]
+    if letter == "O":
+        return r"GMT(?:[+-]\d{1,2}(?::\d{2})?)?"
+    if letter == "V":
+        return r"[A-Za-z][A-Za-z0-9/_+\-]*"
+    raise DateFormatError(f"pattern letter {letter!r} is not a Java date/time pattern letter")
+
+
+@lru_cache(maxsize=512)
+def compile_format(pattern: str) -> tuple[re.Pattern[str], tuple[tuple[int, int], ...]]:
+    """Regex for a Java pattern plus the (min, max) range of each capture group."""
+    out: list[str] = []
+    ranges: list[tuple[int, int]] = []
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "'":
+            end = pattern.find("'", i + 1)
+            if end == i + 1:  # '' is a literal quote
+                out.append("'")
+                i += 2
+                continue
+            end = len(pattern) if end < 0 else end
+            out.append(re.escape(pattern[i + 1 : end]))
+            i = end + 1
+            continue
+        if char == "[":
+            out.append("(?:")
+            i += 1
+            continue
+        if char == "]":
+            out.append(")?")
+            i += 1
+            continue
+        if char.isascii() and char.isalpha():
+            count = 1
+            while i + count < len(pattern) and pattern[i + count] == char:
+                count += 1
+            regex = _letter_regex(char, count)
+            numeric = char in _NUMERIC_RANGES and not (char in "ML" and count >= 3)
+            if numeric:
+                out.append(f"({regex})")
+                ranges.append(_NUMERIC_RANGES[char])
+            else:
+                out.append(regex)
+            i += count
+            continue
+        out.append(re.escape(char))
+        i += 1
+    return re.compile("".join(out)), tuple(ranges)
+
+
+def matches_format(value: str, pattern: str) -> bool:
+    regex, ranges = compile_format(pattern)
+    found = regex.fullmatch(value)
+    if not found:
+        return False
+    for group, (low, high) in zip(found.groups(), ranges):
+        if group is not None and not low <= int(group) <= high:
+            return False
+    return True
+
+
+def is_iso_date(value: str) -> bool:
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def is_iso_time(value: str) -> bool:
+    try:
+        time.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
+def is_iso_datetime(value: str) -> bool:
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?" + _ZONE + "?", value):
+        return False
+    try:
+        # fromisoformat handles at most microseconds; trim nanoseconds first.
+        datetime.fromisoformat(re.sub(r"(\.\d{6})\d+", r"\1", value.replace("Z", "+00:00")))
+    except ValueError:
+        return False
+    return True

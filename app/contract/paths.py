@@ -1,0 +1,131 @@
+"""Matching-rule paths (`$.a[0].b`, `$.a[*].*`, `$['x y']`) and rule selection.
+
+A rule applies at its own path and, inherited, to everything below it. When
+several rules apply, the most specific one wins: each exact token weighs 2 and
+each wildcard 1, multiplied along the path (the weighting pact-reference uses);
+ties go to the longer path.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import NamedTuple
+
+from .model import RuleList, RuleSet
+
+# An actual location inside a body: field names are str, array indices int.
+Location = tuple[str | int, ...]
+
+STAR = "*"
+INDEX_STAR = "[*]"
+_TOKEN = re.compile(r"""\.(\*|[^.\[]+)|\[(\*|-?\d+)\]|\[\s*'([^']*)'\s*\]|\[\s*"([^"]*)"\s*\]""")
+
+
+class RuleChoice(NamedTuple):
+    rules: RuleList
+    exact: bool  # False when inherited from an ancestor's path
+
+
+@lru_cache(maxsize=4096)
+def parse_path(expression: str) -> tuple[str | int, ...]:
+    """Tokens after the root; `*` and `[*]` stay as the STAR / INDEX_STAR markers."""
+    text = expression.strip()
+    if not text.startswith("$"):
+        text = "$." + text
+    tokens: list[str | int] = []
+    pos = 1
+    while pos < len(text):
+        found = _TOKEN.match(text, pos)
+        if not found:
+            # Unparseable tails are treated as one literal field so the rule still
+            # applies where its author clearly meant it.
+            tokens.append(text[pos:].lstrip("."))
+            break
+        field, index, single, double = found.groups()
+        if field is not None:
+            tokens.append(field)
+        elif index is not None:
+            tokens.append(INDEX_STAR if index == "*" else int(index))
+        else:
+            tokens.append(single if single is not None else double)
+        pos = found.end()
+    return tuple(tokens)
+
+
+def _token_weight(token: str | int, element: str | int) -> int:
+    if token in (STAR, INDEX_STAR):
+        return 1
+    if isinstance(token, int):
+        return 2 if token == element else 0
+    if token == element or (isinstance(element, int) and token == str(element)):
+        return 2
+    return 0
+
+
+def path_weight(tokens: tuple[str | int, ...], location: Location) -> int:
+    """How well a rule path covers a location (0 when it does not apply at all)."""
+    if len(tokens) > len(location):
+        return 0
+    weight = 2  # the root
+    for token, element in zip(tokens, location):
+        token_weight = _token_weight(token, element)
+        if not token_weight:
+            return 0
+        weight *= token_weight
+    return weight
+
+
+def xml_path_weight(tokens: tuple[str | int, ...], location: Location) -> tuple[int, bool]:
+    """Like path_weight for XML locations, which carry an index after each element
+    name that rule authors may or may not write (`$.a.b['@x']` and `$.a.b[*]['@x']`
+    both name attribute x of every b). Returns the weight and whether it is exact."""
+
+    def walk(t: int, e: int) -> tuple[int, bool]:
+        if t == len(tokens):
+            rest = location[e:]
+            return 1, all(isinstance(x, int) for x in rest)
+        best = (0, False)
+        if e < len(location):
+            weight = _token_weight(tokens[t], location[e])
+            if weight:
+                inner, exact = walk(t + 1, e + 1)
+                if inner:
+                    best = max(best, (weight * inner, exact))
+            if isinstance(location[e], int) and not isinstance(tokens[t], int) and tokens[t] != INDEX_STAR:
+                best = max(best, walk(t, e + 1))
+        if tokens[t] == INDEX_STAR:
+            best = max(best, walk(t + 1, e))
+        return best
+
+    weight, exact = walk(0, 0)
+    return weight * 2, exact
+
+
+def select_rule(ruleset: RuleSet | None, location: Location, *, xml: bool = False) -> RuleChoice | None:
+    if not ruleset:
+        return None
+    best: tuple[int, int] = (0, -1)
+    choice: RuleChoice | None = None
+    for expression, rules in ruleset.items():
+        tokens = parse_path(expression)
+        if xml:
+            weight, exact = xml_path_weight(tokens, location)
+        else:
+            weight, exact = path_weight(tokens, location), len(tokens) == len(location)
+        if weight and (weight, len(tokens)) > best:
+            best = (weight, len(tokens))
+            choice = RuleChoice(rules, exact)
+    return choice
+
+
+def format_location(location: Location) -> str:
+    out = "$"
+    for element in location:
+        if isinstance(element, int):
+            out += f"[{element}]"
+        elif re.fullmatch(r"[A-Za-z_@#][\w@#-]*", element):
+            out += f".{element}"
+        else:
+            out += "['" + element.replace("'", "\\'") + "']"
+    return out
