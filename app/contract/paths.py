@@ -124,7 +124,7 @@ def format_location(location: Location) -> str:
     for element in location:
         if isinstance(element, int):
             out += f"[{element}]"
-        elif re.fullmatch(r"[A-Za-z_@#][\w@#-]*", element):
+        elif re.fullmatch(r"[A-Za-z_][\w-]*", element):
             out += f".{element}"
         else:
             out += "['" + element.replace("'", "\\'") + "']"
