@@ -177,8 +177,8 @@ def test_xml_mismatches_name_elements_and_attributes() -> None:
         "body": '<job id="1"><name>a</name></job>',
     }
     actual = {"status": 200, "headers": {"Content-Type": "application/xml"}, "body": '<job id="2"><name>b</name></job>'}
-    paths = sorted(m.path for m in compare_response(expected, actual, "V3"))
-    assert paths == ["$.job['@id']", "$.job.name[0]['#text']"]
+    paths = {m.path for m in compare_response(expected, actual, "V3")}
+    assert paths == {"$.job['@id']", "$.job.name[0]['#text']"}
     broken = dict(actual, body="<job>")
     [m] = compare_response(expected, broken, "V3")
     assert "not well-formed XML" in m.message
