@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import sys
@@ -9,11 +10,32 @@ import sys
 import click
 
 from .contract.loader import load_pacts
+from .settings import Settings, SettingsError
 
 
 @click.group()
 def main() -> None:
     """pactmock: a contract-first Pact provider mock."""
+
+
+@main.command()
+@click.option("--host", default=None, help="Interface to listen on [default: $FLASK_HOST or 0.0.0.0]")
+@click.option("--port", type=int, default=None, help="Port [default: $FLASK_PORT or 5000]")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes")
+@click.option("--threads", type=click.IntRange(1, 256), default=8, show_default=True, help="Threads per worker")
+@click.option("--reload", is_flag=True, help="Restart when the code changes (development)")
+def serve(host: str | None, port: int | None, workers: int, threads: int, reload: bool) -> None:
+    """Serve the pacts in $PACT_DIR as a validating mock provider."""
+    from .server import serve as run_server
+
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+    overrides = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    settings = dataclasses.replace(settings, **overrides)  # type: ignore[arg-type]
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    run_server(settings, workers=workers, threads=threads, reload=reload)
 
 
 @main.command()

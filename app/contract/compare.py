@@ -251,7 +251,13 @@ def match_body(expected: Body, actual: Body, ruleset: RuleSet | None, *, is_requ
             return match_query(_form(expected.value), _form(actual.value), ruleset, part="body")
     except (XmlSyntaxError, UnicodeDecodeError) as exc:
         return [Mismatch("body", "$", None, None, str(exc))]
-    return _text_body(expected.value, actual.value, ruleset)
+    got = actual.value
+    if isinstance(got, bytes) and isinstance(expected.value, str):
+        try:
+            got = got.decode("utf-8")
+        except UnicodeDecodeError:
+            return [Mismatch("body", "$", None, None, "body is not valid UTF-8 text")]
+    return _text_body(expected.value, got, ruleset)
 
 
 def _shown(value: Any) -> Any:

@@ -1,0 +1,39 @@
+"""Run the app under gunicorn, a production WSGI server, from inside the `pactmock` process."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from . import create_app
+from .settings import Settings
+
+
+class _Gunicorn(BaseApplication):
+    def __init__(self, settings: Settings, options: dict[str, Any]) -> None:
+        self._settings = settings
+        self._options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self._options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        return create_app(self._settings)
+
+
+def serve(settings: Settings, *, workers: int, threads: int, reload: bool) -> None:
+    options = {
+        "bind": f"{settings.host}:{settings.port}",
+        "workers": workers,
+        "threads": threads,
+        "worker_class": "gthread",
+        "reload": reload,
+        "accesslog": None,
+        "loglevel": "info",
+        "graceful_timeout": 10,
+        "timeout": 30,
+    }
+    _Gunicorn(settings, options).run()

@@ -1,0 +1,65 @@
+"""Every knob of the mock, read once from the environment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _int(env: Mapping[str, str], name: str, default: int | None) -> int | None:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
+
+
+class SettingsError(ValueError):
+    """A setting has a value the mock cannot use; the message names it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "0.0.0.0"
+    port: int = 5000
+    debug: bool = False
+    env: str = "production"
+    cors_origins: tuple[str, ...] = ("*",)
+    database_url: str = "sqlite:///pactmock.sqlite3"
+    pool_size: int = 5
+    max_overflow: int = 10
+    pool_timeout: int = 30
+    pact_dir: str = "pacts"
+    # Seeds every generator so stub responses are reproducible; None = fresh random values.
+    generator_seed: int | None = None
+    mock_server_url: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        flask_env = env.get("FLASK_ENV", "production")
+        if flask_env not in ("development", "testing", "production"):
+            raise SettingsError(f"FLASK_ENV must be development, testing or production, not {flask_env!r}")
+        origins = tuple(o.strip() for o in env.get("CORS_ORIGINS", "*").split(",") if o.strip()) or ("*",)
+        return cls(
+            host=env.get("FLASK_HOST", "0.0.0.0"),
+            port=_int(env, "FLASK_PORT", 5000) or 5000,
+            debug=_flag(env.get("FLASK_DEBUG")),
+            env=flask_env,
+            cors_origins=origins,
+            database_url=env.get("DATABASE_URL", "sqlite:///pactmock.sqlite3"),
+            pool_size=_int(env, "DATABASE_POOL_SIZE", 5) or 5,
+            max_overflow=_int(env, "DATABASE_MAX_OVERFLOW", 10) or 0,
+            pool_timeout=_int(env, "DATABASE_POOL_TIMEOUT", 30) or 30,
+            pact_dir=env.get("PACT_DIR", "pacts"),
+            generator_seed=_int(env, "PACTMOCK_SEED", None),
+            mock_server_url=env.get("PACTMOCK_PUBLIC_URL") or None,
+        )

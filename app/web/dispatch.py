@@ -1,0 +1,145 @@
+"""The catch-all view: every request not for the control plane is judged by the contracts."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
+
+from ..contract.generators import GeneratorContext, apply_generators
+from ..contract.model import MISSING, Body, Interaction, Mismatch
+from ..contract.model import Request as ContractRequest
+from ..contract.model import Response as ContractResponse
+from .problems import problem
+from .state import MockState
+
+log = logging.getLogger(__name__)
+dispatch = Blueprint("dispatch", __name__)
+
+# Set by clients and proxies for the transport, never a contract's business (README lists them).
+TRANSPORT_HEADERS = frozenset(
+    {"host", "content-length", "connection", "keep-alive", "accept-encoding", "transfer-encoding"}
+)
+# A mismatch on one of these means "who are you", answered 401 rather than 400.
+CREDENTIAL_HEADERS = frozenset({"authorization", "offline-token"})
+ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+
+def _state() -> MockState:
+    state: MockState = current_app.config["MOCK_STATE"]
+    return state
+
+
+def actual_request() -> ContractRequest:
+    headers: dict[str, list[str]] = {}
+    for name, value in request.headers.items():
+        headers.setdefault(name, []).append(value)
+    data = request.get_data(cache=True)
+    return ContractRequest(
+        method=request.method,
+        path=request.path,
+        query={name: request.args.getlist(name) for name in request.args},
+        headers=headers,
+        body=Body(data if data else MISSING, request.headers.get("Content-Type")),
+    )
+
+
+@dispatch.route("/", defaults={"path": ""}, methods=ALL_METHODS)
+@dispatch.route("/<path:path>", methods=ALL_METHODS)
+def serve(path: str) -> Response:
+    if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+        return _preflight()
+    state = _state()
+    actual = actual_request()
+    result = state.router.route(actual, state.active_states, ignored_headers=TRANSPORT_HEADERS)
+    if result.interaction is not None:
+        log.info("%s %s -> %r", actual.method, actual.path, result.interaction.description)
+        return _stub(result.interaction, state)
+    if result.closest is None:
+        log.info("%s %s -> no interaction", actual.method, actual.path)
+        suggestions = [_describe(i) for i in result.suggestions]
+        hint = f"; closest: {', '.join(s['request'] for s in suggestions)}" if suggestions else ""
+        return problem(
+            404,
+            "No interaction for this route",
+            f"no contract describes {actual.method} {actual.path}{hint}",
+            "no-interaction",
+            closest=suggestions,
+        )
+    return _refuse(actual, result.closest, result.mismatches)
+
+
+def _refuse(actual: ContractRequest, closest: Interaction, mismatches: list[Mismatch]) -> Response:
+    status = 401 if any(m.part == "header" and m.path.lower() in CREDENTIAL_HEADERS for m in mismatches) else 400
+    log.warning("%s %s refused (%d): %s", actual.method, actual.path, status, "; ".join(m.message for m in mismatches))
+    title = "Unauthorized" if status == 401 else "Request does not match the contract"
+    return problem(
+        status,
+        title,
+        "; ".join(m.message for m in mismatches),
+        "unauthorized" if status == 401 else "contract-mismatch",
+        interaction=_describe(closest),
+        mismatches=[m.as_dict() for m in mismatches],
+    )
+
+
+def _describe(interaction: Interaction) -> dict[str, Any]:
+    contract = interaction.contract
+    return {
+        "description": interaction.description,
+        "request": f"{interaction.request.method} {interaction.request.path}",
+        "providerStates": list(interaction.state_names),
+        "contract": f"{contract.consumer} -> {contract.provider}" if contract else None,
+    }
+
+
+def _stub(interaction: Interaction, state: MockState) -> Response:
+    params: dict[str, Any] = {}
+    for provider_state in interaction.provider_states:
+        params.update(provider_state.params)
+    context = GeneratorContext(
+        provider_state_params=params,
+        mock_server_url=state.settings.mock_server_url or request.host_url.rstrip("/"),
+        seed=state.settings.generator_seed,
+    )
+    try:
+        generated = apply_generators(interaction.response, context)
+    except ValueError as exc:
+        # A generator the contract declares cannot run: the contract's fault, not the client's.
+        log.error("interaction %r cannot be answered: %s", interaction.description, exc)
+        return problem(500, "Contract cannot be served", str(exc), "bad-generator", interaction=_describe(interaction))
+    return to_flask(generated)
+
+
+def to_flask(response: ContractResponse) -> Response:
+    body = response.body.value
+    content_type = response.body.content_type
+    if body is MISSING or body is None:
+        data = b""
+    elif isinstance(body, bytes):
+        data = body
+    elif isinstance(body, str):
+        data = body.encode("utf-8")
+    else:
+        data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        content_type = content_type or "application/json"
+    flask_response = Response(data, status=response.status)
+    for name, values in response.headers.items():
+        flask_response.headers[name] = ", ".join(values)
+    if content_type and "Content-Type" not in flask_response.headers:
+        flask_response.headers["Content-Type"] = content_type
+    elif not content_type and not data:
+        del flask_response.headers["Content-Type"]
+    return flask_response
+
+
+def _preflight() -> Response:
+    response = Response(status=204)
+    response.headers["Access-Control-Allow-Methods"] = ", ".join(ALL_METHODS)
+    requested = request.headers.get("Access-Control-Request-Headers")
+    if requested:
+        response.headers["Access-Control-Allow-Headers"] = requested
+    response.headers["Access-Control-Max-Age"] = "600"
+    return response

@@ -1,0 +1,47 @@
+"""Build the Flask application: control plane, health, CORS, then the contract dispatcher."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException
+
+from ..settings import Settings
+from .control import control
+from .dispatch import dispatch
+from .problems import problem
+from .state import MockState
+
+log = logging.getLogger(__name__)
+
+
+def build_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask("pactmock")
+    app.config["MOCK_STATE"] = MockState.load(settings)
+    app.register_blueprint(control)
+    app.register_blueprint(dispatch)
+
+    @app.after_request
+    def add_cors(response: Response) -> Response:
+        origin = request.headers.get("Origin")
+        allowed = settings.cors_origins
+        if "*" in allowed:
+            response.headers["Access-Control-Allow-Origin"] = "*"
+        elif origin and origin in allowed:
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Vary"] = "Origin"
+        return response
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Response:
+        status = error.code or 400
+        return problem(status, error.name, error.description or error.name, error.name.lower().replace(" ", "-"))
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> Response:
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        return problem(500, "Internal Server Error", "the mock failed to handle this request; see its log", "internal")
+
+    return app
