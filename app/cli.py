@@ -60,3 +60,7 @@ def contracts(pact_dir: str) -> None:
     if not result.contracts and not result.problems:
         click.echo(f"no pact files found in {pact_dir}", err=True)
     sys.exit(1 if result.problems else 0)
+
+
+if __name__ == "__main__":
+    main()

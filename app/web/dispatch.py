@@ -71,7 +71,21 @@ def serve(path: str) -> Response:
     return _refuse(actual, result.closest, result.mismatches)
 
 
+def _redact(mismatch: Mismatch, interaction: Interaction) -> Mismatch:
+    """Credentials never appear in a log line or an error body, neither the client's nor the contract's example."""
+    if mismatch.part != "header" or mismatch.path.lower() not in CREDENTIAL_HEADERS:
+        return mismatch
+    rules = {k.lower(): v for k, v in (interaction.request.rules.get("header") or {}).items()}
+    rule = rules.get(mismatch.path.lower())
+    regexes = [m["regex"] for m in rule.matchers if m["match"] == "regex"] if rule else []
+    form = f"a value matching /{regexes[0]}/" if regexes else "the value the contract requires"
+    state = "is missing" if mismatch.actual is None else "does not have the form the contract requires"
+    message = f"header {mismatch.path!r} {state}: expected {form} (values withheld: credential)"
+    return Mismatch("header", mismatch.path, "<withheld>", None if mismatch.actual is None else "<withheld>", message)
+
+
 def _refuse(actual: ContractRequest, closest: Interaction, mismatches: list[Mismatch]) -> Response:
+    mismatches = [_redact(m, closest) for m in mismatches]
     status = 401 if any(m.part == "header" and m.path.lower() in CREDENTIAL_HEADERS for m in mismatches) else 400
     log.warning("%s %s refused (%d): %s", actual.method, actual.path, status, "; ".join(m.message for m in mismatches))
     title = "Unauthorized" if status == 401 else "Request does not match the contract"
