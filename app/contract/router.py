@@ -9,6 +9,7 @@ only the bucket the request's path falls into is tried.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -39,6 +40,13 @@ def _first_segment(path: str) -> str:
     return "/" + parts[1] if len(parts) > 1 else path
 
 
+def _compile(regex: str) -> re.Pattern[str] | None:
+    try:
+        return re.compile(regex)
+    except re.error:
+        return None  # the slow path reports the broken regex as a mismatch
+
+
 def _literal_prefix(regex: str) -> str:
     text = regex[1:] if regex.startswith("^") else regex
     prefix = []
@@ -62,8 +70,8 @@ def _literal_prefix(regex: str) -> str:
 class Router:
     def __init__(self, interactions: Iterable[Interaction] = ()) -> None:
         self._literal: dict[tuple[str, str], list[Interaction]] = {}
-        # method -> first path segment -> interactions whose path is given by a matcher
-        self._patterned: dict[str, dict[str, list[Interaction]]] = {}
+        # method -> literal prefix up to a "/" -> (compiled regex or None, interaction)
+        self._patterned: dict[str, dict[str, list[tuple[re.Pattern[str] | None, Interaction]]]] = {}
         self._by_path: dict[str, list[Interaction]] = {}
         self._by_segment: dict[str, list[Interaction]] = {}
         self.count = 0
@@ -81,20 +89,30 @@ class Router:
             self._literal.setdefault((method, request.path), []).append(interaction)
             return
         regexes = [m.get("regex", "") for m in path_rule.matchers if m["match"] == "regex"]
-        prefix = _literal_prefix(regexes[0]) if len(regexes) == 1 and path_rule.combine == "AND" else ""
-        bucket = _first_segment(prefix) if prefix.count("/") >= 2 else ""
-        self._patterned.setdefault(method, {}).setdefault(bucket, []).append(interaction)
+        only_regex = len(regexes) == len(path_rule.matchers) == 1
+        prefix = _literal_prefix(regexes[0]) if only_regex else ""
+        compiled = _compile(regexes[0]) if only_regex else None
+        # Bucket under the literal prefix up to its last "/": a request path then needs one
+        # dictionary lookup per segment of its own, however many patterns are loaded.
+        bucket = prefix[: prefix.rfind("/") + 1] if "/" in prefix else ""
+        self._patterned.setdefault(method, {}).setdefault(bucket, []).append((compiled, interaction))
 
     def candidates(self, method: str, path: str) -> list[Interaction]:
         method = method.upper()
         found = list(self._literal.get((method, path), ()))
         buckets = self._patterned.get(method)
-        if buckets:
-            for key in (_first_segment(path), ""):
-                for interaction in buckets.get(key, ()):
-                    rule = interaction.request.rules["path"][""]
-                    if not check_all(rule.matchers, rule.combine, interaction.request.path, path, stringly=True):
+        if not buckets:
+            return found
+        keys = [""] + [path[: i + 1] for i, char in enumerate(path) if char == "/"]
+        for key in keys:
+            for compiled, interaction in buckets.get(key, ()):
+                if compiled is not None:
+                    if compiled.fullmatch(path):
                         found.append(interaction)
+                    continue
+                rule = interaction.request.rules["path"][""]
+                if not check_all(rule.matchers, rule.combine, interaction.request.path, path, stringly=True):
+                    found.append(interaction)
         return found
 
     def route(
