@@ -48,6 +48,8 @@ def _compile(regex: str) -> re.Pattern[str] | None:
 
 
 def _literal_prefix(regex: str) -> str:
+    if "|" in regex:
+        return ""  # an alternation may start anywhere: only the catch-all bucket is safe
     text = regex[1:] if regex.startswith("^") else regex
     prefix = []
     i = 0
