@@ -65,6 +65,15 @@ class Body:
         return self.value is not MISSING
 
 
+def find_header(headers: dict[str, list[str]], name: str) -> list[str] | None:
+    """Values of a header, looked up case-insensitively (HTTP header names are)."""
+    lowered = name.lower()
+    for key, values in headers.items():
+        if key.lower() == lowered:
+            return values
+    return None
+
+
 @dataclass
 class Request:
     method: str = "GET"
@@ -77,12 +86,7 @@ class Request:
     generators: Generators = field(default_factory=dict)
 
     def header(self, name: str) -> list[str] | None:
-        """Values of a header, looked up case-insensitively (HTTP header names are)."""
-        lowered = name.lower()
-        for key, values in self.headers.items():
-            if key.lower() == lowered:
-                return values
-        return None
+        return find_header(self.headers, name)
 
 
 @dataclass
@@ -94,11 +98,7 @@ class Response:
     generators: Generators = field(default_factory=dict)
 
     def header(self, name: str) -> list[str] | None:
-        lowered = name.lower()
-        for key, values in self.headers.items():
-            if key.lower() == lowered:
-                return values
-        return None
+        return find_header(self.headers, name)
 
 
 @dataclass(frozen=True)
