@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 def _flag(value: str | None) -> bool:
@@ -40,7 +40,6 @@ class Settings:
     # Seeds every generator so stub responses are reproducible; None = fresh random values.
     generator_seed: int | None = None
     mock_server_url: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

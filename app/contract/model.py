@@ -17,8 +17,6 @@ Rules = dict[str, RuleSet]
 # Generators mirror the rules: category -> path or name -> generator definition.
 Generators = dict[str, dict[str, dict[str, Any]]]
 
-SPEC_VERSIONS = ("V1", "V1.1", "V2", "V3", "V4")
-
 
 @dataclass(frozen=True)
 class RuleList:
