@@ -6,6 +6,8 @@ import dataclasses
 import logging
 import os
 import sys
+from collections.abc import Callable
+from pathlib import Path
 
 import click
 
@@ -35,7 +37,141 @@ def serve(host: str | None, port: int | None, workers: int, threads: int, reload
     overrides = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
     settings = dataclasses.replace(settings, **overrides)  # type: ignore[arg-type]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _prepare_database(settings.database_url)
     run_server(settings, workers=workers, threads=threads, reload=reload)
+
+
+def _prepare_database(url: str) -> None:
+    """The embedded SQLite file is brought to head; a server database must already be there."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .store import migrate
+    from .store.engine import is_sqlite
+
+    try:
+        if is_sqlite(url):
+            migrate.upgrade(url)
+            return
+        current, head = migrate.current_revision(url), migrate.head_revision()
+    except (SQLAlchemyError, migrate.MigrationsNotFound) as exc:
+        raise click.ClickException(f"cannot open the database {_safe(url)}: {_reason(exc)}") from None
+    if current != head:
+        raise click.ClickException(
+            f"the database {_safe(url)} is at revision {current or 'none'}, this pactmock needs {head}: "
+            "run `pactmock db upgrade` (or the migration-runner image) first"
+        )
+
+
+def _safe(url: str) -> str:
+    """The URL without its password, fit for a message."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _reason(exc: Exception) -> str:
+    lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return lines[0] if lines else exc.__class__.__name__
+
+
+def _database_url() -> str:
+    try:
+        return Settings.from_env().database_url
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@main.group()
+def db() -> None:
+    """Migrate the database named by $DATABASE_URL (Alembic, with the project's settings)."""
+
+
+def _run_alembic(action: str, work: Callable[[], None]) -> None:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .store.migrate import MigrationsNotFound
+
+    try:
+        work()
+    except (SQLAlchemyError, MigrationsNotFound) as exc:
+        raise click.ClickException(f"{action} failed on {_safe(_database_url())}: {_reason(exc)}") from None
+
+
+@db.command()
+@click.argument("revision", default="head")
+def upgrade(revision: str) -> None:
+    """Upgrade to REVISION (default: head)."""
+    from .store import migrate
+
+    url = _database_url()
+    _run_alembic("upgrade", lambda: migrate.upgrade(url, revision))
+    click.echo(f"{_safe(url)} is at {migrate.current_revision(url)}")
+
+
+@db.command()
+@click.argument("revision")
+def downgrade(revision: str) -> None:
+    """Downgrade to REVISION (for example -1 or base). Revision notes say what a step destroys."""
+    from .store import migrate
+
+    url = _database_url()
+    _run_alembic("downgrade", lambda: migrate.downgrade(url, revision))
+    click.echo(f"{_safe(url)} is at {migrate.current_revision(url) or 'base'}")
+
+
+@db.command()
+def current() -> None:
+    """Print the database's revision and whether it is the head."""
+    from .store import migrate
+
+    url = _database_url()
+    found: list[str | None] = []
+    _run_alembic("current", lambda: found.append(migrate.current_revision(url)))
+    head = migrate.head_revision()
+    state = "head" if found[0] == head else f"head is {head}"
+    click.echo(f"{found[0] or 'base (empty)'} ({state})")
+
+
+@db.command()
+def history() -> None:
+    """List the migrations, newest first."""
+    from .store import migrate
+
+    for line in migrate.history():
+        click.echo(line)
+
+
+@main.command()
+@click.argument("url")
+@click.option("--pact-dir", default=lambda: os.environ.get("PACT_DIR", "pacts"), show_default="$PACT_DIR or pacts")
+@click.option(
+    "--states-url",
+    default=None,
+    help="Provider-state change URL [default: URL/_mock/provider-states; '' for none]",
+)
+@click.option("--verbose", is_flag=True, help="Print the verifier's full output")
+def verify(url: str, pact_dir: str, states_url: str | None, verbose: bool) -> None:
+    """Run the Pact verifier for every pact in --pact-dir against the provider at URL."""
+    from .verify import VerifierMissing, verify_folder
+
+    folder = Path(pact_dir)
+    if not folder.is_dir() or not any(folder.glob("*.json")):
+        raise click.ClickException(f"no pact files in {pact_dir}: pass --pact-dir or set PACT_DIR")
+    url = url.rstrip("/")
+    if states_url is None:
+        states_url = f"{url}/_mock/provider-states"
+    try:
+        verdicts = verify_folder(url, folder, states_url or None)
+    except VerifierMissing as exc:
+        raise click.ClickException(str(exc)) from None
+    for verdict in verdicts:
+        mark = "PASS" if verdict.passed else "FAIL"
+        click.echo(f"{mark}  {verdict.pact_file.name} (provider {verdict.provider}): {verdict.summary}")
+        if verbose or not verdict.passed:
+            click.echo(verdict.output)
+    failed = sum(not v.passed for v in verdicts)
+    click.echo(f"{len(verdicts) - failed} of {len(verdicts)} pact files verified against {url}")
+    sys.exit(1 if failed else 0)
 
 
 @main.command()

@@ -21,6 +21,49 @@ def _int(env: Mapping[str, str], name: str, default: int | None) -> int | None:
         raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
 
 
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds, not {raw!r}") from None
+    if value < 0:
+        raise SettingsError(f"{name} must not be negative, not {raw!r}")
+    return value
+
+
+def database_url(raw: str) -> str:
+    """The URL with the driver pactmock ships: psycopg2 (SQLAlchemy 2.1 would otherwise pick psycopg 3)."""
+    for prefix in ("postgresql://", "postgres://"):
+        if raw.startswith(prefix):
+            return "postgresql+psycopg2://" + raw[len(prefix) :]
+    return raw
+
+
+# Every variable Settings.from_env reads; the compose-file test checks its wiring against this list.
+ENVIRONMENT_VARIABLES = (
+    "FLASK_HOST",
+    "FLASK_PORT",
+    "FLASK_DEBUG",
+    "FLASK_ENV",
+    "CORS_ORIGINS",
+    "DATABASE_URL",
+    "DATABASE_POOL_SIZE",
+    "DATABASE_MAX_OVERFLOW",
+    "DATABASE_POOL_TIMEOUT",
+    "PACT_DIR",
+    "PACTMOCK_SEED",
+    "PACTMOCK_PUBLIC_URL",
+    "PACTMOCK_USER_ID",
+    "PACTMOCK_RUN_NOT_STARTED_SECONDS",
+    "PACTMOCK_RUN_QUEUED_SECONDS",
+    "PACTMOCK_RUN_RUNNING_SECONDS",
+    "PACTMOCK_RUN_OUTCOME",
+)
+
+
 class SettingsError(ValueError):
     """A setting has a value the mock cannot use; the message names it."""
 
@@ -40,6 +83,13 @@ class Settings:
     # Seeds every generator so stub responses are reproducible; None = fresh random values.
     generator_seed: int | None = None
     mock_server_url: str | None = None
+    # The user every job belongs to (the contract's example); the mock has no accounts.
+    user_id: int = 456
+    # How long a submitted run spends in each step before the next; see docs/run-lifecycle.md.
+    run_not_started_seconds: float = 1.0
+    run_queued_seconds: float = 1.0
+    run_running_seconds: float = 3.0
+    run_outcome: str = "DONE"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -47,6 +97,9 @@ class Settings:
         flask_env = env.get("FLASK_ENV", "production")
         if flask_env not in ("development", "testing", "production"):
             raise SettingsError(f"FLASK_ENV must be development, testing or production, not {flask_env!r}")
+        outcome = env.get("PACTMOCK_RUN_OUTCOME", "DONE").strip().upper()
+        if outcome not in ("DONE", "ERROR"):
+            raise SettingsError(f"PACTMOCK_RUN_OUTCOME must be DONE or ERROR, not {outcome!r}")
         origins = tuple(o.strip() for o in env.get("CORS_ORIGINS", "*").split(",") if o.strip()) or ("*",)
         return cls(
             host=env.get("FLASK_HOST", "0.0.0.0"),
@@ -54,11 +107,16 @@ class Settings:
             debug=_flag(env.get("FLASK_DEBUG")),
             env=flask_env,
             cors_origins=origins,
-            database_url=env.get("DATABASE_URL", "sqlite:///pactmock.sqlite3"),
+            database_url=database_url(env.get("DATABASE_URL") or "sqlite:///pactmock.sqlite3"),
             pool_size=_int(env, "DATABASE_POOL_SIZE", 5) or 5,
             max_overflow=_int(env, "DATABASE_MAX_OVERFLOW", 10) or 0,
             pool_timeout=_int(env, "DATABASE_POOL_TIMEOUT", 30) or 30,
             pact_dir=env.get("PACT_DIR", "pacts"),
             generator_seed=_int(env, "PACTMOCK_SEED", None),
             mock_server_url=env.get("PACTMOCK_PUBLIC_URL") or None,
+            user_id=_int(env, "PACTMOCK_USER_ID", 456) or 456,
+            run_not_started_seconds=_seconds(env, "PACTMOCK_RUN_NOT_STARTED_SECONDS", 1.0),
+            run_queued_seconds=_seconds(env, "PACTMOCK_RUN_QUEUED_SECONDS", 1.0),
+            run_running_seconds=_seconds(env, "PACTMOCK_RUN_RUNNING_SECONDS", 3.0),
+            run_outcome=outcome,
         )

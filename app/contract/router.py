@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from .compare import match_request
@@ -120,17 +120,27 @@ class Router:
     def route(
         self,
         actual: Request,
-        active_states: frozenset[str] = frozenset(),
+        active_states: frozenset[str] | Callable[[], frozenset[str]] = frozenset(),
         ignored_headers: frozenset[str] = frozenset(),
     ) -> RouteResult:
+        """The interaction `actual` fully matches, preferring those whose provider states are active.
+
+        `active_states` may be a function: it is called only when several candidates compete, so the
+        common single-candidate request never pays for looking the states up.
+        """
         candidates = self.candidates(actual.method, actual.path)
         if not candidates:
             return RouteResult(None, suggestions=self.suggest(actual.method, actual.path))
         scored = [(match_request(i.request, actual, ignored_headers=ignored_headers), i) for i in candidates]
         full = [i for mismatches, i in scored if not mismatches]
+        if len(full) == 1:
+            return RouteResult(full[0])
+        if len(scored) == 1:
+            return RouteResult(None, mismatches=scored[0][0], closest=scored[0][1])
+        active = active_states() if callable(active_states) else active_states
         if full:
-            return RouteResult(max(full, key=lambda i: _state_preference(i, active_states)))
-        mismatches, closest = min(scored, key=lambda pair: (len(pair[0]), -_state_preference(pair[1], active_states)))
+            return RouteResult(max(full, key=lambda i: _state_preference(i, active)))
+        mismatches, closest = min(scored, key=lambda pair: (len(pair[0]), -_state_preference(pair[1], active)))
         return RouteResult(None, mismatches=mismatches, closest=closest)
 
     def suggest(self, method: str, path: str, limit: int = 3) -> list[Interaction]:

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
+from sqlalchemy.exc import SQLAlchemyError
 
 from .. import __version__
+from ..domain.errors import NotFound
+from ..domain.services import Epistemix
+from ..domain.states import UnknownId, apply_state
 from .problems import problem
 from .state import MockState
 
+log = logging.getLogger(__name__)
 control = Blueprint("control", __name__)
 
 
@@ -21,7 +27,22 @@ def _state() -> MockState:
 
 @control.get("/health")
 def health() -> Response:
-    return jsonify({"status": "healthy", "timestamp": datetime.now(UTC).isoformat()})
+    database = _state().database
+    report: dict[str, Any] = {"status": "up", "backend": database.backend}
+    try:
+        database.ping()
+    except SQLAlchemyError as exc:
+        log.warning("health: database unreachable: %s", exc.__class__.__name__)
+        report = {"status": "down", "backend": database.backend, "error": exc.__class__.__name__}
+    healthy = report["status"] == "up"
+    body = {
+        "status": "healthy" if healthy else "unhealthy",
+        "timestamp": datetime.now(UTC).isoformat(),
+        "database": report,
+    }
+    response = jsonify(body)
+    response.status_code = 200 if healthy else 503
+    return response
 
 
 @control.get("/")
@@ -47,22 +68,66 @@ def index() -> Response:
     )
 
 
+def _bad_state_call(detail: str) -> Response:
+    return problem(400, "Bad provider-state call", detail, "bad-provider-state")
+
+
 @control.post("/_mock/provider-states")
 def provider_states() -> Response:
     payload: Any = request.get_json(silent=True)
+    example = '{"state": "job 123 exists", "params": {}, "action": "setup"}'
     if not isinstance(payload, dict) or not isinstance(payload.get("state", ""), str):
-        return problem(
-            400,
-            "Bad provider-state call",
-            'expected a JSON object like {"state": "job 123 exists", "params": {}, "action": "setup"}',
-            "bad-provider-state",
-        )
+        return _bad_state_call(f"expected a JSON object like {example}")
     action = payload.get("action", "setup")
     if action not in ("setup", "teardown"):
-        return problem(
-            400, "Bad provider-state call", f"action must be setup or teardown, not {action!r}", "bad-provider-state"
-        )
+        return _bad_state_call(f"action must be setup or teardown, not {action!r}")
+    params = payload.get("params") or {}
+    if not isinstance(params, dict):
+        return _bad_state_call(f"params must be a JSON object, not {params!r}")
+    name = payload.get("state") or ""
     # The verifier also calls with an empty state for interactions that have none: nothing to do.
-    if payload.get("state"):
-        _state().set_state(payload["state"], active=action == "setup")
-    return jsonify(payload.get("params") or {})
+    if name:
+        state = _state()
+        try:
+            with state.database.transaction(write=True) as session:
+                known = apply_state(session, state.policy, name, params, action == "setup", datetime.now(UTC))
+        except UnknownId as exc:
+            return _bad_state_call(str(exc))
+        log.info("provider state %r: %s%s", name, action, "" if known else " (no data attached to this state)")
+    return jsonify(params)
+
+
+@control.get("/_mock/jobs/<int:job_id>/uploads")
+def list_uploads(job_id: int) -> Response:
+    """What was uploaded to a job's pre-signed URLs: key, size, sha256 and content type of each."""
+    state = _state()
+    try:
+        with state.database.transaction(write=False) as session:
+            uploads = Epistemix(session, state.policy).uploads_of(job_id)
+            listing = [
+                {
+                    "key": u.key,
+                    "size": u.size,
+                    "sha256": u.sha256,
+                    "contentType": u.content_type,
+                    "uploadedTs": u.uploaded_ts.isoformat(),
+                }
+                for u in uploads
+            ]
+    except NotFound as exc:
+        return problem(404, "Not found", str(exc), "not-found", resource=exc.what)
+    return jsonify({"jobId": job_id, "uploads": listing})
+
+
+@control.get("/_mock/jobs/<int:job_id>/uploads/<key>")
+def read_upload(job_id: int, key: str) -> Response:
+    """The bytes uploaded under one key, as they were sent."""
+    state = _state()
+    try:
+        with state.database.transaction(write=False) as session:
+            upload = Epistemix(session, state.policy).upload(job_id, key)
+    except NotFound as exc:
+        return problem(404, "Not found", str(exc), "not-found", resource=exc.what)
+    response = Response(upload.data, status=200, content_type=upload.content_type or "application/octet-stream")
+    response.headers["x-pactmock-sha256"] = upload.sha256
+    return response

@@ -12,6 +12,8 @@ from ..contract.generators import GeneratorContext, apply_generators
 from ..contract.model import MISSING, Body, Interaction, Mismatch
 from ..contract.model import Request as ContractRequest
 from ..contract.model import Response as ContractResponse
+from .handlers import find_handler
+from .handling import handle
 from .problems import problem
 from .state import MockState
 
@@ -56,6 +58,10 @@ def serve(path: str) -> Response:
     result = state.router.route(actual, state.active_states, ignored_headers=TRANSPORT_HEADERS)
     if result.interaction is not None:
         log.info("%s %s -> %r", actual.method, actual.path, result.interaction.description)
+        contract = result.interaction.contract
+        bound = find_handler(contract.provider if contract else None, actual.method, actual.path)
+        if bound is not None:
+            return handle(result.interaction, state, bound[0], bound[1])
         return _stub(result.interaction, state)
     if result.closest is None:
         log.info("%s %s -> no interaction", actual.method, actual.path)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, request
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from ..settings import Settings
@@ -14,6 +16,7 @@ from .problems import problem
 from .state import MockState
 
 log = logging.getLogger(__name__)
+RETRY_AFTER_SECONDS = 2
 
 
 def build_app(settings: Settings | None = None) -> Flask:
@@ -38,6 +41,21 @@ def build_app(settings: Settings | None = None) -> Flask:
     def http_error(error: HTTPException) -> Response:
         status = error.code or 400
         return problem(status, error.name, error.description or error.name, error.name.lower().replace(" ", "-"))
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(PoolTimeout)
+    def database_unavailable(error: Exception) -> Response:
+        # The database is down, unreachable or saturated: the client should come back, not give up.
+        log.warning("database unavailable on %s %s: %s", request.method, request.path, error.__class__.__name__)
+        response = problem(
+            503,
+            "Database unavailable",
+            "the mock's database cannot be reached right now; retry shortly",
+            "database-unavailable",
+        )
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Response:

@@ -1,14 +1,17 @@
-"""What the web layer keeps for the life of the process: contracts, router, active provider states."""
+"""What the web layer keeps for the life of the process: contracts, router, database."""
 
 from __future__ import annotations
 
 import logging
-import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..contract.loader import LoadResult, load_pacts
 from ..contract.router import Router
+from ..domain.lifecycle import Durations
+from ..domain.services import Policy
 from ..settings import Settings
+from ..store.database import Database
+from ..store.repositories import ProviderStateRepository
 
 log = logging.getLogger(__name__)
 
@@ -18,8 +21,8 @@ class MockState:
     settings: Settings
     loaded: LoadResult
     router: Router
-    _active_states: set[str] = field(default_factory=set)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    database: Database
+    policy: Policy
 
     @classmethod
     def load(cls, settings: Settings) -> MockState:
@@ -28,16 +31,15 @@ class MockState:
             log.error("not serving %s", problem)
         router = Router(loaded.interactions)
         log.info("serving %d interactions from %d contracts", router.count, len(loaded.contracts))
-        return cls(settings, loaded, router)
+        durations = Durations(
+            settings.run_not_started_seconds,
+            settings.run_queued_seconds,
+            settings.run_running_seconds,
+            settings.run_outcome,
+        )
+        return cls(settings, loaded, router, Database(settings), Policy(settings.user_id, durations))
 
-    @property
     def active_states(self) -> frozenset[str]:
-        with self._lock:
-            return frozenset(self._active_states)
-
-    def set_state(self, name: str, active: bool) -> None:
-        with self._lock:
-            if active:
-                self._active_states.add(name)
-            else:
-                self._active_states.discard(name)
+        """Provider states live in the database, so every worker process routes by the same ones."""
+        with self.database.transaction(write=False) as session:
+            return ProviderStateRepository(session).active()

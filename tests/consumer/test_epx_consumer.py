@@ -24,8 +24,11 @@ UPDATE = os.environ.get("PACT_UPDATE") == "1"
 TOKEN = "Bearer secret-token"
 FREDCLI_VERSION = "1.2.3"
 USER_AGENT = "epx_client_1.2.3"
-SIGNED_URL = "http://localhost:5000/s3/uploads/123/job_input?signature=abc"
-SIGNED_URL_REGEX = r"^https?://[^\s/]+(/[^\s?]*)?/s3/uploads/\d+/job_input(\?\S*)?$"
+SIGNED_URL = "http://localhost:5000/s3/uploads/123/job_input"
+SIGNED_URL_REGEX = r"^https?://[^\s/]+(/[^\s?]*)?/s3/uploads/\d+/job_input$"
+RUN_CONFIG_URL = "http://localhost:5000/s3/uploads/123/run_978_config"
+RUN_CONFIG_URL_REGEX = r"^https?://[^\s/]+(/[^\s?]*)?/s3/uploads/\d+/run_\d+_config$"
+UPLOAD_PATH_REGEX = r"^/s3/uploads/\d+/(job|run_\d+)_(input|config)$"
 DATETIME_REGEX = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
 
 RUN_REQUEST: dict[str, Any] = {
@@ -80,25 +83,48 @@ def epistemix_pact() -> tuple[Pact, Callable[[str], None]]:
         pact.upon_receiving("a request to register an info job")
         .with_request("POST", "/jobs/register")
         .with_headers(expected_headers())
-        .with_body({"tags": ["info_job"]}, "application/json")
+        .with_body({"tags": match.each_like(match.str("info_job"))}, "application/json")
         .will_respond_with(200)
-        .with_body({"id": match.int(123), "userId": match.int(456), "tags": ["info_job"]}, "application/json")
+        .with_body(
+            {"id": match.int(123), "userId": match.int(456), "tags": match.each_like(match.str("info_job"))},
+            "application/json",
+        )
     )
     (
         pact.upon_receiving("a request for the job input upload URL")
         .given("job 123 exists")
         .with_request("POST", "/jobs")
         .with_headers(expected_headers())
-        .with_body({"jobId": 123, "context": "job", "type": "input"}, "application/json")
+        .with_body(
+            {"jobId": match.int(123), "context": "job", "type": match.regex("input", regex=r"^(input|config)$")},
+            "application/json",
+        )
         .will_respond_with(200)
         .with_body({"url": match.regex(SIGNED_URL, regex=SIGNED_URL_REGEX)}, "application/json")
+    )
+    (
+        pact.upon_receiving("a request for the run config upload URL")
+        .given("job 123 has run 978")
+        .with_request("POST", "/jobs")
+        .with_headers(expected_headers())
+        .with_body(
+            {
+                "jobId": match.int(123),
+                "context": "run",
+                "type": match.regex("config", regex=r"^(input|config)$"),
+                "runId": match.int(978),
+            },
+            "application/json",
+        )
+        .will_respond_with(200)
+        .with_body({"url": match.regex(RUN_CONFIG_URL, regex=RUN_CONFIG_URL_REGEX)}, "application/json")
     )
     (
         pact.upon_receiving("a request to submit a run of job 123")
         .given("job 123 exists")
         .with_request("POST", "/runs")
         .with_headers(expected_headers())
-        .with_body({"runRequests": [RUN_REQUEST]}, "application/json")
+        .with_body({"runRequests": match.each_like(run_request_matcher())}, "application/json")
         .will_respond_with(200)
         .with_body(
             {
@@ -119,7 +145,7 @@ def epistemix_pact() -> tuple[Pact, Callable[[str], None]]:
         pact.upon_receiving("a request for the runs of job 123")
         .given("job 123 has run 978")
         .with_request("GET", "/runs")
-        .with_query_parameter("job_id", "123")
+        .with_query_parameter("job_id", match.regex("123", regex=r"^\d+$"))
         .with_headers(expected_headers())
         .will_respond_with(200)
         .with_body(
@@ -154,6 +180,11 @@ def epistemix_pact() -> tuple[Pact, Callable[[str], None]]:
         assert response.status_code == 200
         assert response.json() == {"url": SIGNED_URL}
 
+        body = {"jobId": 123, "context": "run", "type": "config", "runId": 978}
+        response = requests.post(f"{base}/jobs", json=body, headers=headers, timeout=10)
+        assert response.status_code == 200
+        assert response.json() == {"url": RUN_CONFIG_URL}
+
         response = requests.post(f"{base}/runs", json={"runRequests": [RUN_REQUEST]}, headers=headers, timeout=10)
         assert response.status_code == 200
         [run_response] = response.json()["runResponses"]
@@ -173,15 +204,18 @@ def s3_pact() -> tuple[Pact, Callable[[str], None]]:
     payload = b"\x1f\x8b\x08\x00job-input-archive"
     (
         pact.upon_receiving("an upload of the input of job 123")
-        .with_request("PUT", match.regex("/s3/uploads/123/job_input", regex=r"^/s3/uploads/\d+/job_input$"))
+        .given("job 123 exists")
+        .with_request("PUT", match.regex("/s3/uploads/123/job_input", regex=UPLOAD_PATH_REGEX))
         .with_binary_body(payload, "application/octet-stream")
+        # Any bytes: the upload is whatever archive the client built.
+        .with_matching_rules({"body": {"$": {"matchers": [{"match": "type"}]}}})
         .will_respond_with(200)
     )
 
     def exercise(base: str) -> None:
         response = requests.put(
             f"{base}/s3/uploads/123/job_input",
-            data=payload,
+            data=payload + b" with more bytes",
             headers={"content-type": "application/octet-stream"},
             timeout=10,
         )

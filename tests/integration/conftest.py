@@ -7,12 +7,16 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg2
 import pytest
 import requests
+from sqlalchemy.engine import make_url
 
 
 def free_port() -> int:
@@ -34,7 +38,15 @@ class RunningMock:
 def start_mock(pact_dir: Path, tmp_path: Path, **env: str) -> RunningMock:
     port = free_port()
     log_path = tmp_path / f"mock-{port}.log"
-    environment = {**os.environ, "PACT_DIR": str(pact_dir), "FLASK_HOST": "127.0.0.1", "FLASK_PORT": str(port), **env}
+    environment = {
+        **os.environ,
+        "PACT_DIR": str(pact_dir),
+        "FLASK_HOST": "127.0.0.1",
+        "FLASK_PORT": str(port),
+        # Each test gets its own embedded database unless it names one.
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'pactmock.sqlite3'}",
+        **env,
+    }
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "app.cli", "serve"], env=environment, stdout=log, stderr=subprocess.STDOUT
@@ -74,3 +86,61 @@ def run_mock(tmp_path: Path) -> Iterator[object]:
     yield run
     for mock in started:
         stop_mock(mock)
+
+
+# --- databases: a fresh embedded SQLite file, or a fresh PostgreSQL database per test ---
+
+POSTGRES_REQUIRED = os.environ.get("POSTGRES_REQUIRED") == "1"
+
+
+def postgres_server_url() -> str | None:
+    """TEST_POSTGRES_URL when that server answers; skips (or fails, with POSTGRES_REQUIRED=1) otherwise."""
+    url = os.environ.get("TEST_POSTGRES_URL")
+    reason = "TEST_POSTGRES_URL is not set" if not url else None
+    if url:
+        try:
+            psycopg2.connect(url, connect_timeout=3).close()
+        except psycopg2.Error as exc:
+            reason = f"PostgreSQL at TEST_POSTGRES_URL is unreachable: {str(exc).strip()}"
+    if reason:
+        if POSTGRES_REQUIRED:
+            pytest.fail(f"{reason} (POSTGRES_REQUIRED=1: PostgreSQL tests must run)")
+        pytest.skip(f"{reason}; PostgreSQL-backed tests need a server (see README)")
+    return url
+
+
+@contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """Create an empty database on the TEST_POSTGRES_URL server and drop it afterwards."""
+    server = postgres_server_url()
+    assert server is not None
+    name = f"pactmock_test_{uuid.uuid4().hex[:12]}"
+    admin = psycopg2.connect(server)
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database at head on each backend: the SQLite file is migrated by `pactmock serve`
+    itself, the PostgreSQL one by `pactmock db upgrade`, as the migration-runner does."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+        return
+    with fresh_postgres_database() as url:
+        migrated = subprocess.run(
+            [sys.executable, "-m", "app.cli", "db", "upgrade"],
+            env={**os.environ, "DATABASE_URL": url},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert migrated.returncode == 0, migrated.stderr
+        yield url

@@ -52,7 +52,8 @@ def pact_dir(tmp_path: Path) -> Path:
     folder.mkdir()
     pact = {
         "consumer": {"name": "epx"},
-        "provider": {"name": "Epistemix"},
+        # A provider with no domain handlers: every answer here comes from the contract.
+        "provider": {"name": "StubbedApi"},
         "interactions": [
             interaction("register a job", None, {"id": 123, "userId": 456, "tags": ["info_job"]}),
             interaction("register a job when 77 is next", "job 77 is next", {"id": 77, "userId": 456, "tags": ["x"]}),
@@ -180,7 +181,7 @@ def test_cors_headers_and_preflight(mock) -> None:
 def test_index_lists_served_contracts_and_the_broken_file(mock, pact_dir: Path) -> None:
     index = requests.get(mock.url + "/", timeout=5).json()
     [contract] = index["contracts"]
-    assert (contract["consumer"], contract["provider"], contract["specification"]) == ("epx", "Epistemix", "V4")
+    assert (contract["consumer"], contract["provider"], contract["specification"]) == ("epx", "StubbedApi", "V4")
     assert len(contract["interactions"]) == 3
     [problem] = index["problems"]
     assert "broken.json" in problem and "line 2 column" in problem

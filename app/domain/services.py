@@ -1,0 +1,149 @@
+"""What the Epistemix and S3 endpoints do, over one session (one transaction per request)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ..store.models import RunRow, UploadRow
+from ..store.repositories import IdAllocator, JobRepository, RunRepository, UploadRepository
+from .errors import Invalid, NotFound
+from .lifecycle import Durations, advance
+
+# Names an upload may be stored under: the job's input/config, or a run's. Nothing else, so a key
+# can never name a path outside its job.
+UPLOAD_KEY = re.compile(r"(job|run_[0-9]{1,18})_(input|config)")
+MAX_ID = 2**63 - 1
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Policy:
+    user_id: int
+    durations: Durations
+
+
+class Epistemix:
+    def __init__(self, session: Session, policy: Policy, now: Callable[[], datetime] = utcnow) -> None:
+        self.session = session
+        self.policy = policy
+        self.now = now
+        self.ids = IdAllocator(session)
+        self.jobs = JobRepository(session)
+        self.runs = RunRepository(session)
+        self.uploads = UploadRepository(session)
+
+    # jobs
+
+    def register_job(self, tags: list[Any]) -> Any:
+        return self.jobs.add(self.ids.take("jobs"), self.policy.user_id, tags, self.now())
+
+    def upload_key(self, job_id: int, context: str, kind: str, run_id: int | None) -> str:
+        """The key a pre-signed upload URL for this job (or run) stores its bytes under."""
+        self._job(job_id)
+        if context == "job":
+            return f"job_{kind}"
+        if run_id is None:
+            raise Invalid('"runId" is required when "context" is "run"')
+        self._run_of_job(run_id, job_id)
+        return f"run_{run_id}_{kind}"
+
+    # runs
+
+    def submit_runs(self, requests: Sequence[dict[str, Any]], client_version: str | None) -> list[RunRow]:
+        """All runs are created or none: an unknown job in any request refuses the whole submission."""
+        for request in requests:
+            self._job(request["jobId"])
+        now = self.now()
+        return [
+            self.runs.add(
+                RunRow(
+                    id=self.ids.take("runs"),
+                    job_id=request["jobId"],
+                    user_id=self.policy.user_id,
+                    request=request,
+                    status="NOT_STARTED",
+                    status_ts=now,
+                    created_ts=now,
+                    user_deleted=False,
+                    epx_client_version=client_version,
+                )
+            )
+            for request in requests
+        ]
+
+    def runs_of(self, job_id: int) -> list[RunRow]:
+        self._job(job_id)
+        return [self.current(run) for run in self.runs.for_job(job_id)]
+
+    def current(self, run: RunRow) -> RunRow:
+        """Bring a run's stored status up to now; stored so every reader sees the same step."""
+        status, since = advance(run.status, run.status_ts, self.now(), self.policy.durations)
+        if status != run.status:
+            if self.runs.advance(run, status, since):
+                run.status, run.status_ts = status, since
+            else:
+                self.session.refresh(run)
+        return run
+
+    # uploads
+
+    def store_upload(self, job_id: int, key: str, data: bytes, content_type: str | None) -> UploadRow:
+        self._check_key(job_id, key)
+        # Lock the job so two uploads to one key queue rather than race to insert.
+        if self.jobs.get_for_update(job_id) is None:
+            raise NotFound("job", job_id)
+        upload = UploadRow(
+            job_id=job_id,
+            key=key,
+            content_type=content_type,
+            size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            data=data,
+            uploaded_ts=self.now(),
+        )
+        return self.uploads.put(upload)
+
+    def upload(self, job_id: int, key: str) -> UploadRow:
+        self._job(job_id)
+        found = self.uploads.get(job_id, key)
+        if found is None:
+            raise NotFound("upload", f"{key!r} of job {job_id}")
+        return found
+
+    def uploads_of(self, job_id: int) -> Sequence[UploadRow]:
+        self._job(job_id)
+        return self.uploads.for_job(job_id)
+
+    # checks
+
+    def _check_key(self, job_id: int, key: str) -> None:
+        found = UPLOAD_KEY.fullmatch(key)
+        if found is None:
+            keys = "job_input, job_config, run_<id>_input, run_<id>_config"
+            raise NotFound("upload URL", f"{key!r} of job {job_id}", f"; keys are {keys}")
+        if found.group(1) != "job":
+            self._job(job_id)
+            self._run_of_job(int(found.group(1)[4:]), job_id)
+
+    def _job(self, job_id: int) -> Any:
+        # An id no column can hold names no job; asking the database would only raise an overflow.
+        job = self.jobs.get(job_id) if 0 < job_id <= MAX_ID else None
+        if job is None:
+            raise NotFound("job", job_id, "; register one with POST /jobs/register")
+        return job
+
+    def _run_of_job(self, run_id: int, job_id: int) -> RunRow:
+        run = self.runs.get(run_id) if 0 < run_id <= MAX_ID else None
+        if run is None or run.job_id != job_id:
+            raise NotFound("run", run_id, f" for job {job_id}")
+        return run

@@ -1,0 +1,67 @@
+"""One engine per process, configured for the backend the DATABASE_URL names."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+from ..settings import Settings
+
+# How long a connection attempt may take before the request gets a 503 instead of hanging.
+CONNECT_TIMEOUT_SECONDS = 5
+# How long SQLite waits for another writer's lock before giving up.
+SQLITE_BUSY_SECONDS = 30
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def make_engine(settings: Settings) -> Engine:
+    url = settings.database_url
+    if is_sqlite(url):
+        return _sqlite_engine(url)
+    options: dict[str, Any] = {
+        "pool_size": settings.pool_size,
+        "max_overflow": settings.max_overflow,
+        "pool_timeout": settings.pool_timeout,
+        # A connection that died with a database restart is replaced, not handed to a request.
+        "pool_pre_ping": True,
+    }
+    if make_url(url).get_backend_name() == "postgresql":
+        options["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+    return create_engine(url, **options)
+
+
+def _sqlite_engine(url: str) -> Engine:
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def configure(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide when a transaction begins (see `begin` below).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        if make_url(url).database not in (None, "", ":memory:"):
+            # Readers do not wait for the writer, and the writer does not wait for readers.
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def begin(connection: Any) -> None:
+        # A writing transaction takes the write lock up front (BEGIN IMMEDIATE): two writers then queue
+        # on the busy timeout instead of one failing with "database is locked" when it upgrades its lock.
+        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+def writer(engine: Engine) -> Engine:
+    """The same engine and pool, marked so that SQLite transactions take the write lock at BEGIN."""
+    if engine.dialect.name == "sqlite":
+        return engine.execution_options(sqlite_begin="IMMEDIATE")
+    return engine

@@ -1,0 +1,80 @@
+"""The tables behind jobs, runs and uploads. Alembic's migrations/ build them; nothing calls create_all."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, LargeBinary, MetaData, String, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from .types import UtcDateTime
+
+# Explicit constraint names keep migrations identical on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class IdCounter(Base):
+    """The next id per table. Taken under a row lock in the inserting transaction, so ids have no gaps."""
+
+    __tablename__ = "id_counters"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    next_value: Mapped[int] = mapped_column(BigInteger)
+
+
+class JobRow(Base):
+    __tablename__ = "jobs"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    tags: Mapped[list[Any]] = mapped_column(JSON)
+    created_ts: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class RunRow(Base):
+    __tablename__ = "runs"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    job_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    request: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))
+    # When the run entered `status`; the lifecycle advances from here.
+    status_ts: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_ts: Mapped[datetime] = mapped_column(UtcDateTime)
+    user_deleted: Mapped[bool] = mapped_column(default=False)
+    epx_client_version: Mapped[str | None] = mapped_column(String(64))
+
+
+class UploadRow(Base):
+    __tablename__ = "uploads"
+    __table_args__ = (UniqueConstraint("job_id", "key", name="uq_uploads_job_id_key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("jobs.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(64))
+    content_type: Mapped[str | None] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_ts: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ProviderStateRow(Base):
+    """Provider states the verifier has set up; kept in the database so every worker process sees them."""
+
+    __tablename__ = "provider_states"
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    activated_ts: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+# The contract's example ids: a fresh database hands these out first.
+FIRST_IDS = {"jobs": 123, "runs": 978}

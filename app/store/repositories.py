@@ -1,0 +1,142 @@
+"""Repositories: the only code that builds queries. Every value travels as a bound parameter."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from .models import IdCounter, JobRow, ProviderStateRow, RunRow, UploadRow
+
+
+class IdAllocator:
+    """Ids come from a counter row updated in the inserting transaction.
+
+    The row lock serialises concurrent inserts, and a rolled-back insert rolls back its id too,
+    so ids are gap-free (a database sequence would skip the ids of failed transactions).
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def take(self, table: str) -> int:
+        statement = (
+            update(IdCounter)
+            .where(IdCounter.name == table)
+            .values(next_value=IdCounter.next_value + 1)
+            .returning(IdCounter.next_value)
+        )
+        taken = self.session.execute(statement).scalar_one()
+        return int(taken) - 1
+
+    def reserve(self, table: str, value: int) -> None:
+        """An id chosen by a provider state is never handed out again."""
+        self.session.execute(
+            update(IdCounter).where(IdCounter.name == table, IdCounter.next_value <= value).values(next_value=value + 1)
+        )
+
+
+class JobRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, job_id: int, user_id: int, tags: list[Any], now: datetime) -> JobRow:
+        job = JobRow(id=job_id, user_id=user_id, tags=tags, created_ts=now)
+        self.session.add(job)
+        self.session.flush()
+        return job
+
+    def get(self, job_id: int) -> JobRow | None:
+        return self.session.get(JobRow, job_id)
+
+    def get_for_update(self, job_id: int) -> JobRow | None:
+        return self.session.execute(select(JobRow).where(JobRow.id == job_id).with_for_update()).scalar_one_or_none()
+
+    def delete(self, job_id: int) -> None:
+        # Runs and uploads go with their job; deleted explicitly so SQLite without cascades agrees.
+        self.session.execute(delete(UploadRow).where(UploadRow.job_id == job_id))
+        self.session.execute(delete(RunRow).where(RunRow.job_id == job_id))
+        self.session.execute(delete(JobRow).where(JobRow.id == job_id))
+
+
+class RunRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, run: RunRow) -> RunRow:
+        self.session.add(run)
+        self.session.flush()
+        return run
+
+    def get(self, run_id: int) -> RunRow | None:
+        return self.session.get(RunRow, run_id)
+
+    def for_job(self, job_id: int) -> Sequence[RunRow]:
+        return self.session.execute(select(RunRow).where(RunRow.job_id == job_id).order_by(RunRow.id)).scalars().all()
+
+    def advance(self, run: RunRow, status: str, since: datetime) -> bool:
+        """Move a run on from the status it was read with; False when another request already moved it."""
+        result = self.session.execute(
+            update(RunRow)
+            .where(RunRow.id == run.id, RunRow.status == run.status)
+            .values(status=status, status_ts=since)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def delete(self, run_id: int) -> None:
+        self.session.execute(delete(RunRow).where(RunRow.id == run_id))
+
+
+class UploadRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def put(self, upload: UploadRow) -> UploadRow:
+        """Store the bytes under (job, key), replacing an earlier upload as S3 does."""
+        existing = self.get(upload.job_id, upload.key)
+        if existing is None:
+            self.session.add(upload)
+            self.session.flush()
+            return upload
+        existing.content_type = upload.content_type
+        existing.size = upload.size
+        existing.sha256 = upload.sha256
+        existing.data = upload.data
+        existing.uploaded_ts = upload.uploaded_ts
+        self.session.flush()
+        return existing
+
+    def get(self, job_id: int, key: str) -> UploadRow | None:
+        return self.session.execute(
+            select(UploadRow).where(UploadRow.job_id == job_id, UploadRow.key == key)
+        ).scalar_one_or_none()
+
+    def for_job(self, job_id: int) -> Sequence[UploadRow]:
+        return (
+            self.session.execute(select(UploadRow).where(UploadRow.job_id == job_id).order_by(UploadRow.key))
+            .scalars()
+            .all()
+        )
+
+
+class ProviderStateRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def activate(self, name: str, params: dict[str, Any], now: datetime) -> None:
+        row = self.session.get(ProviderStateRow, name)
+        if row is None:
+            self.session.add(ProviderStateRow(name=name, params=params, activated_ts=now))
+        else:
+            row.params = params
+            row.activated_ts = now
+
+    def deactivate(self, name: str) -> None:
+        self.session.execute(delete(ProviderStateRow).where(ProviderStateRow.name == name))
+
+    def active(self) -> frozenset[str]:
+        return frozenset(self.session.execute(select(ProviderStateRow.name)).scalars())

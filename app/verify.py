@@ -1,0 +1,64 @@
+"""`pactmock verify`: the official Pact verifier (pact-python) over every pact in a folder, against any provider."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+class VerifierMissing(RuntimeError):
+    """pact-python is an optional dependency of the CLI."""
+
+
+@dataclass
+class Verdict:
+    pact_file: Path
+    provider: str
+    passed: bool
+    summary: str
+    output: str
+
+
+def verify_folder(url: str, pact_dir: Path, states_url: str | None, timeout_ms: int = 10_000) -> list[Verdict]:
+    try:
+        from pact import Verifier
+    except ImportError:
+        raise VerifierMissing("pact-python is not installed: pip install 'pactmock[verify]'") from None
+    verdicts = []
+    for pact_file in sorted(pact_dir.glob("*.json")):
+        provider = _provider(pact_file)
+        verifier = (
+            Verifier(provider)
+            .add_transport(url=url)
+            .add_source(pact_file)
+            .set_error_on_empty_pact(enabled=False)
+            .set_request_timeout(timeout_ms)
+        )
+        if states_url:
+            verifier = verifier.state_handler(states_url, teardown=True, body=True)
+        try:
+            verifier.verify()
+            passed = True
+        except RuntimeError:
+            passed = False
+        results: Any = verifier.results
+        passed = passed and bool(results.get("result"))
+        verdicts.append(Verdict(pact_file, provider, passed, _summary(results), verifier.output(strip_ansi=True)))
+    return verdicts
+
+
+def _provider(pact_file: Path) -> str:
+    try:
+        return str(json.loads(pact_file.read_text())["provider"]["name"])
+    except (ValueError, KeyError, TypeError):
+        return pact_file.stem
+
+
+def _summary(results: Any) -> str:
+    errors = results.get("errors") or []
+    if not errors:
+        return "all interactions passed"
+    names = [str(e.get("interaction", "?")) for e in errors if isinstance(e, dict)]
+    return f"{len(errors)} failed: " + "; ".join(names)

@@ -1,0 +1,70 @@
+"""Run a bound domain handler inside the request's one transaction, then hold its answer to the contract."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from flask import Response, request
+
+from ..contract.compare import match_response
+from ..contract.model import MISSING, Body, Interaction
+from ..contract.model import Response as ContractResponse
+from ..domain.errors import Invalid, NotFound
+from ..domain.services import Epistemix
+from .handlers import Answer, Call, Handler
+from .problems import problem
+from .state import MockState
+
+log = logging.getLogger(__name__)
+
+
+def handle(interaction: Interaction, state: MockState, handler: Handler, path_params: dict[str, str]) -> Response:
+    data = request.get_data(cache=True)
+    try:
+        parsed = json.loads(data) if data and request.is_json else None
+    except ValueError:
+        parsed = None  # the contract already refused bodies it cannot read; a handler checks its own needs
+    try:
+        with state.database.transaction(write=True) as session:
+            call = Call(
+                service=Epistemix(session, state.policy),
+                json=parsed,
+                data=data,
+                content_type=request.content_type,
+                query={name: request.args.getlist(name) for name in request.args},
+                headers={name.lower(): value for name, value in request.headers.items()},
+                path_params=path_params,
+                base_url=state.settings.mock_server_url or request.host_url.rstrip("/"),
+            )
+            answer = handler(call)
+    except NotFound as exc:
+        return problem(404, "Not found", str(exc), "not-found", resource=exc.what)
+    except Invalid as exc:
+        return problem(400, "Request cannot be acted on", str(exc), "invalid-request")
+    response = _to_flask(answer)
+    _check_drift(interaction, answer, response)
+    return response
+
+
+def _to_flask(answer: Answer) -> Response:
+    if answer.data is not None:
+        response = Response(answer.data, status=answer.status)
+        del response.headers["Content-Type"]
+    else:
+        response = Response(json.dumps(answer.json), status=answer.status, mimetype="application/json")
+    response.headers.update(answer.headers)
+    return response
+
+
+def _check_drift(interaction: Interaction, answer: Answer, response: Response) -> None:
+    """A handler whose answer breaks the contract is a bug in the mock: say so loudly in the log."""
+    headers = {name: [value] for name, value in response.headers.items()}
+    actual = ContractResponse(answer.status, headers, Body(response.get_data() or MISSING, response.content_type))
+    mismatches = match_response(interaction.response, actual)
+    if mismatches:
+        log.error(
+            "handler answer for %r breaks the contract: %s",
+            interaction.description,
+            "; ".join(m.message for m in mismatches),
+        )
