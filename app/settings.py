@@ -21,6 +21,13 @@ def _int(env: Mapping[str, str], name: str, default: int | None) -> int | None:
         raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
 
 
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value is None or value <= 0:
+        raise SettingsError(f"{name} must be a positive whole number, not {env.get(name)!r}")
+    return value
+
+
 def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     raw = env.get(name)
     if raw is None or raw.strip() == "":
@@ -61,6 +68,8 @@ ENVIRONMENT_VARIABLES = (
     "PACTMOCK_RUN_QUEUED_SECONDS",
     "PACTMOCK_RUN_RUNNING_SECONDS",
     "PACTMOCK_RUN_OUTCOME",
+    "PACTMOCK_MAX_JSON_BYTES",
+    "PACTMOCK_MAX_UPLOAD_BYTES",
 )
 
 
@@ -90,6 +99,9 @@ class Settings:
     run_queued_seconds: float = 1.0
     run_running_seconds: float = 3.0
     run_outcome: str = "DONE"
+    # Larger bodies get 413: uploads (binary bodies) may be bigger than everything else.
+    max_json_bytes: int = 1024 * 1024
+    max_upload_bytes: int = 10 * 1024 * 1024
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -119,4 +131,6 @@ class Settings:
             run_queued_seconds=_seconds(env, "PACTMOCK_RUN_QUEUED_SECONDS", 1.0),
             run_running_seconds=_seconds(env, "PACTMOCK_RUN_RUNNING_SECONDS", 3.0),
             run_outcome=outcome,
+            max_json_bytes=_positive(env, "PACTMOCK_MAX_JSON_BYTES", 1024 * 1024),
+            max_upload_bytes=_positive(env, "PACTMOCK_MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
         )

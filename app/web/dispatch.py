@@ -26,6 +26,8 @@ TRANSPORT_HEADERS = frozenset(
 )
 # A mismatch on one of these means "who are you", answered 401 rather than 400.
 CREDENTIAL_HEADERS = frozenset({"authorization", "offline-token"})
+# Content types held to the upload limit rather than the (smaller) JSON one.
+BINARY_TYPES = frozenset({"application/octet-stream", "application/gzip", "application/zip", "application/x-tar"})
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 
@@ -54,6 +56,9 @@ def serve(path: str) -> Response:
     if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
         return _preflight()
     state = _state()
+    too_large = _too_large(state)
+    if too_large is not None:
+        return too_large
     actual = actual_request()
     result = state.router.route(actual, state.active_states, ignored_headers=TRANSPORT_HEADERS)
     if result.interaction is not None:
@@ -75,6 +80,28 @@ def serve(path: str) -> Response:
             closest=suggestions,
         )
     return _refuse(actual, result.closest, result.mismatches)
+
+
+def _too_large(state: MockState) -> Response | None:
+    """Binary bodies (uploads) may be up to the upload limit; every other body up to the JSON limit.
+
+    The app-wide MAX_CONTENT_LENGTH already refuses anything over the upload limit while reading.
+    """
+    limit = state.settings.max_json_bytes
+    if request.mimetype in BINARY_TYPES:
+        limit = state.settings.max_upload_bytes
+    size = request.content_length
+    if size is None:
+        size = len(request.get_data(cache=True))
+    if size <= limit:
+        return None
+    return problem(
+        413,
+        "Request body too large",
+        f"the body is over {limit} bytes, the most this mock accepts for {request.mimetype or 'this content'}",
+        "body-too-large",
+        limit=limit,
+    )
 
 
 def _redact(mismatch: Mismatch, interaction: Interaction) -> Mismatch:

@@ -23,6 +23,10 @@ def build_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask("pactmock")
     app.config["MOCK_STATE"] = MockState.load(settings)
+    # Werkzeug stops reading a body past this. A chunked body (no Content-Length) may be cut off
+    # there rather than refused, so the cap sits one byte above the largest allowed body: a body that
+    # reaches it is too large by our own check in dispatch, never stored truncated.
+    app.config["MAX_CONTENT_LENGTH"] = max(settings.max_upload_bytes, settings.max_json_bytes) + 1
     app.register_blueprint(control)
     app.register_blueprint(dispatch)
 
