@@ -35,5 +35,7 @@ def serve(settings: Settings, *, workers: int, threads: int, reload: bool) -> No
         "loglevel": "info",
         "graceful_timeout": 10,
         "timeout": 30,
+        # gunicorn 23+ opens a control socket under $HOME; a container user may have no writable home.
+        "control_socket_disable": True,
     }
     _Gunicorn(settings, options).run()
