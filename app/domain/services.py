@@ -12,14 +12,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ..store.models import RunRow, UploadRow
-from ..store.repositories import IdAllocator, JobRepository, RunRepository, UploadRepository
+from ..store.repositories import MAX_ID, IdAllocator, JobRepository, RunRepository, UploadRepository
 from .errors import Invalid, NotFound
 from .lifecycle import Durations, advance
 
 # Names an upload may be stored under: the job's input/config, or a run's. Nothing else, so a key
 # can never name a path outside its job.
-UPLOAD_KEY = re.compile(r"(job|run_[0-9]{1,18})_(input|config)")
-MAX_ID = 2**63 - 1
+UPLOAD_KEY = re.compile(r"(job|run_[0-9]{1,19})_(input|config)")
 
 
 def utcnow() -> datetime:

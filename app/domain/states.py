@@ -48,8 +48,9 @@ def apply_state(
         found = pattern.fullmatch(name.strip())
         if found:
             ids = [int(group) for group in found.groups()]
-            if any(not 0 < i <= MAX_ID for i in ids):
-                raise UnknownId(f"provider state {name!r} names an id outside 1..{MAX_ID}")
+            # The counter moves past a state's id, so the largest id itself cannot be named.
+            if any(not 0 < i < MAX_ID for i in ids):
+                raise UnknownId(f"provider state {name!r} names an id outside 1..{MAX_ID - 1}")
             handler(session, policy, ids, setup, now)
             return True
     return False

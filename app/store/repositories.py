@@ -11,6 +11,12 @@ from sqlalchemy.orm import Session
 
 from .models import IdCounter, JobRow, ProviderStateRow, RunRow, UploadRow
 
+MAX_ID = 2**63 - 1
+
+
+class IdsExhausted(RuntimeError):
+    """Every id a 64-bit column can hold has been handed out (reachable only through provider states)."""
+
 
 class IdAllocator:
     """Ids come from a counter row updated in the inserting transaction.
@@ -29,7 +35,9 @@ class IdAllocator:
             .values(next_value=IdCounter.next_value + 1)
             .returning(IdCounter.next_value)
         )
-        taken = self.session.execute(statement).scalar_one()
+        taken = self.session.execute(statement.where(IdCounter.next_value < MAX_ID)).scalar_one_or_none()
+        if taken is None:
+            raise IdsExhausted(f"no {table} ids are left: the next one would not fit in a 64-bit column")
         return int(taken) - 1
 
     def reserve(self, table: str, value: int) -> None:

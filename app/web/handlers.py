@@ -149,7 +149,7 @@ BINDINGS = (
     Binding("Epistemix", "POST", re.compile(r"/jobs"), upload_url),
     Binding("Epistemix", "POST", re.compile(r"/runs"), submit_runs),
     Binding("Epistemix", "GET", re.compile(r"/runs"), list_runs),
-    Binding("S3", "PUT", re.compile(r"/s3/uploads/(?P<job_id>[0-9]{1,18})/(?P<key>[^/]+)"), put_upload),
+    Binding("S3", "PUT", re.compile(r"/s3/uploads/(?P<job_id>[0-9]{1,19})/(?P<key>[^/]+)"), put_upload),
 )
 
 

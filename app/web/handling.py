@@ -12,6 +12,7 @@ from ..contract.model import MISSING, Body, Interaction
 from ..contract.model import Response as ContractResponse
 from ..domain.errors import Invalid, NotFound
 from ..domain.services import Epistemix
+from ..store.repositories import IdsExhausted
 from .handlers import Answer, Call, Handler
 from .problems import problem
 from .state import MockState
@@ -42,6 +43,8 @@ def handle(interaction: Interaction, state: MockState, handler: Handler, path_pa
         return problem(404, "Not found", str(exc), "not-found", resource=exc.what)
     except Invalid as exc:
         return problem(400, "Request cannot be acted on", str(exc), "invalid-request")
+    except IdsExhausted as exc:
+        return problem(409, "No ids left", str(exc), "ids-exhausted")
     response = _to_flask(answer)
     _check_drift(interaction, answer, response)
     return response
