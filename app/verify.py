@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 
 class VerifierMissing(RuntimeError):
@@ -30,7 +31,8 @@ def verify_folder(url: str, pact_dir: Path, states_url: str | None, timeout_ms: 
     for pact_file in sorted(pact_dir.glob("*.json")):
         provider = _provider(pact_file)
         verifier = (
-            Verifier(provider)
+            # The verifier insists the transport's host is the one it was created with.
+            Verifier(provider, host=urlsplit(url).hostname or "localhost")
             .add_transport(url=url)
             .add_source(pact_file)
             .set_error_on_empty_pact(enabled=False)
