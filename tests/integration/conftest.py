@@ -57,9 +57,10 @@ def start_mock(pact_dir: Path, tmp_path: Path, **env: str) -> RunningMock:
         if process.poll() is not None:
             raise RuntimeError(f"pactmock serve exited with {process.returncode}:\n{mock.log()}")
         try:
-            if requests.get(mock.url + "/health", timeout=1).status_code == 200:
+            if requests.get(mock.url + "/health", timeout=5).status_code == 200:
                 return mock
-        except requests.ConnectionError:
+        # gunicorn accepts before its worker is up: on a busy machine the first probe may time out.
+        except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.1)
     process.kill()
     raise RuntimeError(f"pactmock serve did not answer /health within 20 s:\n{mock.log()}")
