@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlencode
 
 import click
 
@@ -149,8 +150,14 @@ def history() -> None:
     default=None,
     help="Provider-state change URL [default: URL/_mock/provider-states; '' for none]",
 )
+@click.option(
+    "--admin-token",
+    envvar="MOCK_ADMIN_TOKEN",
+    default=None,
+    help="The mock's MOCK_ADMIN_TOKEN, for state calls from another host [default: $MOCK_ADMIN_TOKEN]",
+)
 @click.option("--verbose", is_flag=True, help="Print the verifier's full output")
-def verify(url: str, pact_dir: str, states_url: str | None, verbose: bool) -> None:
+def verify(url: str, pact_dir: str, states_url: str | None, admin_token: str | None, verbose: bool) -> None:
     """Run the Pact verifier for every pact in --pact-dir against the provider at URL."""
     from .verify import VerifierMissing, verify_folder
 
@@ -160,6 +167,10 @@ def verify(url: str, pact_dir: str, states_url: str | None, verbose: bool) -> No
     url = url.rstrip("/")
     if states_url is None:
         states_url = f"{url}/_mock/provider-states"
+    if states_url and admin_token:
+        # The verifier can only be given a URL for state calls, so the token travels as ?token=.
+        separator = "&" if "?" in states_url else "?"
+        states_url = f"{states_url}{separator}{urlencode({'token': admin_token})}"
     try:
         verdicts = verify_folder(url, folder, states_url or None)
     except VerifierMissing as exc:

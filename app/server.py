@@ -37,5 +37,8 @@ def serve(settings: Settings, *, workers: int, threads: int, reload: bool) -> No
         "timeout": 30,
         # gunicorn 23+ opens a control socket under $HOME; a container user may have no writable home.
         "control_socket_disable": True,
+        # gunicorn's largest request line: longer paths reach the app and get a problem+json answer.
+        # Past 8190 bytes gunicorn itself answers 414.
+        "limit_request_line": 8190,
     }
     _Gunicorn(settings, options).run()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 def _flag(value: str | None) -> bool:
@@ -70,6 +70,7 @@ ENVIRONMENT_VARIABLES = (
     "PACTMOCK_RUN_OUTCOME",
     "PACTMOCK_MAX_JSON_BYTES",
     "PACTMOCK_MAX_UPLOAD_BYTES",
+    "MOCK_ADMIN_TOKEN",
 )
 
 
@@ -102,6 +103,8 @@ class Settings:
     # Larger bodies get 413: uploads (binary bodies) may be bigger than everything else.
     max_json_bytes: int = 1024 * 1024
     max_upload_bytes: int = 10 * 1024 * 1024
+    # When set, /_mock/ calls must carry it; when unset, only loopback clients may call /_mock/.
+    admin_token: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -133,4 +136,5 @@ class Settings:
             run_outcome=outcome,
             max_json_bytes=_positive(env, "PACTMOCK_MAX_JSON_BYTES", 1024 * 1024),
             max_upload_bytes=_positive(env, "PACTMOCK_MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
+            admin_token=env.get("MOCK_ADMIN_TOKEN") or None,
         )

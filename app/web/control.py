@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -23,6 +25,54 @@ control = Blueprint("control", __name__)
 def _state() -> MockState:
     state: MockState = current_app.config["MOCK_STATE"]
     return state
+
+
+LOOPBACK_NETWORKS = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
+
+
+def _is_loopback(address: str | None) -> bool:
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return any(ip in network for network in LOOPBACK_NETWORKS)
+
+
+def _presented_token() -> str | None:
+    """The admin token from a header, or from ?token= for callers that can only be given a URL (the verifier)."""
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        return header[len("Bearer ") :]
+    return request.headers.get("X-Mock-Admin-Token") or request.args.get("token")
+
+
+@control.before_request
+def guard_control_plane() -> Response | None:
+    if not request.path.startswith("/_mock/"):
+        return None
+    token = _state().settings.admin_token
+    if token is None:
+        if _is_loopback(request.remote_addr):
+            return None
+        return problem(
+            403,
+            "Forbidden",
+            "the /_mock/ control plane answers loopback clients only; set MOCK_ADMIN_TOKEN on the mock "
+            "and send it as 'Authorization: Bearer <token>' to call it from elsewhere",
+            "control-plane-forbidden",
+        )
+    presented = _presented_token()
+    if presented is not None and hmac.compare_digest(presented.encode(), token.encode()):
+        return None
+    return problem(
+        401,
+        "Unauthorized",
+        "the /_mock/ control plane needs MOCK_ADMIN_TOKEN as 'Authorization: Bearer <token>', "
+        "'X-Mock-Admin-Token' or ?token= (value withheld)",
+        "control-plane-unauthorized",
+    )
 
 
 @control.get("/health")

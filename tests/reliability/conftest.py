@@ -25,7 +25,7 @@ import requests
 from sqlalchemy import create_engine, text
 
 from app.settings import database_url as normalised_url
-from tests.integration.conftest import RunningMock, database_url, free_port, stop_mock  # noqa: F401
+from tests.integration.conftest import RunningMock, database_url, free_port, run_mock, stop_mock  # noqa: F401
 
 PACT_DIR = Path(__file__).resolve().parents[2] / "pacts"
 # Several worker processes share the database: what a multi-core deployment runs.
