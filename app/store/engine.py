@@ -31,7 +31,15 @@ def make_engine(settings: Settings) -> Engine:
         "pool_pre_ping": True,
     }
     if make_url(url).get_backend_name() == "postgresql":
-        options["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+        options["connect_args"] = {
+            "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+            # A peer that vanished without a word (no RST) is noticed in seconds, not the kernel's minutes.
+            "keepalives": 1,
+            "keepalives_idle": 5,
+            "keepalives_interval": 2,
+            "keepalives_count": 3,
+            "tcp_user_timeout": 10_000,
+        }
     return create_engine(url, **options)
 
 
