@@ -28,8 +28,13 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-bench: $(VENV)/.installed-test
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $(VENV)/.installed $(VENV)/.installed-test $@
+
+bench: $(VENV)/.installed-bench
 	$(BIN)/python -m bench.engine
+	$(BIN)/python -m bench.compare
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

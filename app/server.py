@@ -24,6 +24,13 @@ class _Gunicorn(BaseApplication):
         return create_app(self._settings)
 
 
+def _post_fork(_server: Any, worker: Any) -> None:
+    # The app was built once in the arbiter (preload); a connection pool must never be shared across
+    # processes, so each worker starts with an empty one of its own.
+    state = worker.wsgi.config["MOCK_STATE"]
+    state.database.engine.dispose(close=False)
+
+
 def serve(settings: Settings, *, workers: int, threads: int, reload: bool) -> None:
     options = {
         "bind": f"{settings.host}:{settings.port}",
@@ -31,6 +38,10 @@ def serve(settings: Settings, *, workers: int, threads: int, reload: bool) -> No
         "threads": threads,
         "worker_class": "gthread",
         "reload": reload,
+        # Load the contracts once, before forking: workers share those pages instead of each
+        # building its own copy. --reload needs each worker to load the code itself.
+        "preload_app": not reload,
+        "post_fork": _post_fork,
         "accesslog": None,
         "loglevel": "info",
         "graceful_timeout": 10,
