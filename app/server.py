@@ -24,7 +24,7 @@ class _Gunicorn(BaseApplication):
         return create_app(self._settings)
 
 
-def _post_fork(_server: Any, worker: Any) -> None:
+def _post_worker_init(worker: Any) -> None:
     # The app was built once in the arbiter (preload); a connection pool must never be shared across
     # processes, so each worker starts with an empty one of its own.
     state = worker.wsgi.config["MOCK_STATE"]
@@ -41,7 +41,7 @@ def serve(settings: Settings, *, workers: int, threads: int, reload: bool) -> No
         # Load the contracts once, before forking: workers share those pages instead of each
         # building its own copy. --reload needs each worker to load the code itself.
         "preload_app": not reload,
-        "post_fork": _post_fork,
+        "post_worker_init": _post_worker_init,
         "accesslog": None,
         "loglevel": "info",
         "graceful_timeout": 10,
