@@ -111,7 +111,8 @@ def upgrade(revision: str) -> None:
     click.echo(f"{_safe(url)} is at {migrate.current_revision(url)}")
 
 
-@db.command()
+# Relative revisions look like options (-1): take them as the argument they are.
+@db.command(context_settings={"ignore_unknown_options": True})
 @click.argument("revision")
 def downgrade(revision: str) -> None:
     """Downgrade to REVISION (for example -1 or base). Revision notes say what a step destroys."""
