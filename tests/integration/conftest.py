@@ -35,7 +35,8 @@ class RunningMock:
         return self.log_path.read_text(errors="replace")
 
 
-def start_mock(pact_dir: Path, tmp_path: Path, **env: str) -> RunningMock:
+def start_mock(pact_dir: Path, tmp_path: Path, *args: str, **env: str) -> RunningMock:
+    """`python -m app.cli serve ARGS` on a free port, answering /health, with its output in a log file."""
     port = free_port()
     log_path = tmp_path / f"mock-{port}.log"
     environment = {
@@ -49,10 +50,10 @@ def start_mock(pact_dir: Path, tmp_path: Path, **env: str) -> RunningMock:
     }
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "serve"], env=environment, stdout=log, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "app.cli", "serve", *args], env=environment, stdout=log, stderr=subprocess.STDOUT
         )
     mock = RunningMock(f"http://127.0.0.1:{port}", process, log_path)
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"pactmock serve exited with {process.returncode}:\n{mock.log()}")
@@ -63,7 +64,7 @@ def start_mock(pact_dir: Path, tmp_path: Path, **env: str) -> RunningMock:
         except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.1)
     process.kill()
-    raise RuntimeError(f"pactmock serve did not answer /health within 20 s:\n{mock.log()}")
+    raise RuntimeError(f"pactmock serve did not answer /health within 30 s:\n{mock.log()}")
 
 
 def stop_mock(mock: RunningMock) -> None:

@@ -24,17 +24,12 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
+from tests.epx import EPX_HEADERS, OCTET_STREAM, run_request
+
 from .conftest import RunningMock, stop_mock
 
 PACT_DIR = Path(__file__).resolve().parents[2] / "pacts"
 
-EPX_HEADERS = {
-    "Offline-Token": "Bearer secret-token",
-    "Content-Type": "application/json",
-    "fredcli-version": "1.2.3",
-    "user-agent": "epx_client_1.2.3",
-}
-OCTET_STREAM = {"Content-Type": "application/octet-stream"}
 MAX_ID = 2**63 - 1
 
 POD_PHASE = {
@@ -58,20 +53,6 @@ def durations(seconds: float) -> dict[str, str]:
 
 # Runs stay NOT_STARTED for the whole of a test that is not about the lifecycle.
 FROZEN = durations(600)
-
-
-def run_request(job_id: Any, **changes: Any) -> dict[str, Any]:
-    request = {
-        "jobId": job_id,
-        "workingDir": "/home/epx/run",
-        "size": "hot",
-        "fredVersion": "latest",
-        "population": {"version": "US_2010.v5", "locations": ["Loving_County_TX"]},
-        "fredArgs": [{"flag": "-p", "value": "main.fred"}],
-        "fredFiles": ["/home/epx/main.fred"],
-    }
-    request.update(changes)
-    return request
 
 
 def sha256(data: bytes) -> str:

@@ -8,13 +8,10 @@ from pathlib import Path
 
 import requests
 
+from tests.epx import EPX_HEADERS
+
 PACT_DIR = Path(__file__).resolve().parents[2] / "pacts"
-HEADERS = {
-    "Offline-Token": "Bearer secret-token",
-    "Content-Type": "application/json",
-    "fredcli-version": "1.2.3",
-    "user-agent": "epx_client_1.2.3",
-}
+HEADERS = EPX_HEADERS
 LIMITS = {"PACTMOCK_MAX_JSON_BYTES": "2000", "PACTMOCK_MAX_UPLOAD_BYTES": "50000"}
 
 

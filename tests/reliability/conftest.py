@@ -8,10 +8,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
-import subprocess
-import sys
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -25,52 +21,21 @@ import requests
 from sqlalchemy import create_engine, text
 
 from app.settings import database_url as normalised_url
-from tests.integration.conftest import RunningMock, database_url, free_port, run_mock, stop_mock  # noqa: F401
+from tests.epx import EPX_HEADERS, OCTET_STREAM  # noqa: F401 (re-exported to the tests here)
+from tests.epx import run_request as epx_run_request
+from tests.integration.conftest import RunningMock, database_url, run_mock, start_mock, stop_mock  # noqa: F401
 
 PACT_DIR = Path(__file__).resolve().parents[2] / "pacts"
 # Several worker processes share the database: what a multi-core deployment runs.
 WORKERS = 2
 
-EPX_HEADERS = {
-    "Offline-Token": "Bearer secret-token",
-    "Content-Type": "application/json",
-    "fredcli-version": "1.2.3",
-    "user-agent": "epx_client_1.2.3",
-}
-OCTET_STREAM = {"Content-Type": "application/octet-stream"}
 FIRST_JOB_ID = 123
 FIRST_RUN_ID = 978
 
 
 def start_server(tmp_path: Path, args: tuple[str, ...], **env: str) -> RunningMock:
-    """`python -m app.cli serve ARGS` on a free port, as the integration tests' start_mock, with CLI arguments."""
-    port = free_port()
-    log_path = tmp_path / f"mock-{port}.log"
-    environment = {
-        **os.environ,
-        "PACT_DIR": str(PACT_DIR),
-        "FLASK_HOST": "127.0.0.1",
-        "FLASK_PORT": str(port),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'pactmock.sqlite3'}",
-        **env,
-    }
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "serve", *args], env=environment, stdout=log, stderr=subprocess.STDOUT
-        )
-    mock = RunningMock(f"http://127.0.0.1:{port}", process, log_path)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"pactmock serve exited with {process.returncode}:\n{mock.log()}")
-        try:
-            # The arbiter listens before its workers are up: a first request may wait for one to boot.
-            if requests.get(mock.url + "/health", timeout=5).status_code == 200:
-                return mock
-        except (requests.ConnectionError, requests.Timeout):
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError(f"pactmock serve did not answer /health within 30 s:\n{mock.log()}")
+    """The integration tests' start_mock on the repository's pacts, with CLI arguments."""
+    return start_mock(PACT_DIR, tmp_path, *args, **env)
 
 
 def assert_clean_log(mock: RunningMock) -> None:
@@ -145,15 +110,7 @@ class Connection:
 
 def run_request(job_id: int, tag: str) -> dict[str, Any]:
     """What `epx` submits for a small simulation; `tag` (the working directory) names the request."""
-    return {
-        "jobId": job_id,
-        "workingDir": f"/home/epx/{tag}",
-        "size": "hot",
-        "fredVersion": "latest",
-        "population": {"version": "US_2010.v5", "locations": ["Loving_County_TX"]},
-        "fredArgs": [{"flag": "-p", "value": "main.fred"}],
-        "fredFiles": ["/home/epx/main.fred"],
-    }
+    return epx_run_request(job_id, workingDir=f"/home/epx/{tag}")
 
 
 def set_up_state(mock: RunningMock, name: str) -> None:

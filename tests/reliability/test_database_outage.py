@@ -24,24 +24,12 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from app.settings import database_url as with_driver
+from tests.epx import EPX_HEADERS, run_request
 from tests.integration.conftest import fresh_postgres_database, start_mock, stop_mock
 
 PACT_DIR = Path(__file__).resolve().parents[2] / "pacts"
-HEADERS = {
-    "Offline-Token": "Bearer secret-token",
-    "Content-Type": "application/json",
-    "fredcli-version": "1.2.3",
-    "user-agent": "epx_client_1.2.3",
-}
-RUN = {
-    "jobId": 123,
-    "workingDir": "/home/epx/run",
-    "size": "hot",
-    "fredVersion": "latest",
-    "population": {"version": "US_2010.v5", "locations": ["Loving_County_TX"]},
-    "fredArgs": [{"flag": "-p", "value": "main.fred"}],
-    "fredFiles": ["/home/epx/main.fred"],
-}
+HEADERS = EPX_HEADERS
+RUN = run_request(123)
 # No request may take longer than this, outage or not.
 REQUEST_BOUND_SECONDS = 15
 

@@ -14,16 +14,12 @@ from pathlib import Path
 
 import requests
 
+from tests.epx import EPX_HEADERS
 from tests.integration.conftest import start_mock, stop_mock
 
 ROOT = Path(__file__).resolve().parents[2]
 PACT_DIR = ROOT / "pacts"
-HEADERS = {
-    "Offline-Token": "Bearer secret-token",
-    "Content-Type": "application/json",
-    "fredcli-version": "1.2.3",
-    "user-agent": "epx_client_1.2.3",
-}
+HEADERS = EPX_HEADERS
 
 
 def db(url: str, *args: str) -> subprocess.CompletedProcess[str]:

@@ -11,17 +11,13 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.epx import EPX_HEADERS
 from tests.integration.conftest import RunningMock, start_mock, stop_mock
 
 PACT_DIR = Path(__file__).resolve().parents[2] / "pacts"
 ADMIN_TOKEN = "admin-0f6c1e9b7d2a4c58"
 CLIENT_TOKEN = "client-token-8e3b21d4f5"
-HEADERS = {
-    "Offline-Token": f"Bearer {CLIENT_TOKEN}",
-    "Content-Type": "application/json",
-    "fredcli-version": "1.2.3",
-    "user-agent": "epx_client_1.2.3",
-}
+HEADERS = {**EPX_HEADERS, "Offline-Token": f"Bearer {CLIENT_TOKEN}"}
 INJECTIONS = [
     "'; DROP TABLE runs; --",
     "1 OR 1=1",

@@ -16,7 +16,6 @@ import socket
 import subprocess
 import sysconfig
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +27,7 @@ from pact import Verifier
 from sqlalchemy.engine import make_url
 
 from app.settings import ENVIRONMENT_VARIABLES
+from tests.integration.conftest import fresh_postgres_database
 from tests.ship.compose import (
     ROOT,
     build_target,
@@ -53,24 +53,6 @@ PSQL_RECIPE = 'psql "$DATABASE_URL" -c "SELECT count(*) FROM jobs"'
 def libpq_url(url: str) -> str:
     """The URL psql and psycopg2 accept (no SQLAlchemy driver suffix)."""
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def postgres_server() -> str:
-    url = os.environ.get("TEST_POSTGRES_URL")
-    reason = None if url else "TEST_POSTGRES_URL is not set"
-    if url:
-        try:
-            psycopg2.connect(libpq_url(url), connect_timeout=3).close()
-        except psycopg2.Error as exc:
-            reason = f"PostgreSQL at TEST_POSTGRES_URL is unreachable: {str(exc).strip().splitlines()[0]}"
-    if reason:
-        if os.environ.get("POSTGRES_REQUIRED") == "1":
-            pytest.fail(f"{reason} (POSTGRES_REQUIRED=1: the compose replay must run)")
-        pytest.skip(
-            f"{reason}; the compose replay needs a PostgreSQL server, e.g. postgresql://postgres@127.0.0.1/postgres"
-        )
-    assert url is not None
-    return url
 
 
 def native_environment(service: str, **overrides: str) -> dict[str, str]:
@@ -107,18 +89,8 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def database() -> Iterator[str]:
     """A fresh database playing the postgres service: created here, dropped at the end."""
-    server = postgres_server()
-    name = f"pactmock_replay_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(libpq_url(server))
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(server).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+    with fresh_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
