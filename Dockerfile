@@ -11,7 +11,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PATH=/opt/venv/bin:$PATH
 # A fixed numeric id: Kubernetes' runAsNonRoot can only verify a numeric USER. The home directory is
-# where gunicorn puts its control socket (~/.gunicorn) and psql its history.
+# where psql keeps its history.
 RUN groupadd --gid 10001 pactmock \
     && useradd --uid 10001 --gid 10001 --create-home --shell /usr/sbin/nologin pactmock
 

@@ -24,10 +24,10 @@ def main() -> None:
 @main.command()
 @click.option("--host", default=None, help="Interface to listen on [default: $FLASK_HOST or 0.0.0.0]")
 @click.option("--port", type=int, default=None, help="Port [default: $FLASK_PORT or 5000]")
-# Two processes of four threads: measured fastest on 2 cores (bench/RESULTS.md); more threads per
-# process only pass the GIL around.
+# One worker process per core of the 2-core machines measured, two threads each (bench/WSGI.md): a second
+# thread keeps a worker answering while one request waits on the database; more only pass the GIL around.
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True, help="Worker processes")
-@click.option("--threads", type=click.IntRange(1, 256), default=4, show_default=True, help="Threads per worker")
+@click.option("--threads", type=click.IntRange(1, 256), default=2, show_default=True, help="Threads per worker")
 @click.option("--reload", is_flag=True, help="Restart when the code changes (development)")
 def serve(host: str | None, port: int | None, workers: int, threads: int, reload: bool) -> None:
     """Serve the pacts in $PACT_DIR as a validating mock provider."""

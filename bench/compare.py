@@ -37,8 +37,8 @@ Per run: start the server, send the scenario's request until it answers 200 (the
 that answer is "first 200"; for c the first answer of the provider-state call), check the request itself gets 200,
 warm up with sequential requests, then ``bench.loadgen`` (wrk when installed, else its python engine; ``--engine``)
 with 32 keep-alive connections for ``--duration`` seconds. Peak RSS is the sum over the server's process tree,
-sampled every 0.1 s from start to the end of the load (gunicorn's arbiter and workers share pages, so the sum
-overstates them somewhat). Targets are judged from the same run and printed as PASS/MISS; nothing is asserted.
+sampled every 0.1 s from start to the end of the load (pages a process shares with another, such as the
+interpreter's, count once per process, so the sum overstates them somewhat). Targets are judged from the same run and printed as PASS/MISS; nothing is asserted.
 """
 
 from __future__ import annotations
@@ -282,7 +282,7 @@ def wait_for_quiet(max_wait_s: float, threshold_cores: float = 0.15) -> tuple[fl
 
 
 def stop_server(process: subprocess.Popen[bytes], grace_s: float = 10.0) -> None:
-    """SIGINT (gunicorn's quick shutdown) to the server's process group, SIGKILL if it is still there after ``grace_s``."""
+    """SIGINT to the server's process group, SIGKILL if it is still there after ``grace_s``."""
     if process.poll() is None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGINT)

@@ -1,4 +1,4 @@
-"""Start the real server (`pactmock serve`, gunicorn) as a subprocess on a free port."""
+"""Start the real server (`pactmock serve`, granian) as a subprocess on a free port."""
 
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ def start_mock(pact_dir: Path, tmp_path: Path, *args: str, **env: str) -> Runnin
         try:
             if requests.get(mock.url + "/health", timeout=5).status_code == 200:
                 return mock
-        # gunicorn accepts before its worker is up: on a busy machine the first probe may time out.
+        # The server accepts before its workers are up: on a busy machine the first probe may time out.
         except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.1)
     process.kill()

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
-from .conftest import fresh_postgres_database
+import requests
+
+from .conftest import fresh_postgres_database, start_mock, stop_mock
 
 ROOT = Path(__file__).resolve().parents[2]
 PACT_DIR = ROOT / "pacts"
@@ -84,3 +88,41 @@ def test_a_bad_setting_is_one_line_naming_it() -> None:
     result = pactmock("serve", PACTMOCK_RUN_OUTCOME="MAYBE")
     assert result.returncode == 1
     assert result.stderr.strip() == "Error: PACTMOCK_RUN_OUTCOME must be DONE or ERROR, not 'MAYBE'"
+
+
+def _greeting_pact(greeting: str) -> str:
+    interaction = {
+        "description": "a greeting",
+        "request": {"method": "GET", "path": "/greeting"},
+        "response": {"status": 200, "headers": {"Content-Type": "application/json"}, "body": {"hello": greeting}},
+    }
+    return json.dumps(
+        {
+            "consumer": {"name": "greeter"},
+            "provider": {"name": "Greetings"},
+            "interactions": [interaction],
+            "metadata": {"pactSpecification": {"version": "3.0.0"}},
+        }
+    )
+
+
+def test_serve_reload_picks_up_an_edited_pact(tmp_path: Path) -> None:
+    pact_dir = tmp_path / "pacts"
+    pact_dir.mkdir()
+    pact = pact_dir / "greeter-greetings.json"
+    pact.write_text(_greeting_pact("world"))
+    mock = start_mock(pact_dir, tmp_path, "--reload")
+    try:
+        assert requests.get(mock.url + "/greeting", timeout=5).json() == {"hello": "world"}
+        pact.write_text(_greeting_pact("again"))
+        answers = []
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with contextlib.suppress(requests.ConnectionError):  # the workers are restarting
+                answers.append(requests.get(mock.url + "/greeting", timeout=5).json())
+            if answers and answers[-1] == {"hello": "again"}:
+                break
+            time.sleep(0.2)
+        assert answers[-1] == {"hello": "again"}, mock.log()[-3000:]
+    finally:
+        stop_mock(mock)
