@@ -200,7 +200,7 @@ def contracts(pact_dir: str) -> None:
         for interaction in contract.interactions:
             states = "; ".join(interaction.state_names)
             given = f"  [given {states}]" if states else ""
-            click.echo(f"  {interaction.request.method:7} {interaction.request.path}  {interaction.description}{given}")
+            click.echo(f"  {interaction.method:7} {interaction.path}  {interaction.description}{given}")
         for message in contract.messages:
             click.echo(f"  message  {message.description} ({message.kind}, listed, not served)")
     for warning in result.warnings:

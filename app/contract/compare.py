@@ -7,6 +7,7 @@ everything it has to fix in one go.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -275,6 +276,22 @@ def _findings(findings: list[Finding]) -> list[Mismatch]:
     ]
 
 
+# Python decodes "\ud800" alone into a string no UTF-8 can hold; a database refuses to store it.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _unstorable_text(value: Any) -> str | None:
+    """Why decoded JSON cannot be written back out as UTF-8, or None when it can."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        # Pairs were joined into one character while decoding: a surrogate left is alone.
+        return "body is not valid JSON text: a \\u escape is half of a surrogate pair"
+    except RecursionError:
+        return "body is not valid JSON: arrays or objects nested too deeply"
+    return None
+
+
 def decode_json(actual: Body) -> Any:
     """The actual body as JSON; raises ValueError naming line and column when it is not."""
     value = actual.value
@@ -282,9 +299,16 @@ def decode_json(actual: Body) -> Any:
         value = value.decode("utf-8")
     if isinstance(value, str):
         try:
-            return json.loads(value)
+            decoded = json.loads(value)
         except json.JSONDecodeError as exc:
             raise ValueError(f"body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        except RecursionError:
+            # The parser recurses once per level: a client's [[[[...]]]] must not take the request down.
+            raise ValueError("body is not valid JSON: arrays or objects nested too deeply") from None
+        problem = _unstorable_text(decoded) if _SURROGATE_ESCAPE.search(value) else None
+        if problem:
+            raise ValueError(problem)
+        return decoded
     return value
 
 

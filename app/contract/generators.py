@@ -523,12 +523,15 @@ def _replace_at(node: Any, tokens: tuple[str | int, ...], replace: Callable[[Any
 def apply_generators(response: Response, context: GeneratorContext) -> Response:
     """A copy of the response (never mutate the input: it is shared across requests) with status,
     header values and body values replaced by generated ones."""
-    rng = random.Random(context.seed) if context.seed is not None else random.Random()
     generators = response.generators
+    # Seeding costs more than copying a small response: made on the first generator's call, not before.
+    made: list[random.Random] = []
 
     def generate(category: str, key: str, definition: dict[str, Any], current: Any) -> Any:
+        if not made:
+            made.append(random.Random(context.seed) if context.seed is not None else random.Random())
         try:
-            return generate_value(definition, current, context, rng)
+            return generate_value(definition, current, context, made[0])
         except ValueError as exc:
             raise ValueError(f"{category} generator {key!r}: {exc}") from exc
 

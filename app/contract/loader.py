@@ -3,18 +3,26 @@
 A file that is not a usable pact is reported with the reason and skipped; the
 other files still load. Fields this version does not know are ignored with one
 warning each, so newer pact writers do not break older mocks.
+
+A file is read as a stream (jsonstream.py), never decoded whole. By default every
+interaction is compiled (bodies, matchers) while loading, so every problem in a
+file is found now: what `pactmock contracts` needs. With ``compile_lazily_from``,
+a file with at least that many HTTP interactions is loaded as an index instead
+(index.py): what routing needs is read now, the rest on first use.
 """
 
 from __future__ import annotations
 
-import json
 import logging
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .index import COMPILED_KEPT, CompiledCache, PactIndex, compile_http
+from .jsonstream import Element, JsonSyntaxError, NotAnObject, read_members
 from .model import Contract, Interaction, Message, ProviderState
-from .normalize import ContractError, normalize_request, normalize_response, spec_of
+from .normalize import ContractError, path_rule_of, spec_of
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +38,7 @@ _KNOWN = {
     "request": {"method", "path", "query", "headers", "body", "matchingRules", "generators"},
     "response": {"status", "headers", "body", "matchingRules", "generators"},
 }  # fmt: skip
+_KNOWN_INTERACTION, _KNOWN_REQUEST, _KNOWN_RESPONSE = _KNOWN["interaction"], _KNOWN["request"], _KNOWN["response"]
 
 
 @dataclass(frozen=True)
@@ -52,8 +61,15 @@ class LoadResult:
         return [i for contract in self.contracts for i in contract.interactions]
 
 
-def load_pacts(location: str | Path) -> LoadResult:
-    """Load a pact file, or every ``*.json`` file below a directory, in name order."""
+def load_pacts(
+    location: str | Path, *, compile_lazily_from: int | None = None, compiled_kept: int = COMPILED_KEPT
+) -> LoadResult:
+    """Load a pact file, or every ``*.json`` file below a directory, in name order.
+
+    Files with at least ``compile_lazily_from`` HTTP interactions are loaded as indexes whose
+    interactions share one cache of ``compiled_kept`` compiled interactions; without it, every
+    interaction is compiled now.
+    """
     root = Path(location)
     result = LoadResult()
     if root.is_dir():
@@ -63,9 +79,10 @@ def load_pacts(location: str | Path) -> LoadResult:
     else:
         result.problems.append(LoadProblem(str(root), "no such file or directory"))
         return result
+    cache = CompiledCache(compiled_kept)
     for path in files:
         try:
-            contract, warnings = load_pact_file(path)
+            contract, warnings = load_pact_file(path, compile_lazily_from, cache)
         except ContractError as exc:
             result.problems.append(LoadProblem(str(path), str(exc)))
             log.error("pact file %s rejected: %s", path, exc)
@@ -75,44 +92,177 @@ def load_pacts(location: str | Path) -> LoadResult:
     return result
 
 
-def load_pact_file(path: Path) -> tuple[Contract, list[str]]:
+def load_pact_file(
+    path: Path, compile_lazily_from: int | None = None, cache: CompiledCache | None = None
+) -> tuple[Contract, list[str]]:
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            builder = _PactBuilder(str(path), PactIndex(path, file))
+            for item in read_members(file, "interactions"):
+                if isinstance(item, Element):
+                    builder.interaction(item.value, item.offset, item.length)
+                else:
+                    builder.member(item.key, item.value)
+    except JsonSyntaxError as exc:
+        raise ContractError(f"is not valid JSON: {exc}") from None
+    except NotAnObject:
+        raise ContractError("the top level is not a JSON object") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ContractError(f"cannot be read ({exc})") from None
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ContractError(f"is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
-    return parse_pact(document, str(path))
+    return builder.finish(compile_lazily_from, cache or CompiledCache())
 
 
 def parse_pact(document: Any, source: str) -> tuple[Contract, list[str]]:
-    """Build a contract from a decoded pact document; raises ContractError when unusable."""
+    """Build a contract from a decoded pact document, every interaction compiled; ContractError when unusable."""
     if not isinstance(document, dict):
         raise ContractError("the top level is not a JSON object")
-    warnings = _Warnings(source)
-    warnings.unknown(document, "pact", "")
-    spec = spec_of(_declared_version(document.get("metadata")))
-    contract = Contract(
-        consumer=_party_name(document, "consumer"),
-        provider=_party_name(document, "provider"),
-        spec=spec,
-        source=source,
-    )
-    raw_interactions = document.get("interactions")
-    raw_messages = document.get("messages")
-    if raw_interactions is None and raw_messages is None:
-        raise ContractError("has no 'interactions' array")
-    if raw_interactions is not None and not isinstance(raw_interactions, list):
-        raise ContractError("'interactions' is not an array")
-    for position, raw in enumerate(raw_interactions or []):
-        _add_interaction(contract, raw, position, warnings)
-    for raw in raw_messages if isinstance(raw_messages, list) else []:
-        if isinstance(raw, dict):
-            contract.messages.append(Message(str(raw.get("description", "")), "Asynchronous/Messages", _states(raw)))
-    _reject_duplicates(contract)
-    return contract, warnings.messages
+    builder = _PactBuilder(source, None)
+    for key, value in document.items():
+        if key == "interactions" and isinstance(value, list):
+            builder.member(key, [])
+            for raw in value:
+                builder.interaction(raw)
+        else:
+            builder.member(key, value)
+    return builder.finish(None, CompiledCache())
+
+
+class _PactBuilder:
+    """Takes a pact's members as they are read, checks them in the order problems have always been
+    reported in, and makes the contract: compiled whole, or as an index.
+
+    Each HTTP interaction is first kept as `Interaction.indexed` (what routing needs); its raw JSON is
+    kept too only when there is no file to read it from again (a document decoded in memory).
+    """
+
+    def __init__(self, source: str, index: PactIndex | None) -> None:
+        self.contract = Contract(consumer="", provider="", spec="V2", source=source)
+        self.index = index
+        self.head: dict[str, Any] = {}
+        self.indexed: list[Interaction] = []
+        self.raws: list[dict[str, Any]] = []
+        self.messages: list[Message] = []
+        self.warnings = _Warnings(source)
+        # The first interaction that cannot even be indexed; the file is rejected for it.
+        self.problem: ContractError | None = None
+        self.count = 0
+
+    def member(self, key: str, value: Any) -> None:
+        self.head[key] = value
+
+    def interaction(self, raw: Any, offset: int = 0, length: int = 0) -> None:
+        position = self.count
+        self.count += 1
+        if self.index is not None:
+            self.index.add(offset, length)
+        if self.problem is not None:
+            return  # the file is rejected anyway; reading on only looks for its names
+        try:
+            self._add(raw, position)
+        except ContractError as exc:
+            self.problem = exc
+
+    def _add(self, raw: Any, position: int) -> None:
+        # Runs once per interaction of files of any size: the usual case is kept to a few lookups.
+        if not isinstance(raw, dict):
+            raise ContractError(f"interaction {position} is not a JSON object")
+        description = raw.get("description")
+        if not isinstance(description, str) or not description:
+            raise ContractError(f"interaction {position} has no description")
+        if not raw.keys() <= _KNOWN_INTERACTION:
+            self.warnings.unknown(raw, "interaction", _where(position, description))
+        kind = str(raw.get("type", HTTP_KIND))
+        if kind != HTTP_KIND or ("contents" in raw and "request" not in raw):
+            self._add_message(raw, kind, description, position)
+            return
+        request = raw.get("request")
+        if not isinstance(request, dict):
+            raise ContractError(f"{_where(position, description)} has no request")
+        if not request.keys() <= _KNOWN_REQUEST:
+            self.warnings.unknown(request, "request", f"{_where(position, description)} request")
+        response = raw.get("response")
+        if not isinstance(response, dict):
+            raise ContractError(f"{_where(position, description)} has no response")
+        if not response.keys() <= _KNOWN_RESPONSE:
+            self.warnings.unknown(response, "response", f"{_where(position, description)} response")
+        route = (
+            sys.intern(str(request.get("method", "GET")).upper()),
+            str(request.get("path", "/")),
+            path_rule_of(request.get("matchingRules")),
+        )
+        pending = bool(raw.get("pending", False))
+        self.indexed.append(
+            Interaction.indexed(description, route, _states(raw), pending, self.contract, self.index, position)
+        )
+        if self.index is None:
+            self.raws.append(raw)
+
+    def _add_message(self, raw: dict[str, Any], kind: str, description: str, position: int) -> None:
+        if kind in MESSAGE_KINDS or kind == HTTP_KIND:
+            self.messages.append(
+                Message(description, kind if kind in MESSAGE_KINDS else MESSAGE_KINDS[0], _states(raw))
+            )
+            return
+        where = _where(position, description)
+        self.warnings.add(f"{where} has type {kind!r}, which this mock does not serve; it is listed only")
+        self.messages.append(Message(description, kind, _states(raw)))
+
+    def finish(self, compile_lazily_from: int | None, cache: CompiledCache) -> tuple[Contract, list[str]]:
+        head = self.head
+        warnings = _Warnings(self.contract.source)
+        warnings.unknown(head, "pact", "")
+        warnings.messages += self.warnings.messages
+        for message in warnings.messages:
+            log.warning("%s", message)
+        contract = self.contract
+        contract.consumer = _party_name(head, "consumer")
+        contract.provider = _party_name(head, "provider")
+        contract.spec = spec_of(_declared_version(head.get("metadata")))
+        raw_interactions = head.get("interactions")
+        raw_messages = head.get("messages")
+        if raw_interactions is None and raw_messages is None:
+            raise ContractError("has no 'interactions' array")
+        if raw_interactions is not None and not isinstance(raw_interactions, list):
+            raise ContractError("'interactions' is not an array")
+        index = self.index
+        lazy = index is not None and compile_lazily_from is not None and len(self.indexed) >= compile_lazily_from
+        if lazy and self.problem is not None:
+            raise self.problem
+        if index is not None and lazy:
+            index.spec = contract.spec
+            index.cache = cache
+            contract.interactions = self.indexed
+        else:
+            # Interactions before the first unindexable one are compiled first: the first problem in
+            # the file is the one reported, whichever kind it is.
+            contract.interactions = [self._compiled(number, indexed) for number, indexed in enumerate(self.indexed)]
+            if index is not None:
+                index.close()
+        if self.problem is not None:
+            raise self.problem
+        contract.messages = self.messages
+        for raw in raw_messages if isinstance(raw_messages, list) else []:
+            if isinstance(raw, dict):
+                contract.messages.append(
+                    Message(str(raw.get("description", "")), "Asynchronous/Messages", _states(raw))
+                )
+        _reject_duplicates(contract)
+        return contract, warnings.messages
+
+    def _compiled(self, number: int, indexed: Interaction) -> Interaction:
+        assert indexed.position is not None  # the builder numbers every interaction
+        raw = self.raws[number] if self.index is None else self.index.raw(indexed.position)
+        request, response = compile_http(raw, self.contract.spec, _where(indexed.position, indexed.description))
+        interaction = Interaction(
+            indexed.description, request, response, indexed.provider_states, pending=indexed.pending
+        )
+        interaction.contract = self.contract
+        interaction.position = indexed.position
+        return interaction
+
+
+def _where(position: int, description: str) -> str:
+    return f"interaction {position} ({description!r})"
 
 
 def _declared_version(metadata: Any) -> str | None:
@@ -133,45 +283,6 @@ def _party_name(document: dict[str, Any], role: str) -> str:
     return str(party["name"])
 
 
-def _add_interaction(contract: Contract, raw: Any, position: int, warnings: _Warnings) -> None:
-    where = f"interaction {position}"
-    if not isinstance(raw, dict):
-        raise ContractError(f"{where} is not a JSON object")
-    description = raw.get("description")
-    if not isinstance(description, str) or not description:
-        raise ContractError(f"{where} has no description")
-    where = f"interaction {position} ({description!r})"
-    kind = str(raw.get("type", HTTP_KIND))
-    warnings.unknown(raw, "interaction", where)
-    if kind in MESSAGE_KINDS or (kind == HTTP_KIND and "contents" in raw and "request" not in raw):
-        contract.messages.append(
-            Message(description, kind if kind in MESSAGE_KINDS else MESSAGE_KINDS[0], _states(raw))
-        )
-        return
-    if kind != HTTP_KIND:
-        warnings.add(f"{where} has type {kind!r}, which this mock does not serve; it is listed only")
-        contract.messages.append(Message(description, kind, _states(raw)))
-        return
-    for part in ("request", "response"):
-        if not isinstance(raw.get(part), dict):
-            raise ContractError(f"{where} has no {part}")
-        warnings.unknown(raw[part], part, f"{where} {part}")
-    try:
-        request = normalize_request(raw["request"], contract.spec)
-        response = normalize_response(raw["response"], contract.spec)
-    except ContractError as exc:
-        raise ContractError(f"{where}: {exc}") from None
-    interaction = Interaction(
-        description=description,
-        request=request,
-        response=response,
-        provider_states=_states(raw),
-        pending=bool(raw.get("pending", False)),
-        contract=contract,
-    )
-    contract.interactions.append(interaction)
-
-
 def _states(raw: dict[str, Any]) -> list[ProviderState]:
     states = raw.get("providerStates")
     if isinstance(states, list):
@@ -187,10 +298,11 @@ def _states(raw: dict[str, Any]) -> list[ProviderState]:
 def _reject_duplicates(contract: Contract) -> None:
     seen: set[tuple[str, tuple[str, ...]]] = set()
     for interaction in contract.interactions:
-        key = (interaction.description, tuple(sorted(interaction.state_names)))
+        states = interaction.provider_states
+        key = (interaction.description, tuple(sorted(s.name for s in states)) if states else ())
         if key in seen:
-            states = ", ".join(key[1]) or "no provider state"
-            raise ContractError(f"has two interactions described {key[0]!r} with the same provider states ({states})")
+            names = ", ".join(key[1]) or "no provider state"
+            raise ContractError(f"has two interactions described {key[0]!r} with the same provider states ({names})")
         seen.add(key)
 
 
@@ -201,12 +313,13 @@ class _Warnings:
         self._seen: set[str] = set()
 
     def add(self, message: str) -> None:
-        text = f"{self.source}: {message}"
-        self.messages.append(text)
-        log.warning("%s", text)
+        self.messages.append(f"{self.source}: {message}")
 
     def unknown(self, raw: dict[str, Any], level: str, where: str) -> None:
-        for name in raw.keys() - _KNOWN[level]:
+        known = _KNOWN[level]
+        if raw.keys() <= known:
+            return  # the usual case, checked without building a set: it runs for every interaction
+        for name in raw.keys() - known:
             if f"{level}.{name}" not in self._seen:
                 self._seen.add(f"{level}.{name}")
                 self.add(f"unknown field {name!r} in {where or 'the pact'} ignored")

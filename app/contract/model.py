@@ -7,7 +7,7 @@ classes, so matching, routing and stub generation never look at raw pact JSON.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
 # A matching-rule category ("body", "header", "query", "path", "method", "status")
 # maps a path or a name to the list of matchers that apply there. Categories with
@@ -105,20 +105,124 @@ class ProviderState:
     params: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass
-class Interaction:
-    description: str
+class CompiledParts(NamedTuple):
+    """An interaction's request and response as the engine uses them.
+
+    ``problem`` says why an interaction compiled on first use cannot be served; its
+    request and response are then stand-ins (the response a problem+json answer).
+    """
+
     request: Request
     response: Response
-    provider_states: list[ProviderState] = field(default_factory=list)
-    kind: str = "Synchronous/HTTP"
-    pending: bool = False
-    # Back-reference filled in by the loader so an error can name its contract.
-    contract: Contract | None = field(default=None, repr=False, compare=False)
+    problem: str | None = None
+
+
+class InteractionSource(Protocol):
+    """Compiles the interactions of a pact too large to hold compiled (see index.py)."""
+
+    def compiled(self, interaction: Interaction) -> CompiledParts: ...
+
+
+class Interaction:
+    """One HTTP interaction.
+
+    Routing needs only the method, the path, the path rule and the provider states, and
+    those are always held. The request and response (bodies, every matcher) are held too,
+    except for the interactions of a pact loaded as an index: those are compiled from the
+    file on first use by their ``source`` and kept in its bounded cache.
+    """
+
+    __slots__ = (
+        "_held",
+        "_source",
+        "contract",
+        "description",
+        "kind",
+        "method",
+        "path",
+        "path_rule",
+        "pending",
+        "position",
+        "provider_states",
+    )
+
+    def __init__(
+        self,
+        description: str,
+        request: Request,
+        response: Response,
+        provider_states: list[ProviderState] | None = None,
+        kind: str = "Synchronous/HTTP",
+        pending: bool = False,
+        contract: Contract | None = None,
+    ) -> None:
+        self.description = description
+        self.provider_states = provider_states if provider_states is not None else []
+        self.kind = kind
+        self.pending = pending
+        # Back-reference filled in by the loader so an error can name its contract.
+        self.contract = contract
+        self.method = request.method.upper()
+        self.path = request.path
+        self.path_rule: RuleList | None = (request.rules.get("path") or {}).get("")
+        self.position: int | None = None
+        self._held: CompiledParts | None = CompiledParts(request, response)
+        self._source: InteractionSource | None = None
+
+    @classmethod
+    def indexed(
+        cls,
+        description: str,
+        route: tuple[str, str, RuleList | None],
+        provider_states: list[ProviderState],
+        pending: bool,
+        contract: Contract,
+        source: InteractionSource | None,
+        position: int,
+    ) -> Interaction:
+        """An interaction whose request and response ``source`` compiles when first asked for.
+
+        ``route`` is the (method, path, path rule) the router files it under. Without a source it is
+        only a placeholder, never handed out, until the loader compiles the interaction whole.
+        """
+        interaction = cls.__new__(cls)
+        interaction.description = description
+        interaction.provider_states = provider_states
+        interaction.kind = "Synchronous/HTTP"
+        interaction.pending = pending
+        interaction.contract = contract
+        interaction.method, interaction.path, interaction.path_rule = route
+        interaction.position = position
+        interaction._held = None
+        interaction._source = source
+        return interaction
+
+    def parts(self) -> CompiledParts:
+        held = self._held
+        if held is not None:
+            return held
+        assert self._source is not None  # one of the two is always set
+        return self._source.compiled(self)
+
+    @property
+    def request(self) -> Request:
+        return self.parts().request
+
+    @property
+    def response(self) -> Response:
+        return self.parts().response
+
+    @property
+    def problem(self) -> str | None:
+        """Why this interaction cannot be served (found when it was compiled), else None."""
+        return self.parts().problem
 
     @property
     def state_names(self) -> tuple[str, ...]:
         return tuple(state.name for state in self.provider_states)
+
+    def __repr__(self) -> str:
+        return f"Interaction({self.description!r}, {self.method} {self.path})"
 
 
 @dataclass

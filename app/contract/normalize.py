@@ -205,6 +205,22 @@ def _strip_brackets(name: str) -> str:
     return name
 
 
+def path_rule_of(raw: Any) -> RuleList | None:
+    """Only the path rule of a request's matchingRules: what routing needs before the rest is compiled.
+
+    None when there is none or it cannot be read; compiling the whole request then reports why.
+    """
+    if not raw or not isinstance(raw, dict):
+        return None
+    key = "path" if "path" in raw else "$.path" if "$.path" in raw else None
+    if key is None:
+        return None
+    try:
+        return normalize_rules({key: raw[key]}, "V4").get("path", {}).get("")
+    except ContractError:
+        return None
+
+
 def _rule_list(entry: Any) -> RuleList:
     if not isinstance(entry, dict):
         raise ContractError(f"a matching rule must be an object, not {entry!r}")
@@ -213,11 +229,56 @@ def _rule_list(entry: Any) -> RuleList:
         if not isinstance(matchers, list):
             raise ContractError("matchers must be a list")
         combine = str(entry.get("combine", "AND")).upper()
-        return RuleList(tuple(normalize_matcher(m) for m in matchers), combine)
-    return RuleList((normalize_matcher(entry),))
+        return _shared_rule_list([_checked_matcher(m) for m in matchers], combine)
+    return _shared_rule_list([_checked_matcher(entry)], "AND")
+
+
+# Nearly every matcher in a large pact is one of a handful ({"match": "type"}, the same regex on
+# every Authorization header, ...): equal ones are built once and shared (they are never mutated).
+# Keys hold each value's type, so {"min": 1} and {"min": True} stay apart. The tables are emptied
+# when full, which costs sharing, never correctness, and keeps them bounded however long the mock runs.
+_SHARED_LIMIT = 20_000
+_shared_matchers: dict[tuple[Any, ...], dict[str, Any]] = {}
+_shared_rule_lists: dict[tuple[Any, ...], RuleList] = {}
+
+
+def _matcher_key(matcher: dict[str, Any]) -> tuple[Any, ...] | None:
+    key = tuple(sorted((name, type(value), value) for name, value in matcher.items()))
+    try:
+        hash(key)
+    except TypeError:
+        return None  # a list or object inside (values, arrayContains, ...): kept as it is
+    return key
+
+
+def _shared_matcher(matcher: dict[str, Any], key: tuple[Any, ...] | None) -> dict[str, Any]:
+    if key is None:
+        return matcher
+    if len(_shared_matchers) >= _SHARED_LIMIT:
+        _shared_matchers.clear()
+    return _shared_matchers.setdefault(key, matcher)
+
+
+def _shared_rule_list(matchers: list[dict[str, Any]], combine: str) -> RuleList:
+    keys = [_matcher_key(m) for m in matchers]
+    shared = tuple(_shared_matcher(m, k) for m, k in zip(matchers, keys))
+    if None in keys:
+        return RuleList(shared, combine)
+    key = (tuple(keys), combine)
+    found = _shared_rule_lists.get(key)
+    if found is None:
+        if len(_shared_rule_lists) >= _SHARED_LIMIT:
+            _shared_rule_lists.clear()
+        found = _shared_rule_lists.setdefault(key, RuleList(shared, combine))
+    return found
 
 
 def normalize_matcher(raw: Any) -> dict[str, Any]:
+    matcher = _checked_matcher(raw)
+    return _shared_matcher(matcher, _matcher_key(matcher))
+
+
+def _checked_matcher(raw: Any) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise ContractError(f"a matcher must be an object, not {raw!r}")
     matcher = dict(raw)

@@ -105,9 +105,27 @@ def xml_path_weight(tokens: tuple[str | int, ...], location: Location) -> tuple[
 def select_rule(ruleset: RuleSet | None, location: Location, *, xml: bool = False) -> RuleChoice | None:
     if not ruleset:
         return None
+    expressions = tuple(ruleset)
+    if sum(len(e) for e in location if isinstance(e, str)) > _MEMO_KEY_CHARS:
+        found = _select(expressions, location, xml)
+    else:
+        found = _select_memo(expressions, _index_blind(expressions, location), xml)
+    if found is None:
+        return None
+    expression, exact = found
+    return RuleChoice(ruleset[expression], exact)
+
+
+# A body walk asks for the rule of every location, and a list of a thousand items asks the same
+# question a thousand times: the answer depends only on the rule paths and the location, so it is
+# remembered. Locations with long keys (a client's) are not, so the memo stays small.
+_MEMO_KEY_CHARS = 512
+
+
+def _select(expressions: tuple[str, ...], location: Location, xml: bool) -> tuple[str, bool] | None:
     best: tuple[int, int] = (0, -1)
-    choice: RuleChoice | None = None
-    for expression, rules in ruleset.items():
+    choice: tuple[str, bool] | None = None
+    for expression in expressions:
         tokens = parse_path(expression)
         if xml:
             weight, exact = xml_path_weight(tokens, location)
@@ -115,8 +133,28 @@ def select_rule(ruleset: RuleSet | None, location: Location, *, xml: bool = Fals
             weight, exact = path_weight(tokens, location), len(tokens) == len(location)
         if weight and (weight, len(tokens)) > best:
             best = (weight, len(tokens))
-            choice = RuleChoice(rules, exact)
+            choice = (expression, exact)
     return choice
+
+
+_select_memo = lru_cache(maxsize=8192)(_select)
+
+
+@lru_cache(maxsize=1024)
+def _names_no_index(expressions: tuple[str, ...]) -> bool:
+    """No rule path names a particular array index ([3], or .3): then every index weighs the same."""
+    return not any(
+        isinstance(token, int) or (token not in (STAR, INDEX_STAR) and token.lstrip("-").isdigit())
+        for expression in expressions
+        for token in parse_path(expression)
+    )
+
+
+def _index_blind(expressions: tuple[str, ...], location: Location) -> Location:
+    """The location with every array index as -1 when no rule can tell indices apart, so item 7 hits item 0's memo."""
+    if not _names_no_index(expressions):
+        return location
+    return tuple(-1 if isinstance(element, int) else element for element in location)
 
 
 def format_location(location: Location) -> str:

@@ -40,11 +40,28 @@ def _first_segment(path: str) -> str:
     return "/" + parts[1] if len(parts) > 1 else path
 
 
-def _compile(regex: str) -> re.Pattern[str] | None:
-    try:
-        return re.compile(regex)
-    except re.error:
-        return None  # the slow path reports the broken regex as a mismatch
+class _PathPattern:
+    """A path given by a matcher. A lone regex is compiled the first time a request reaches its bucket
+    (compiling thousands at start would delay the first answer); anything else takes the matchers' slow path."""
+
+    __slots__ = ("_compiled", "_regex", "interaction")
+
+    def __init__(self, regex: str | None, interaction: Interaction) -> None:
+        self._regex = regex
+        self._compiled: re.Pattern[str] | None = None
+        self.interaction = interaction
+
+    def matches(self, path: str) -> bool:
+        if self._compiled is None and self._regex is not None:
+            try:
+                self._compiled = re.compile(self._regex)
+            except re.error:
+                self._regex = None  # the slow path reports the broken regex as a mismatch
+        if self._compiled is not None:
+            return self._compiled.fullmatch(path) is not None
+        rule = self.interaction.path_rule
+        assert rule is not None  # only interactions with a path rule are bucketed
+        return not check_all(rule.matchers, rule.combine, self.interaction.path, path, stringly=True)
 
 
 def _literal_prefix(regex: str) -> str:
@@ -72,32 +89,33 @@ def _literal_prefix(regex: str) -> str:
 class Router:
     def __init__(self, interactions: Iterable[Interaction] = ()) -> None:
         self._literal: dict[tuple[str, str], list[Interaction]] = {}
-        # method -> literal prefix up to a "/" -> (compiled regex or None, interaction)
-        self._patterned: dict[str, dict[str, list[tuple[re.Pattern[str] | None, Interaction]]]] = {}
-        self._by_path: dict[str, list[Interaction]] = {}
-        self._by_segment: dict[str, list[Interaction]] = {}
+        # method -> literal prefix up to a "/" -> the paths given by matchers there
+        self._patterned: dict[str, dict[str, list[_PathPattern]]] = {}
+        self._all: list[Interaction] = []
+        # path -> interactions, and first segment -> interactions: only a request no interaction has
+        # a route for needs them, so they are built then, not at start.
+        self._suggestion_index: tuple[dict[str, list[Interaction]], dict[str, list[Interaction]]] | None = None
         self.count = 0
         for interaction in interactions:
             self.add(interaction)
 
     def add(self, interaction: Interaction) -> None:
-        request = interaction.request
-        method = request.method.upper()
-        path_rule = (request.rules.get("path") or {}).get("")
+        # Only what an indexed interaction always holds: its request is compiled when first routed to.
+        method, path, path_rule = interaction.method, interaction.path, interaction.path_rule
         self.count += 1
-        self._by_path.setdefault(request.path, []).append(interaction)
-        self._by_segment.setdefault(_first_segment(request.path), []).append(interaction)
+        self._all.append(interaction)
+        self._suggestion_index = None
         if path_rule is None:
-            self._literal.setdefault((method, request.path), []).append(interaction)
+            self._literal.setdefault((method, path), []).append(interaction)
             return
         regexes = [m.get("regex", "") for m in path_rule.matchers if m["match"] == "regex"]
         only_regex = len(regexes) == len(path_rule.matchers) == 1
         prefix = _literal_prefix(regexes[0]) if only_regex else ""
-        compiled = _compile(regexes[0]) if only_regex else None
         # Bucket under the literal prefix up to its last "/": a request path then needs one
         # dictionary lookup per segment of its own, however many patterns are loaded.
         bucket = prefix[: prefix.rfind("/") + 1] if "/" in prefix else ""
-        self._patterned.setdefault(method, {}).setdefault(bucket, []).append((compiled, interaction))
+        pattern = _PathPattern(regexes[0] if only_regex else None, interaction)
+        self._patterned.setdefault(method, {}).setdefault(bucket, []).append(pattern)
 
     def candidates(self, method: str, path: str) -> list[Interaction]:
         method = method.upper()
@@ -107,14 +125,7 @@ class Router:
             return found
         keys = [""] + [path[: i + 1] for i, char in enumerate(path) if char == "/"]
         for key in keys:
-            for compiled, interaction in buckets.get(key, ()):
-                if compiled is not None:
-                    if compiled.fullmatch(path):
-                        found.append(interaction)
-                    continue
-                rule = interaction.request.rules["path"][""]
-                if not check_all(rule.matchers, rule.combine, interaction.request.path, path, stringly=True):
-                    found.append(interaction)
+            found += [pattern.interaction for pattern in buckets.get(key, ()) if pattern.matches(path)]
         return found
 
     def route(
@@ -127,14 +138,22 @@ class Router:
 
         `active_states` may be a function: it is called only when several candidates compete, so the
         common single-candidate request never pays for looking the states up.
+
+        A candidate found broken when compiled (see index.py) cannot judge the request: it is chosen
+        only when no sound candidate matches fully, and its stand-in response says what is wrong.
         """
         candidates = self.candidates(actual.method, actual.path)
         if not candidates:
             return RouteResult(None, suggestions=self.suggest(actual.method, actual.path))
-        scored = [(match_request(i.request, actual, ignored_headers=ignored_headers), i) for i in candidates]
+        parts = [(i.parts(), i) for i in candidates]
+        scored = [
+            (match_request(p.request, actual, ignored_headers=ignored_headers), i) for p, i in parts if not p.problem
+        ]
         full = [i for mismatches, i in scored if not mismatches]
         if len(full) == 1:
             return RouteResult(full[0])
+        if not full and len(scored) < len(parts):
+            return RouteResult(next(i for p, i in parts if p.problem))
         if len(scored) == 1:
             return RouteResult(None, mismatches=scored[0][0], closest=scored[0][1])
         active = active_states() if callable(active_states) else active_states
@@ -145,20 +164,29 @@ class Router:
 
     def suggest(self, method: str, path: str, limit: int = 3) -> list[Interaction]:
         """Interactions a client probably meant: same path with another method, else similar paths."""
-        same_path = self._by_path.get(path)
+        by_path, by_segment = self._suggestion_index or self._index_for_suggestions()
+        same_path = by_path.get(path)
         if same_path:
             return same_path[:limit]
-        pool = self._by_segment.get(_first_segment(path)) or [
-            i for bucket in self._by_segment.values() for i in bucket[:50]
-        ]
+        pool = by_segment.get(_first_segment(path)) or [i for bucket in by_segment.values() for i in bucket[:50]]
         pool = pool[:_MAX_SUGGESTION_SCAN]
-        paths = sorted({i.request.path for i in pool})
+        paths = sorted({i.path for i in pool})
         best = difflib.get_close_matches(path, paths, n=limit, cutoff=0.0)
         ranked = sorted(
-            (i for i in pool if i.request.path in best),
-            key=lambda i: (best.index(i.request.path), i.request.method.upper() != method.upper()),
+            (i for i in pool if i.path in best),
+            key=lambda i: (best.index(i.path), i.method != method.upper()),
         )
         return ranked[:limit]
+
+    def _index_for_suggestions(self) -> tuple[dict[str, list[Interaction]], dict[str, list[Interaction]]]:
+        by_path: dict[str, list[Interaction]] = {}
+        by_segment: dict[str, list[Interaction]] = {}
+        for interaction in self._all:
+            by_path.setdefault(interaction.path, []).append(interaction)
+            by_segment.setdefault(_first_segment(interaction.path), []).append(interaction)
+        # Built whole before it is published: a thread that races this one builds the same index.
+        self._suggestion_index = (by_path, by_segment)
+        return by_path, by_segment
 
 
 def _state_preference(interaction: Interaction, active: frozenset[str]) -> int:

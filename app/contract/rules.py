@@ -276,7 +276,8 @@ def sniff_content_type(value: Any) -> str:
     try:
         json.loads(text)
         return "application/json"
-    except ValueError:
+    # Nested deeper than the parser recurses is not JSON this mock can read either.
+    except (ValueError, RecursionError):
         return "text/plain"
 
 

@@ -11,14 +11,18 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ..store.models import RunRow, UploadRow
-from ..store.repositories import MAX_ID, IdAllocator, JobRepository, RunRepository, UploadRepository
+from ..store.models import CLIENT_VERSION_LENGTH, CONTENT_TYPE_LENGTH, RunRow, UploadRow
+from ..store.repositories import MAX_ID, IdAllocator, IdsExhausted, JobRepository, UploadRepository
+from ..store.runs import Move, Run, RunRepository
 from .errors import Invalid, NotFound
 from .lifecycle import Durations, advance
 
 # Names an upload may be stored under: the job's input/config, or a run's. Nothing else, so a key
 # can never name a path outside its job.
 UPLOAD_KEY = re.compile(r"(job|run_[0-9]{1,19})_(input|config)")
+NO_JOB_HINT = "; register one with POST /jobs/register"
+# A submission whose jobs appear or vanish while it is written is tried again this many times.
+SUBMIT_ATTEMPTS = 3
 
 
 def utcnow() -> datetime:
@@ -58,48 +62,50 @@ class Epistemix:
 
     # runs
 
-    def submit_runs(self, requests: Sequence[dict[str, Any]], client_version: str | None) -> list[RunRow]:
-        """All runs are created or none: an unknown job in any request refuses the whole submission."""
+    def submit_runs(self, requests: Sequence[dict[str, Any]], client_version: str | None) -> list[Run]:
+        """All runs are created or none: an unknown job in any request refuses the whole submission.
+
+        The runs are committed when this returns, so the id counter is not held while the answer is built.
+        """
+        _check_length("the client version", client_version, CLIENT_VERSION_LENGTH)
         for request in requests:
-            self._job(request["jobId"])
+            # An id no column can hold names no job: the statement below would only raise an overflow.
+            if not 0 < request["jobId"] <= MAX_ID:
+                raise NotFound("job", request["jobId"], NO_JOB_HINT)
         now = self.now()
-        return [
-            self.runs.add(
-                RunRow(
-                    id=self.ids.take("runs"),
-                    job_id=request["jobId"],
-                    user_id=self.policy.user_id,
-                    request=request,
-                    status="NOT_STARTED",
-                    status_ts=now,
-                    created_ts=now,
-                    user_deleted=False,
-                    epx_client_version=client_version,
-                )
-            )
-            for request in requests
-        ]
+        for _ in range(SUBMIT_ATTEMPTS):
+            runs = self.runs.submit(requests, self.policy.user_id, client_version, now)
+            if runs is not None:
+                return runs
+            # Nothing was written: say why, or try again if the reason went away meanwhile (a job set up
+            # by a provider state between the write and this check).
+            for request in requests:
+                self._job(request["jobId"])
+            if not self.ids.has_room("runs", len(requests)):
+                raise IdsExhausted(f"no room for {len(requests)} more run ids in a 64-bit column")
+        raise RuntimeError(f"submitting {len(requests)} runs failed {SUBMIT_ATTEMPTS} times while their jobs changed")
 
-    def runs_of(self, job_id: int) -> list[RunRow]:
+    def runs_of(self, job_id: int) -> list[Run]:
+        """The job's runs, each brought up to now; stored so every reader sees the same step."""
         self._job(job_id)
-        return [self.current(run) for run in self.runs.for_job(job_id)]
-
-    def current(self, run: RunRow) -> RunRow:
-        """Bring a run's stored status up to now; stored so every reader sees the same step."""
-        status, since = advance(run.status, run.status_ts, self.now(), self.policy.durations)
-        if status != run.status:
-            if self.runs.advance(run, status, since):
-                run.status, run.status_ts = status, since
-            else:
-                self.session.refresh(run)
-        return run
+        runs = self.runs.for_job(job_id)
+        now, durations = self.now(), self.policy.durations
+        moves = []
+        for run in runs:
+            status, since = advance(run.status, run.status_ts, now, durations)
+            if status != run.status:
+                moves.append(Move(run, status, since))
+        self.runs.advance(moves)
+        return runs
 
     # uploads
 
     def store_upload(self, job_id: int, key: str, data: bytes, content_type: str | None) -> UploadRow:
+        _check_length("the Content-Type", content_type, CONTENT_TYPE_LENGTH)
         self._check_key(job_id, key)
-        # Lock the job so two uploads to one key queue rather than race to insert.
-        if self.jobs.get_for_update(job_id) is None:
+        # Lock the job so two uploads to one key queue rather than race to insert. An id no column can
+        # hold names no job (and would only overflow the query).
+        if not 0 < job_id <= MAX_ID or self.jobs.get_for_update(job_id) is None:
             raise NotFound("job", job_id)
         upload = UploadRow(
             job_id=job_id,
@@ -138,7 +144,7 @@ class Epistemix:
         # An id no column can hold names no job; asking the database would only raise an overflow.
         job = self.jobs.get(job_id) if 0 < job_id <= MAX_ID else None
         if job is None:
-            raise NotFound("job", job_id, "; register one with POST /jobs/register")
+            raise NotFound("job", job_id, NO_JOB_HINT)
         return job
 
     def _run_of_job(self, run_id: int, job_id: int) -> RunRow:
@@ -146,3 +152,8 @@ class Epistemix:
         if run is None or run.job_id != job_id:
             raise NotFound("run", run_id, f" for job {job_id}")
         return run
+
+
+def _check_length(what: str, value: str | None, limit: int) -> None:
+    if value is not None and len(value) > limit:
+        raise Invalid(f"{what} is {len(value)} characters long; the mock stores at most {limit}")

@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ..store.models import RunRow
-from ..store.repositories import IdAllocator, JobRepository, ProviderStateRepository, RunRepository
+from ..store.repositories import IdAllocator, JobRepository, ProviderStateRepository
+from ..store.runs import RunRepository
 from .services import MAX_ID, Policy
 
 JOB_EXISTS = re.compile(r"job (\d+) exists")

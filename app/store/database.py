@@ -9,16 +9,24 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..settings import Settings
-from .engine import make_engine, writer
+from .engine import is_sqlite, make_engine, writer
+
+# Session.info key of the engine whose statements commit themselves; see `Database.__init__`.
+AUTOCOMMIT_ENGINE = "autocommit_engine"
 
 
 class Database:
     def __init__(self, settings: Settings) -> None:
         self.url = settings.database_url
         self.engine = make_engine(settings)
+        # A second pool for writes that are one statement (a submission of runs on PostgreSQL): committed
+        # by the server as the statement ends, so no lock is held while Python gets round to COMMIT.
+        # SQLite has one writer at a time whatever the pool, so it has none.
+        self.autocommit_engine = None if is_sqlite(self.url) else make_engine(settings, autocommit=True)
+        info = {AUTOCOMMIT_ENGINE: self.autocommit_engine} if self.autocommit_engine is not None else {}
         # Rows outlive their transaction so a handler can shape its response after commit.
-        self._readers = sessionmaker(self.engine, expire_on_commit=False)
-        self._writers = sessionmaker(writer(self.engine), expire_on_commit=False)
+        self._readers = sessionmaker(self.engine, expire_on_commit=False, info=info)
+        self._writers = sessionmaker(writer(self.engine), expire_on_commit=False, info=info)
 
     @property
     def backend(self) -> str:
@@ -38,3 +46,5 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self.autocommit_engine is not None:
+            self.autocommit_engine.dispose()

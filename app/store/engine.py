@@ -8,6 +8,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 from ..settings import Settings
+from . import bounded_wait
 
 # How long a connection attempt may take before the request gets a 503 instead of hanging.
 CONNECT_TIMEOUT_SECONDS = 5
@@ -19,7 +20,8 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def make_engine(settings: Settings) -> Engine:
+def make_engine(settings: Settings, *, autocommit: bool = False) -> Engine:
+    """The engine for DATABASE_URL; `autocommit`: every statement is its own transaction (not on SQLite)."""
     url = settings.database_url
     if is_sqlite(url):
         return _sqlite_engine(url)
@@ -30,7 +32,11 @@ def make_engine(settings: Settings) -> Engine:
         # A connection that died with a database restart is replaced, not handed to a request.
         "pool_pre_ping": True,
     }
+    if autocommit:
+        # Set on each connection once, when it is made: no SET round trip on every checkout and return.
+        options["isolation_level"] = "AUTOCOMMIT"
     if make_url(url).get_backend_name() == "postgresql":
+        bounded_wait.install()
         options["connect_args"] = {
             "connect_timeout": CONNECT_TIMEOUT_SECONDS,
             # A peer that vanished without a word (no RST) is noticed in seconds, not the kernel's minutes.

@@ -20,6 +20,11 @@ NAMING = {
 }
 
 
+# The longest values the text columns hold; the domain refuses longer ones (a 400, not a database error).
+CLIENT_VERSION_LENGTH = 64
+CONTENT_TYPE_LENGTH = 255
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
@@ -51,7 +56,7 @@ class RunRow(Base):
     status_ts: Mapped[datetime] = mapped_column(UtcDateTime)
     created_ts: Mapped[datetime] = mapped_column(UtcDateTime)
     user_deleted: Mapped[bool] = mapped_column(default=False)
-    epx_client_version: Mapped[str | None] = mapped_column(String(64))
+    epx_client_version: Mapped[str | None] = mapped_column(String(CLIENT_VERSION_LENGTH))
 
 
 class UploadRow(Base):
@@ -60,7 +65,7 @@ class UploadRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     job_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("jobs.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(64))
-    content_type: Mapped[str | None] = mapped_column(String(255))
+    content_type: Mapped[str | None] = mapped_column(String(CONTENT_TYPE_LENGTH))
     size: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
     data: Mapped[bytes] = mapped_column(LargeBinary)

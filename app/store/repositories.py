@@ -40,6 +40,11 @@ class IdAllocator:
             raise IdsExhausted(f"no {table} ids are left: the next one would not fit in a 64-bit column")
         return int(taken) - 1
 
+    def has_room(self, table: str, count: int) -> bool:
+        """Whether `count` more ids fit in a 64-bit column."""
+        next_value = self.session.execute(select(IdCounter.next_value).where(IdCounter.name == table)).scalar_one()
+        return bool(next_value <= MAX_ID - count)
+
     def reserve(self, table: str, value: int) -> None:
         """An id chosen by a provider state is never handed out again."""
         self.session.execute(
@@ -68,35 +73,6 @@ class JobRepository:
         self.session.execute(delete(UploadRow).where(UploadRow.job_id == job_id))
         self.session.execute(delete(RunRow).where(RunRow.job_id == job_id))
         self.session.execute(delete(JobRow).where(JobRow.id == job_id))
-
-
-class RunRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def add(self, run: RunRow) -> RunRow:
-        self.session.add(run)
-        self.session.flush()
-        return run
-
-    def get(self, run_id: int) -> RunRow | None:
-        return self.session.get(RunRow, run_id)
-
-    def for_job(self, job_id: int) -> Sequence[RunRow]:
-        return self.session.execute(select(RunRow).where(RunRow.job_id == job_id).order_by(RunRow.id)).scalars().all()
-
-    def advance(self, run: RunRow, status: str, since: datetime) -> bool:
-        """Move a run on from the status it was read with; False when another request already moved it."""
-        result = self.session.execute(
-            update(RunRow)
-            .where(RunRow.id == run.id, RunRow.status == run.status)
-            .values(status=status, status_ts=since)
-            .execution_options(synchronize_session=False)
-        )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
-
-    def delete(self, run_id: int) -> None:
-        self.session.execute(delete(RunRow).where(RunRow.id == run_id))
 
 
 class UploadRepository:

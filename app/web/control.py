@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import json
 import logging
+import random
+import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from flask import Blueprint, Response, current_app, jsonify, request
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import String
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm.exc import StaleDataError
 
 from .. import __version__
 from ..domain.errors import NotFound
 from ..domain.services import Epistemix
 from ..domain.states import UnknownId, apply_state
+from ..store.models import ProviderStateRow
 from .problems import problem
 from .state import MockState
 
@@ -108,7 +114,7 @@ def index() -> Response:
                     "provider": c.provider,
                     "specification": c.spec,
                     "source": c.source,
-                    "interactions": [f"{i.request.method} {i.request.path}: {i.description}" for i in c.interactions],
+                    "interactions": [f"{i.method} {i.path}: {i.description}" for i in c.interactions],
                     "messages": [m.description for m in c.messages],
                 }
                 for c in state.loaded.contracts
@@ -118,13 +124,41 @@ def index() -> Response:
     )
 
 
+# The provider_states.name column; PostgreSQL refuses longer names (and any NUL) outright.
+STATE_NAME_MAX_CHARS = cast(String, ProviderStateRow.__table__.c.name.type).length or 255
+
+
 def _bad_state_call(detail: str) -> Response:
     return problem(400, "Bad provider-state call", detail, "bad-provider-state")
 
 
+def _json_payload() -> Any:
+    """The request body as JSON, or None when it is not JSON this mock can read."""
+    try:
+        return request.get_json(silent=True)
+    except RecursionError:
+        return None  # nested deeper than the parser recurses
+
+
+def _unstorable_state(name: str, params: dict[str, Any]) -> str | None:
+    """Why the provider_states table cannot hold this state, or None when it can."""
+    if len(name) > STATE_NAME_MAX_CHARS:
+        return f"a provider state name has at most {STATE_NAME_MAX_CHARS} characters, not {len(name)}"
+    if "\x00" in name:
+        return "a provider state name cannot contain a NUL character"
+    # The parser lets through what no JSON column takes: NaN, Infinity and half a surrogate pair.
+    try:
+        json.dumps([name, params], allow_nan=False, ensure_ascii=False).encode("utf-8")
+    except ValueError:
+        return "state and params must be JSON text: no NaN or Infinity, no \\u escape that is half a surrogate pair"
+    except RecursionError:
+        return "params are nested too deeply"
+    return None
+
+
 @control.post("/_mock/provider-states")
 def provider_states() -> Response:
-    payload: Any = request.get_json(silent=True)
+    payload: Any = _json_payload()
     example = '{"state": "job 123 exists", "params": {}, "action": "setup"}'
     if not isinstance(payload, dict) or not isinstance(payload.get("state", ""), str):
         return _bad_state_call(f"expected a JSON object like {example}")
@@ -135,16 +169,34 @@ def provider_states() -> Response:
     if not isinstance(params, dict):
         return _bad_state_call(f"params must be a JSON object, not {params!r}")
     name = payload.get("state") or ""
+    unstorable = _unstorable_state(name, params)
+    if unstorable:
+        return _bad_state_call(unstorable)
     # The verifier also calls with an empty state for interactions that have none: nothing to do.
     if name:
-        state = _state()
         try:
-            with state.database.transaction(write=True) as session:
-                known = apply_state(session, state.policy, name, params, action == "setup", datetime.now(UTC))
+            known = _apply_state_once(_state(), name, params, action == "setup")
         except UnknownId as exc:
             return _bad_state_call(str(exc))
         log.info("provider state %r: %s%s", name, action, "" if known else " (no data attached to this state)")
     return jsonify(params)
+
+
+# Parallel test workers set up the same state at once: the loser of that race (a duplicate key, or a row
+# the other one just deleted) runs again, after a short random pause, and finds the winner's rows in place.
+STATE_ATTEMPTS = 10
+
+
+def _apply_state_once(state: MockState, name: str, params: dict[str, Any], setup: bool) -> bool:
+    for attempt in range(1, STATE_ATTEMPTS + 1):
+        try:
+            with state.database.transaction(write=True) as session:
+                return apply_state(session, state.policy, name, params, setup, datetime.now(UTC))
+        except (IntegrityError, StaleDataError):
+            if attempt == STATE_ATTEMPTS:
+                raise
+            time.sleep(random.uniform(0.001, 0.01 * attempt))
+    raise AssertionError("unreachable")
 
 
 @control.get("/_mock/jobs/<int:job_id>/uploads")
@@ -173,6 +225,9 @@ def list_uploads(job_id: int) -> Response:
 def read_upload(job_id: int, key: str) -> Response:
     """The bytes uploaded under one key, as they were sent."""
     state = _state()
+    if "\x00" in key:
+        # No key holds a NUL, and PostgreSQL refuses one even in a lookup.
+        return problem(404, "Not found", f"no upload is stored under {key!r}", "not-found", resource="upload")
     try:
         with state.database.transaction(write=False) as session:
             upload = Epistemix(session, state.policy).upload(job_id, key)

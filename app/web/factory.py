@@ -1,28 +1,24 @@
-"""Build the Flask application: control plane, health, CORS, then the contract dispatcher."""
+"""Build the Flask application: control plane, health, CORS, the contract dispatcher, and the front ahead of it."""
 
 from __future__ import annotations
 
-import logging
-
 from flask import Flask, Response, request
-from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
-from werkzeug.exceptions import HTTPException
 
 from ..settings import Settings
+from .body_guard import BodyGuard
 from .control import control
+from .cors import add_cors, allowed_origin
 from .dispatch import dispatch
-from .problems import problem
+from .errors import error_response
+from .front import ContractFront
 from .state import MockState
-
-log = logging.getLogger(__name__)
-RETRY_AFTER_SECONDS = 2
 
 
 def build_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask("pactmock")
-    app.config["MOCK_STATE"] = MockState.load(settings)
+    state = MockState.load(settings)
+    app.config["MOCK_STATE"] = state
     # Werkzeug stops reading a body past this. A chunked body (no Content-Length) may be cut off
     # there rather than refused, so the cap sits one byte above the largest allowed body: a body that
     # reaches it is too large by our own check in dispatch, never stored truncated.
@@ -31,39 +27,16 @@ def build_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(dispatch)
 
     @app.after_request
-    def add_cors(response: Response) -> Response:
-        origin = request.headers.get("Origin")
-        allowed = settings.cors_origins
-        if "*" in allowed:
-            response.headers["Access-Control-Allow-Origin"] = "*"
-        elif origin and origin in allowed:
-            response.headers["Access-Control-Allow-Origin"] = origin
-            response.headers["Vary"] = "Origin"
-        return response
-
-    @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> Response:
-        status = error.code or 400
-        return problem(status, error.name, error.description or error.name, error.name.lower().replace(" ", "-"))
-
-    @app.errorhandler(OperationalError)
-    @app.errorhandler(InterfaceError)
-    @app.errorhandler(PoolTimeout)
-    def database_unavailable(error: Exception) -> Response:
-        # The database is down, unreachable or saturated: the client should come back, not give up.
-        log.warning("database unavailable on %s %s: %s", request.method, request.path, error.__class__.__name__)
-        response = problem(
-            503,
-            "Database unavailable",
-            "the mock's database cannot be reached right now; retry shortly",
-            "database-unavailable",
-        )
-        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    def add_cors_headers(response: Response) -> Response:
+        add_cors(response.headers, allowed_origin(request.headers.get("Origin"), settings.cors_origins))
         return response
 
     @app.errorhandler(Exception)
-    def unexpected(error: Exception) -> Response:
-        log.exception("unexpected error on %s %s", request.method, request.path)
-        return problem(500, "Internal Server Error", "the mock failed to handle this request; see its log", "internal")
+    def answer_error(error: Exception) -> Response:
+        return error_response(error, request.method, request.path)
 
+    # Contract routes skip Flask's per-request machinery; everything else still goes through it.
+    front = ContractFront(app.wsgi_app, state, app.config["MAX_CONTENT_LENGTH"])
+    # Outermost: whatever answered, a body left unread must not break the client's next request.
+    app.wsgi_app = BodyGuard(front)  # type: ignore[method-assign]
     return app

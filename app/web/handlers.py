@@ -16,7 +16,8 @@ from typing import Any
 from ..domain.errors import Invalid
 from ..domain.lifecycle import pod_phase
 from ..domain.services import Epistemix
-from ..store.models import JobRow, RunRow
+from ..store.models import JobRow
+from ..store.runs import Run
 
 
 @dataclass
@@ -42,6 +43,7 @@ class Answer:
 
 
 Handler = Callable[[Call], Answer]
+ID_DIGITS = re.compile(r"[0-9]+")
 
 
 def _object(call: Call) -> dict[str, Any]:
@@ -67,11 +69,22 @@ def _client_version(call: Call) -> str | None:
     return call.headers.get("fredcli-version")
 
 
+def _job_id(raw: str, where: str) -> int:
+    """A job id as the client wrote it: ASCII digits only (str.isdigit also takes other scripts' digits).
+
+    One longer than any id can be (19 digits) names no job; the service answers that with a 404.
+    """
+    if not ID_DIGITS.fullmatch(raw):
+        raise Invalid(f"{where} must be a job id (digits 0-9), not {raw[:40]!r}")
+    digits = raw.lstrip("0") or "0"
+    return int(digits[:20])
+
+
 def job_json(job: JobRow) -> dict[str, Any]:
     return {"id": job.id, "userId": job.user_id, "tags": job.tags}
 
 
-def run_json(run: RunRow) -> dict[str, Any]:
+def run_json(run: Run) -> dict[str, Any]:
     return {
         "id": run.id,
         "jobId": run.job_id,
@@ -122,13 +135,13 @@ def submit_runs(call: Call) -> Answer:
 
 def list_runs(call: Call) -> Answer:
     raw = (call.query.get("job_id") or [""])[0]
-    if not raw.isdigit():
-        raise Invalid(f'query parameter "job_id" must be a job id, not {raw!r}')
-    return Answer(200, {"runs": [run_json(run) for run in call.service.runs_of(int(raw))]})
+    return Answer(
+        200, {"runs": [run_json(run) for run in call.service.runs_of(_job_id(raw, "query parameter job_id"))]}
+    )
 
 
 def put_upload(call: Call) -> Answer:
-    job_id = int(call.path_params["job_id"])
+    job_id = _job_id(call.path_params["job_id"], "the upload URL's job id")
     upload = call.service.store_upload(job_id, call.path_params["key"], call.data, call.content_type)
     # S3 answers an upload with the MD5 of the object as its ETag.
     return Answer(
@@ -149,7 +162,7 @@ BINDINGS = (
     Binding("Epistemix", "POST", re.compile(r"/jobs"), upload_url),
     Binding("Epistemix", "POST", re.compile(r"/runs"), submit_runs),
     Binding("Epistemix", "GET", re.compile(r"/runs"), list_runs),
-    Binding("S3", "PUT", re.compile(r"/s3/uploads/(?P<job_id>[0-9]{1,19})/(?P<key>[^/]+)"), put_upload),
+    Binding("S3", "PUT", re.compile(r"/s3/uploads/(?P<job_id>[^/]+)/(?P<key>[^/]+)"), put_upload),
 )
 
 

@@ -43,6 +43,8 @@ class CuttableProxy:
         self.port = self.listener.getsockname()[1]
         self.up = threading.Event()
         self.up.set()
+        # Blackholed: connections stay open and accepted, but nothing sent either way arrives.
+        self.silent = threading.Event()
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
         threading.Thread(target=self._accept, daemon=True).start()
@@ -55,6 +57,10 @@ class CuttableProxy:
                 return
             if not self.up.is_set():
                 _reset(client)
+                continue
+            if self.silent.is_set():
+                with self._lock:
+                    self._sockets.append(client)
                 continue
             try:
                 server = socket.create_connection(self.upstream, timeout=5)
@@ -69,7 +75,8 @@ class CuttableProxy:
     def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
         try:
             while data := source.recv(65536):
-                sink.sendall(data)
+                if not self.silent.is_set():
+                    sink.sendall(data)
         except OSError:
             pass
         finally:
@@ -83,7 +90,15 @@ class CuttableProxy:
         for sock in sockets:
             _reset(sock)
 
+    def blackhole(self) -> None:
+        self.silent.set()
+
     def restore(self) -> None:
+        self.silent.clear()
+        with self._lock:
+            sockets, self._sockets = self._sockets, []
+        for sock in sockets:  # what was swallowed left those connections out of step: end them
+            _reset(sock)
         self.up.set()
 
     def close(self) -> None:
@@ -236,3 +251,46 @@ def test_a_database_that_refuses_connections_from_the_start_gives_503_not_500(pr
         time.sleep(0.5)
     assert reply.status_code == 200
     assert reply.json()["id"] == 123  # the refused attempts took no id
+
+
+def test_a_database_that_stops_answering_gives_503_within_the_bound_and_recovers(proxied_mock) -> None:
+    """Connections stay open and acknowledged, nothing comes back: keepalives cannot see it, only a bound can."""
+    mock, proxy, direct_url = proxied_mock
+    base = mock.url  # type: ignore[attr-defined]
+    # Each worker process gets pooled connections that are open when the database goes silent.
+    acknowledged = []
+    for _ in range(20):
+        reply = requests.post(f"{base}/jobs/register", json={"tags": ["a"]}, headers=HEADERS, timeout=15)
+        assert reply.status_code == 200
+        acknowledged.append(reply.json()["id"])
+    proxy.blackhole()
+    for tag in "bcde":
+        started = time.monotonic()
+        reply = requests.post(
+            f"{base}/jobs/register", json={"tags": [tag]}, headers=HEADERS, timeout=REQUEST_BOUND_SECONDS + 5
+        )
+        assert time.monotonic() - started < REQUEST_BOUND_SECONDS, reply.text
+        assert reply.status_code == 503, reply.text
+        assert reply.headers["Content-Type"] == "application/problem+json"
+        assert reply.headers["Retry-After"] == "2"
+    health = requests.get(f"{base}/health", timeout=REQUEST_BOUND_SECONDS + 5)
+    assert health.status_code == 503
+    proxy.restore()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        reply = requests.post(f"{base}/jobs/register", json={"tags": ["d"]}, headers=HEADERS, timeout=15)
+        if reply.status_code == 200:
+            break
+        time.sleep(0.5)
+    assert reply.status_code == 200, reply.text
+    assert set(acknowledged) <= stored_job_ids(direct_url)
+    assert "Traceback" not in mock.log()  # type: ignore[attr-defined]
+
+
+def stored_job_ids(direct_url: str) -> set[int]:
+    engine = create_engine(with_driver(direct_url))
+    try:
+        with engine.connect() as connection:
+            return set(connection.execute(text("SELECT id FROM jobs")).scalars())
+    finally:
+        engine.dispose()

@@ -1,0 +1,152 @@
+"""Where each interaction of a pact lies, so it can be compiled when first needed.
+
+A pact of 100,000 interactions compiled whole (every body, every matcher) takes
+gigabytes and tens of seconds; the router needs none of that. The loader keeps
+an `Interaction.indexed` per interaction (method, path, path rule, provider
+states) and this index of byte ranges; the rest is compiled from the file on
+first use and kept in a cache of bounded size shared by every pact loaded this
+way, so memory stays flat however many distinct interactions a long run asks for.
+
+An interaction that turns out to be broken (a bad matcher, an unreadable body)
+is logged at ERROR once and answered, whenever a request is routed to it, with
+a 500 problem+json naming the file, the interaction and the reason: the client
+did nothing wrong, the mock cannot serve what its contract says.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import threading
+import weakref
+from array import array
+from pathlib import Path
+from typing import Any
+
+from .model import Body, CompiledParts, Interaction, Request, Response
+from .normalize import ContractError, normalize_request, normalize_response
+
+log = logging.getLogger(__name__)
+
+COMPILED_KEPT = 2048
+# The problem type the web layer's problem+json answers use (web/problems.py), for the same kind of answer.
+BROKEN_PROBLEM_TYPE = "https://pactmock.dev/problems/broken-interaction"
+
+
+def compile_http(raw: dict[str, Any], spec: str, where: str) -> tuple[Request, Response]:
+    """The request and response of a raw HTTP interaction; ContractError naming ``where`` when unusable."""
+    try:
+        return normalize_request(raw["request"], spec), normalize_response(raw["response"], spec)
+    except ContractError as exc:
+        raise ContractError(f"{where}: {exc}") from None
+
+
+def describe(interaction: Interaction) -> str:
+    return f"interaction {interaction.position} ({interaction.description!r})"
+
+
+class CompiledCache:
+    """The most recently used compiled interactions of every pact loaded as an index."""
+
+    def __init__(self, kept: int = COMPILED_KEPT) -> None:
+        self.kept = kept
+        # functools' cache is written in C and safe across threads: a hit costs well under a microsecond.
+        self.lookup = functools.lru_cache(maxsize=kept)(_compile)
+
+    def clear(self) -> None:
+        self.lookup.cache_clear()
+
+
+def _compile(index: PactIndex, interaction: Interaction) -> CompiledParts:
+    return index.compile_now(interaction)
+
+
+class PactIndex:
+    """The byte range of every interaction of one pact file, and the file kept open to read them."""
+
+    def __init__(self, path: Path, file: Any) -> None:
+        self.source = str(path)
+        self.spec = "V2"  # known once the whole file is read (metadata may come last)
+        self.cache: CompiledCache | None = None
+        self._fd = os.dup(file.fileno())
+        # Kept open rather than opened by name: a pact replaced (renamed over) while the mock runs is
+        # still read as it was loaded. Closed when the index goes.
+        self.close = weakref.finalize(self, os.close, self._fd)
+        self._offsets = array("Q")
+        self._lengths = array("Q")
+        self._broken: dict[int, CompiledParts] = {}
+        self._lock = threading.Lock()
+
+    def add(self, offset: int, length: int) -> int:
+        """Record the next interaction's byte range; its position."""
+        self._offsets.append(offset)
+        self._lengths.append(length)
+        return len(self._offsets) - 1
+
+    def raw(self, position: int) -> Any:
+        return json.loads(os.pread(self._fd, self._lengths[position], self._offsets[position]))
+
+    def compiled(self, interaction: Interaction) -> CompiledParts:
+        assert self.cache is not None  # set by the loader before any interaction is handed out
+        return self.cache.lookup(self, interaction)
+
+    def compile_strict(self, interaction: Interaction) -> tuple[Request, Response]:
+        """Compile now, raising ContractError: for loading a file whole."""
+        assert interaction.position is not None
+        return compile_http(self.raw(interaction.position), self.spec, describe(interaction))
+
+    def compile_now(self, interaction: Interaction) -> CompiledParts:
+        """Compile on first use; a broken interaction gets a stand-in that answers with the reason."""
+        assert interaction.position is not None
+        position = interaction.position
+        broken = self._broken.get(position)
+        if broken is not None:
+            return broken
+        try:
+            raw = self.raw(position)
+        except (OSError, ValueError):
+            raw = None
+        if not isinstance(raw, dict) or raw.get("description") != interaction.description:
+            # Written over in place since it was indexed: these bytes are some other text now.
+            changed = "the file has changed since the mock loaded it; restart the mock to serve it"
+            return self._remember_broken(interaction, f"{describe(interaction)}: {changed}")
+        try:
+            request, response = compile_http(raw, self.spec, describe(interaction))
+        except Exception as exc:  # whatever the contract holds, the other interactions go on being served
+            reason = str(exc) if isinstance(exc, ContractError) else f"{describe(interaction)}: {exc}"
+            return self._remember_broken(interaction, reason)
+        return CompiledParts(request, response)
+
+    def _remember_broken(self, interaction: Interaction, reason: str) -> CompiledParts:
+        assert interaction.position is not None
+        with self._lock:
+            known = self._broken.get(interaction.position)
+            if known is not None:
+                return known
+            log.error("pact file %s: cannot serve %s", self.source, reason)
+            parts = _stand_in(interaction, f"{self.source}: {reason}")
+            self._broken[interaction.position] = parts
+            return parts
+
+
+def _stand_in(interaction: Interaction, reason: str) -> CompiledParts:
+    rules = {"path": {"": interaction.path_rule}} if interaction.path_rule is not None else {}
+    request = Request(method=interaction.method, path=interaction.path, rules=rules)
+    contract = interaction.contract
+    body = {
+        "type": BROKEN_PROBLEM_TYPE,
+        "title": "Contract cannot be served",
+        "status": 500,
+        "detail": reason,
+        "interaction": {
+            "description": interaction.description,
+            "request": f"{interaction.method} {interaction.path}",
+            "providerStates": list(interaction.state_names),
+            "contract": f"{contract.consumer} -> {contract.provider}" if contract else None,
+        },
+    }
+    content_type = "application/problem+json"
+    response = Response(status=500, headers={"Content-Type": [content_type]}, body=Body(body, content_type))
+    return CompiledParts(request, response, reason)
