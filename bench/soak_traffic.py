@@ -26,6 +26,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+# The epx client's request shapes, as the tests use them (run from the project root, so `tests` imports).
+from tests.epx import run_request
+
 from .soak_client import Call, Reply
 
 EPX_HEADERS = {
@@ -57,21 +60,6 @@ ODD_PATHS = (
     "/" + "a" * 6000,
     "/_mock/nothing-here",
 )
-
-
-def run_request(job_id: Any, **changes: Any) -> dict[str, Any]:
-    """A run submission as ``epx`` sends it for a small simulation."""
-    request = {
-        "jobId": job_id,
-        "workingDir": "/home/epx/soak",
-        "size": "hot",
-        "fredVersion": "latest",
-        "population": {"version": "US_2010.v5", "locations": ["Loving_County_TX"]},
-        "fredArgs": [{"flag": "-p", "value": "main.fred"}],
-        "fredFiles": ["/home/epx/main.fred"],
-    }
-    request.update(changes)
-    return request
 
 
 @dataclass

@@ -136,6 +136,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
         return
+    with migrated_postgres_database() as url:
+        yield url
+
+
+@contextmanager
+def migrated_postgres_database() -> Iterator[str]:
+    """A fresh PostgreSQL database brought to head by `pactmock db upgrade`, as the migration-runner does."""
     with fresh_postgres_database() as url:
         migrated = subprocess.run(
             [sys.executable, "-m", "app.cli", "db", "upgrade"],

@@ -8,9 +8,6 @@ those routes (413 on a chunked body, 503 with Retry-After when the database is g
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +17,7 @@ import pytest
 import requests
 from sqlalchemy.engine import make_url
 
-from tests.integration.conftest import fresh_postgres_database
+from tests.integration.conftest import migrated_postgres_database
 
 ALLOWED_ORIGIN = "http://app.test"
 
@@ -131,15 +128,7 @@ def test_chunked_body_over_the_limit_is_refused_on_a_stub_route(run_mock, pact_d
 
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
-    with fresh_postgres_database() as url:
-        migrated = subprocess.run(
-            [sys.executable, "-m", "app.cli", "db", "upgrade"],
-            env={**os.environ, "DATABASE_URL": url},
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert migrated.returncode == 0, migrated.stderr
+    with migrated_postgres_database() as url:
         yield url
 
 

@@ -11,8 +11,6 @@ import contextlib
 import json
 import socket
 import struct
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -25,7 +23,7 @@ from sqlalchemy.engine import make_url
 
 from app.settings import database_url as with_driver
 from tests.epx import EPX_HEADERS, run_request
-from tests.integration.conftest import fresh_postgres_database, start_mock, stop_mock
+from tests.integration.conftest import migrated_postgres_database, start_mock, stop_mock
 
 PACT_DIR = Path(__file__).resolve().parents[2] / "pacts"
 HEADERS = EPX_HEADERS
@@ -123,15 +121,7 @@ def _close(sock: socket.socket) -> None:
 
 @pytest.fixture
 def proxied_mock(tmp_path: Path) -> Iterator[tuple[object, CuttableProxy, str]]:
-    with fresh_postgres_database() as direct_url:
-        migrated = subprocess.run(
-            [sys.executable, "-m", "app.cli", "db", "upgrade"],
-            env={**__import__("os").environ, "DATABASE_URL": direct_url},
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert migrated.returncode == 0, migrated.stderr
+    with migrated_postgres_database() as direct_url:
         direct = make_url(direct_url)
         proxy = CuttableProxy((direct.host or "127.0.0.1", direct.port or 5432))
         proxied_url = direct.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
@@ -143,13 +133,23 @@ def proxied_mock(tmp_path: Path) -> Iterator[tuple[object, CuttableProxy, str]]:
             proxy.close()
 
 
-def stored_run_ids(direct_url: str) -> set[int]:
+def stored_ids(direct_url: str, table: str) -> set[int]:
     engine = create_engine(with_driver(direct_url))
     try:
         with engine.connect() as connection:
-            return set(connection.execute(text("SELECT id FROM runs")).scalars())
+            return set(connection.execute(text(f"SELECT id FROM {table}")).scalars())
     finally:
         engine.dispose()
+
+
+def register_until_answered(base: str, tag: str) -> requests.Response:
+    """After a restore: registers a job until one is answered 200 (or 30 s pass); the last reply."""
+    deadline = time.monotonic() + 30
+    while True:
+        reply = requests.post(f"{base}/jobs/register", json={"tags": [tag]}, headers=HEADERS, timeout=15)
+        if reply.status_code == 200 or time.monotonic() > deadline:
+            return reply
+        time.sleep(0.5)
 
 
 def test_outage_gives_503_with_retry_after_and_recovers_without_losing_acknowledged_runs(proxied_mock) -> None:
@@ -223,7 +223,7 @@ def test_outage_gives_503_with_retry_after_and_recovers_without_losing_acknowled
     assert len(acknowledged) > recovered_from, "no run was acknowledged after PostgreSQL came back"
     assert slowest[0] < REQUEST_BOUND_SECONDS
     assert len(set(acknowledged)) == len(acknowledged)
-    missing = set(acknowledged) - stored_run_ids(direct_url)
+    missing = set(acknowledged) - stored_ids(direct_url, "runs")
     assert not missing, f"acknowledged runs missing after the outage: {sorted(missing)[:10]}"
     log = mock.log()  # type: ignore[attr-defined]
     assert "Traceback" not in log, log[-3000:]
@@ -243,12 +243,7 @@ def test_a_database_that_refuses_connections_from_the_start_gives_503_not_500(pr
     state = requests.post(f"{base}/_mock/provider-states", json={"state": "job 5 exists"}, timeout=15)
     assert state.status_code == 503
     proxy.restore()
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        reply = requests.post(f"{base}/jobs/register", json={"tags": ["a"]}, headers=HEADERS, timeout=15)
-        if reply.status_code == 200:
-            break
-        time.sleep(0.5)
+    reply = register_until_answered(base, "a")
     assert reply.status_code == 200
     assert reply.json()["id"] == 123  # the refused attempts took no id
 
@@ -276,21 +271,7 @@ def test_a_database_that_stops_answering_gives_503_within_the_bound_and_recovers
     health = requests.get(f"{base}/health", timeout=REQUEST_BOUND_SECONDS + 5)
     assert health.status_code == 503
     proxy.restore()
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        reply = requests.post(f"{base}/jobs/register", json={"tags": ["d"]}, headers=HEADERS, timeout=15)
-        if reply.status_code == 200:
-            break
-        time.sleep(0.5)
+    reply = register_until_answered(base, "d")
     assert reply.status_code == 200, reply.text
-    assert set(acknowledged) <= stored_job_ids(direct_url)
+    assert set(acknowledged) <= stored_ids(direct_url, "jobs")
     assert "Traceback" not in mock.log()  # type: ignore[attr-defined]
-
-
-def stored_job_ids(direct_url: str) -> set[int]:
-    engine = create_engine(with_driver(direct_url))
-    try:
-        with engine.connect() as connection:
-            return set(connection.execute(text("SELECT id FROM jobs")).scalars())
-    finally:
-        engine.dispose()
