@@ -105,6 +105,17 @@ def xml_path_weight(tokens: tuple[str | int, ...], location: Location) -> tuple[
 def select_rule(ruleset: RuleSet | None, location: Location, *, xml: bool = False) -> RuleChoice | None:
     if not ruleset:
         return None
+    choices = _choices_of(ruleset, xml)
+    found = choices.get(location, _UNKNOWN)
+    if found is not _UNKNOWN:
+        return found  # type: ignore[return-value]
+    choice = _choose(ruleset, location, xml)
+    if len(choices) < _MEMO_LOCATIONS and sum(len(e) for e in location if isinstance(e, str)) <= _MEMO_KEY_CHARS:
+        choices[location] = choice
+    return choice
+
+
+def _choose(ruleset: RuleSet, location: Location, xml: bool) -> RuleChoice | None:
     expressions = tuple(ruleset)
     if sum(len(e) for e in location if isinstance(e, str)) > _MEMO_KEY_CHARS:
         found = _select(expressions, location, xml)
@@ -120,6 +131,26 @@ def select_rule(ruleset: RuleSet | None, location: Location, *, xml: bool = Fals
 # question a thousand times: the answer depends only on the rule paths and the location, so it is
 # remembered. Locations with long keys (a client's) are not, so the memo stays small.
 _MEMO_KEY_CHARS = 512
+# Each request body is walked node by node, asking the same questions of the same rule set as the last
+# request: the answers are kept per rule set, so a repeat costs one dict lookup. A rule set is held by
+# its interaction for the life of the contract; the memo keeps it alive too (so its id is never reused),
+# and is emptied when it holds too many (lazily compiled contracts come and go).
+_MEMO_RULESETS = 4096
+_MEMO_LOCATIONS = 1024
+_UNKNOWN = object()
+_choices: dict[tuple[int, bool], tuple[RuleSet, dict[Location, RuleChoice | None]]] = {}
+
+
+def _choices_of(ruleset: RuleSet, xml: bool) -> dict[Location, RuleChoice | None]:
+    key = (id(ruleset), xml)
+    entry = _choices.get(key)
+    if entry is not None and entry[0] is ruleset:
+        return entry[1]
+    if len(_choices) >= _MEMO_RULESETS:
+        _choices.clear()
+    choices: dict[Location, RuleChoice | None] = {}
+    _choices[key] = (ruleset, choices)
+    return choices
 
 
 def _select(expressions: tuple[str, ...], location: Location, xml: bool) -> tuple[str, bool] | None:

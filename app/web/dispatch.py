@@ -46,7 +46,7 @@ class Stub:
 
 @dataclass(frozen=True)
 class Bound:
-    """A domain handler answers: it runs inside Flask's request context (handling.handle)."""
+    """A domain handler answers (handling.handle)."""
 
     interaction: Interaction
     handler: Handler
@@ -64,7 +64,7 @@ def serve(path: str) -> Response:
     state = _state()
     verdict = judge(request, state)
     if isinstance(verdict, Bound):
-        return handle(verdict.interaction, state, verdict.handler, verdict.path_params)
+        return handle(request, verdict.interaction, state, verdict.handler, verdict.path_params)
     if isinstance(verdict, Stub):
         return stub_answer(verdict.interaction, state, request)
     return verdict

@@ -3,8 +3,8 @@
 Flask's request context, URL map and response finishing cost about as much as judging a request by
 the contracts. Routes that only the contracts answer (stubs and the mock's refusals) do not need any
 of it: this front judges them with the same code Flask's catch-all view runs (dispatch.judge) and
-answers them directly. The control plane, `/`, `/health`, routes bound to a domain handler (they run
-in Flask's request context) and anything Flask's URL map would treat specially go to Flask untouched.
+answers them directly, and runs the domain handler bound to a route the same way. The control plane, `/`,
+`/health` and anything Flask's URL map would treat specially go to Flask untouched.
 
 A stub answer of an interaction without generators is the same bytes every time: it is built once,
 through the same code, and then replayed.
@@ -22,7 +22,7 @@ from ..contract.model import Interaction
 from .cors import add_cors, allowed_origin
 from .dispatch import ALL_METHODS, Bound, Stub, judge, stub_answer
 from .errors import error_response
-from .handlers import BINDINGS, find_handler
+from .handling import handle
 from .state import MockState
 
 if TYPE_CHECKING:
@@ -53,8 +53,6 @@ class ContractFront:
         self.flask_app = flask_app
         self.state = state
         self.max_content_length = max_content_length
-        loaded_providers = {contract.provider for contract in state.loaded.contracts}
-        self.bound_providers = tuple(sorted({b.provider for b in BINDINGS} & loaded_providers))
         self.prepared: dict[tuple[int, str | None], tuple[Interaction, Prepared]] = {}
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -62,15 +60,15 @@ class ContractFront:
         if raw_path in FLASK_PATHS or raw_path.startswith("/_mock") or any(m in raw_path for m in FLASK_PATH_MARKS):
             return self.flask_app(environ, start_response)
         req = Request(environ)
-        if req.method not in ALL_METHODS or self._handler_bound(req):
+        if req.method not in ALL_METHODS:
             return self.flask_app(environ, start_response)
         req.max_content_length = self.max_content_length
         allow = allowed_origin(environ.get("HTTP_ORIGIN"), self.state.settings.cors_origins)
         try:
             verdict = judge(req, self.state)
             if isinstance(verdict, Bound):
-                raise RuntimeError(f"{req.method} {req.path} is bound to a handler but reached the contract front")
-            if isinstance(verdict, Stub):
+                verdict = handle(req, verdict.interaction, self.state, verdict.handler, verdict.path_params)
+            elif isinstance(verdict, Stub):
                 if not any(verdict.interaction.response.generators.values()):
                     return self._replay(self._prepared(verdict.interaction, req, allow), environ, start_response)
                 verdict = stub_answer(verdict.interaction, self.state, req)
@@ -78,9 +76,6 @@ class ContractFront:
             verdict = error_response(error, req.method, req.path)
         add_cors(verdict.headers, allow)
         return verdict(environ, start_response)
-
-    def _handler_bound(self, req: Request) -> bool:
-        return any(find_handler(provider, req.method, req.path) for provider in self.bound_providers)
 
     def _prepared(self, interaction: Interaction, req: Request, allow: str | None) -> Prepared:
         key = (id(interaction), allow)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import logging
 
-from flask import Response, request
+from flask import Response
+from werkzeug.wrappers import Request
 
 from ..contract.compare import match_response
 from ..contract.model import MISSING, Body, Interaction
@@ -43,7 +44,10 @@ class DriftSampler:
 DRIFT_SAMPLER = DriftSampler()
 
 
-def handle(interaction: Interaction, state: MockState, handler: Handler, path_params: dict[str, str]) -> Response:
+def handle(
+    request: Request, interaction: Interaction, state: MockState, handler: Handler, path_params: dict[str, str]
+) -> Response:
+    """The handler's answer to ``request`` (a plain werkzeug request: no Flask context is needed)."""
     data = request.get_data(cache=True)
     try:
         parsed = json.loads(data) if data and request.is_json else None

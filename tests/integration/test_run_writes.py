@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
+from app.settings import database_url as driver_url
 from tests.epx import EPX_HEADERS, OCTET_STREAM, run_request
 
 PACT_DIR = Path(__file__).resolve().parents[2] / "pacts"
@@ -187,3 +191,47 @@ def test_job_ids_in_odd_spellings_are_a_404_or_a_400_never_a_500(run_mock, datab
         reply = requests.put(f"{mock.url}/s3/uploads/{job_id}/job_input", data=b"abc", headers=OCTET_STREAM, timeout=30)
         assert reply.status_code in (400, 404), reply.text[:300]
         assert reply.headers["Content-Type"] == "application/problem+json"
+
+
+def test_connections_the_database_closed_while_idle_are_replaced_not_handed_to_a_request(mock, database_url) -> None:
+    """A database restart closes every pooled connection: the next requests are answered, none gets a 503.
+
+    The mock checks an idle connection's socket as it leaves the pool instead of sending `SELECT 1`
+    (engine.py); this is what that check must still catch.
+    """
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has no server to close connections")
+    server = mock(**FROZEN)
+    server.state("job 123 exists")
+    for round_number in range(3):
+        # Both workers' pools hold connections of both kinds (reads, and the writes' autocommit pool).
+        for _ in range(8):
+            run_ids(server.submit(run_request(123)))
+            server.runs(123)
+        closed = terminate_other_connections(database_url)
+        assert closed, "the mock held no connection to close"
+        replies = [server.submit(run_request(123)) for _ in range(8)]
+        assert [reply.status_code for reply in replies] == [200] * 8, (round_number, [r.text for r in replies])
+        assert server.runs(123), round_number
+
+
+def terminate_other_connections(url: str) -> int:
+    """Close every connection to the mock's database from the server side, as a restart does; how many.
+
+    Returns once the closed connections' server processes are gone, as after a restart: a request sent
+    while one is still exiting may find its connection unclosed and get a 503, as it may mid-restart.
+    """
+    others = "FROM pg_stat_activity WHERE datname = :name AND pid <> pg_backend_pid()"
+    # Autocommit: pg_stat_activity is read once per transaction.
+    engine = create_engine(driver_url(url), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            name = {"name": make_url(url).database}
+            killed = connection.execute(text(f"SELECT count(pg_terminate_backend(pid)) {others}"), name).scalar_one()
+            deadline = time.monotonic() + 10
+            while connection.execute(text(f"SELECT count(*) {others}"), name).scalar_one():
+                assert time.monotonic() < deadline, "terminated connections did not go away"
+                time.sleep(0.02)
+    finally:
+        engine.dispose()
+    return int(killed)

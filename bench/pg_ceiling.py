@@ -1,0 +1,154 @@
+"""How many run submissions per second PostgreSQL itself can take on this machine: the ceiling of part c.
+
+`python -m bench.compare` part c. measures `POST /runs` through the whole mock. This measures the database
+alone: pgbench (written in C, PostgreSQL's own load tool) sends exactly the statements the mock sends for
+one submission (`app/store/runs_postgresql.py`, bound by psycopg2 as the mock binds them, in one message
+as the mock sends them) from N clients, against a fresh database migrated by `pactmock db upgrade`.
+Whatever the mock does in Python comes on top of this, on the same cores.
+
+    python -m bench.pg_ceiling [--clients 4,8,32] [--duration 10] [--postgres-url URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from bench.compare import ROOT, create_database, drop_database
+from bench.compare import SUBMIT_RUN_BODY as SUBMIT_BODY
+
+JOB_ID = 123
+
+
+def pgbench_binary() -> str | None:
+    found = shutil.which("pgbench")
+    if found:
+        return found
+    # Debian keeps the server's tools out of PATH.
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/pgbench"))
+    return candidates[-1] if candidates else None
+
+
+def submission_script(url: str) -> str:
+    """The mock's submission of one run for job 123, as one pgbench command of compound statements."""
+    from datetime import UTC, datetime
+
+    import psycopg2
+
+    from app.store import runs_postgresql
+    from app.store.repositories import MAX_ID
+
+    request = dict(SUBMIT_BODY["runRequests"][0])
+    parameters: dict[str, Any] = {
+        "job_ids": [JOB_ID],
+        "requests": [json.dumps(request)],
+        "count": 1,
+        "highest_first_id": MAX_ID - 1,
+        "user_id": 1,
+        "status": "NOT_STARTED",
+        "now": datetime.now(UTC),
+        "client_version": "1.2.3",
+    }
+    with psycopg2.connect(_libpq_url(url)) as connection:
+        bound = connection.cursor().mogrify(runs_postgresql.SUBMIT, parameters).decode()
+    statements = [" ".join(s.split("\n")).strip() for s in re.split(r";\s*\n", bound) if s.strip()]
+    # "\;" joins statements into one message, as the driver sends the mock's string.
+    return " \\; ".join(s.rstrip(";") for s in statements) + ";\n"
+
+
+def _libpq_url(url: str) -> str:
+    return re.sub(r"^postgresql\+psycopg2://", "postgresql://", url)
+
+
+def prepare(url: str) -> None:
+    env = {**os.environ, "DATABASE_URL": url}
+    done = subprocess.run(
+        [sys.executable, "-m", "app.cli", "db", "upgrade"], env=env, capture_output=True, text=True, cwd=ROOT
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"pactmock db upgrade failed: {done.stderr.strip()[-300:]}")
+    import psycopg2
+
+    with psycopg2.connect(_libpq_url(url)) as connection, connection.cursor() as cursor:
+        cursor.execute("INSERT INTO jobs (id, user_id, tags, created_ts) VALUES (%s, 1, '[]', now())", (JOB_ID,))
+
+
+def run_pgbench(binary: str, url: str, script: Path, clients: int, duration: int) -> dict[str, Any]:
+    done = subprocess.run(
+        [
+            binary,
+            "-n",
+            "-M",
+            "simple",
+            "-c",
+            str(clients),
+            "-j",
+            "2",
+            "-T",
+            str(duration),
+            "-f",
+            str(script),
+            _libpq_url(url),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    output = done.stdout + done.stderr
+    tps = re.search(r"^tps = ([\d.]+)", output, re.M)
+    latency = re.search(r"^latency average = ([\d.]+) ms", output, re.M)
+    failed = re.search(r"number of failed transactions: (\d+)", output)
+    if done.returncode != 0 or tps is None:
+        raise SystemExit(f"pgbench failed ({done.returncode}):\n{output[-1500:]}")
+    return {
+        "clients": clients,
+        "tps": float(tps.group(1)),
+        "latency_ms": float(latency.group(1)) if latency else None,
+        "failed": int(failed.group(1)) if failed else 0,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", default="4,8,32", help="comma-separated client counts [4,8,32]")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per client count [10]")
+    parser.add_argument("--postgres-url", default=os.environ.get("TEST_POSTGRES_URL", ""))
+    parser.add_argument("--json", default=str(ROOT / "bench" / "out" / "pg_ceiling.json"))
+    args = parser.parse_args(argv)
+    binary = pgbench_binary()
+    if not binary:
+        raise SystemExit("pgbench not found (Debian: postgresql-client or the server package)")
+    if not args.postgres_url:
+        raise SystemExit("no PostgreSQL: pass --postgres-url or set TEST_POSTGRES_URL")
+    name, url = create_database(args.postgres_url)
+    results = []
+    try:
+        prepare(url)
+        with tempfile.TemporaryDirectory() as work:
+            script = Path(work) / "submit.sql"
+            script.write_text(submission_script(url))
+            for clients in (int(c) for c in args.clients.split(",")):
+                results.append(run_pgbench(binary, url, script, clients, args.duration))
+    finally:
+        drop_database(args.postgres_url, name)
+    print(f"pgbench ({binary}), the mock's run submission alone, {args.duration} s per row")
+    print("| clients | submissions/s | mean latency ms | failed |")
+    print("| ---: | ---: | ---: | ---: |")
+    for row in results:
+        print(f"| {row['clients']} | {row['tps']:,.0f} | {row['latency_ms']} | {row['failed']} |")
+    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.json).write_text(json.dumps({"pgbench": binary, "duration_s": args.duration, "rows": results}, indent=2))
+    print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
