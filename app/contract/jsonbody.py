@@ -7,7 +7,7 @@ from typing import Any
 
 from .model import RuleList, RuleSet
 from .paths import Location, RuleChoice, select_rule
-from .rules import STRUCTURAL, TYPE_LIKE, check_all, described, kind_of, show, values_equal
+from .rules import TYPE_LIKE, check_all, described, kind_of, show, values_equal
 
 
 @dataclass
@@ -72,20 +72,16 @@ class JsonWalker:
             self.compare(location + (index,), item, got)
 
     def _ruled(self, location: Location, expected: Any, actual: Any, choice: RuleChoice) -> None:
-        matchers = choice.rules.matchers
+        matchers = choice.matchers
         inherited = not choice.exact
-        if inherited:
-            # Rules reach descendants as "same shape"; what a container rule says about
-            # the container itself (lengths, keys, variants) stays at its own level.
-            matchers = tuple(m for m in matchers if m["match"] not in STRUCTURAL)
-            if not matchers or all(m["match"] == "equality" for m in matchers):
-                self._plain(location, expected, actual)
-                return
+        if inherited and choice.only_equality:
+            self._plain(location, expected, actual)
+            return
         for message in check_all(matchers, choice.rules.combine, expected, actual, inherited=inherited):
             self._fail(location, expected, actual, message)
         if not isinstance(actual, (dict, list)):
             return
-        kinds = {m["match"] for m in matchers}
+        kinds = choice.kinds
         if "arrayContains" in kinds:
             for matcher in matchers:
                 if matcher["match"] == "arrayContains" and isinstance(actual, list):

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import NamedTuple
 
 from .model import RuleList, RuleSet
+from .rules import STRUCTURAL
 
 # An actual location inside a body: field names are str, array indices int.
 Location = tuple[str | int, ...]
@@ -22,9 +22,22 @@ INDEX_STAR = "[*]"
 _TOKEN = re.compile(r"""\.(\*|[^.\[]+)|\[(\*|-?\d+)\]|\[\s*'([^']*)'\s*\]|\[\s*"([^"]*)"\s*\]""")
 
 
-class RuleChoice(NamedTuple):
-    rules: RuleList
-    exact: bool  # False when inherited from an ancestor's path
+class RuleChoice:
+    """The rules that apply at a location, and what a body walk derives from them (once per choice)."""
+
+    __slots__ = ("exact", "kinds", "matchers", "only_equality", "rules")
+
+    def __init__(self, rules: RuleList, exact: bool) -> None:
+        self.rules = rules
+        self.exact = exact  # False when inherited from an ancestor's path
+        matchers = rules.matchers
+        if not exact:
+            # Rules reach descendants as "same shape"; what a container rule says about the container
+            # itself (lengths, keys, variants) stays at its own level.
+            matchers = tuple(m for m in matchers if m["match"] not in STRUCTURAL)
+        self.matchers = matchers
+        self.kinds = frozenset(m["match"] for m in matchers)
+        self.only_equality = self.kinds <= {"equality"}
 
 
 @lru_cache(maxsize=4096)

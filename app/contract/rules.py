@@ -131,6 +131,8 @@ def _regex(m: dict[str, Any], expected: Any, actual: Any, stringly: bool, inheri
 
 
 def _type(m: dict[str, Any], expected: Any, actual: Any, stringly: bool, inherited: bool) -> str | None:
+    if type(expected) is type(actual) and type(actual) is not list:
+        return None  # the common case, without naming kinds: one Python type is one JSON kind
     if kind_of(expected) != kind_of(actual) and not (stringly and isinstance(actual, str)):
         return f"expected {kind_of(expected)} (like {show(expected)}) but got {described(actual)}"
     if isinstance(actual, list) and not inherited:

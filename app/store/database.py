@@ -34,10 +34,16 @@ class Database:
 
     @contextmanager
     def transaction(self, *, write: bool) -> Iterator[Session]:
-        """Commit when the block ends normally, roll back when it raises."""
+        """Commit when the block ends normally, roll back when it raises.
+
+        The transaction begins with the session's first statement: a request that writes only through
+        the autocommit engine (a run submission on PostgreSQL) never begins one.
+        """
         factory = self._writers if write else self._readers
-        with factory.begin() as session:
+        with factory() as session:
             yield session
+            if session.in_transaction():
+                session.commit()
 
     def ping(self) -> None:
         """Raise the driver's error when the database cannot be reached."""

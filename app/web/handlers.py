@@ -11,7 +11,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
+
+from werkzeug.wrappers import Request
 
 from ..domain.errors import Invalid
 from ..domain.lifecycle import pod_phase
@@ -22,16 +25,33 @@ from ..store.runs import Run
 
 @dataclass
 class Call:
-    """What a handler gets: the request as parsed, and the service over this request's transaction."""
+    """What a handler gets: the request as parsed, and the service over this request's transaction.
+
+    Query, headers and base URL are worked out when a handler asks: most handlers read one of them.
+    """
 
     service: Epistemix
     json: Any
     data: bytes
-    content_type: str | None
-    query: dict[str, list[str]]
-    headers: dict[str, str]
+    request: Request
     path_params: dict[str, str]
-    base_url: str
+    mock_server_url: str | None = None
+
+    @property
+    def content_type(self) -> str | None:
+        return self.request.content_type
+
+    @cached_property
+    def query(self) -> dict[str, list[str]]:
+        return {name: self.request.args.getlist(name) for name in self.request.args}
+
+    @cached_property
+    def headers(self) -> dict[str, str]:
+        return {name.lower(): value for name, value in self.request.headers.items()}
+
+    @property
+    def base_url(self) -> str:
+        return self.mock_server_url or self.request.host_url.rstrip("/")
 
 
 @dataclass

@@ -59,11 +59,9 @@ def handle(
                 service=Epistemix(session, state.policy),
                 json=parsed,
                 data=data,
-                content_type=request.content_type,
-                query={name: request.args.getlist(name) for name in request.args},
-                headers={name.lower(): value for name, value in request.headers.items()},
+                request=request,
                 path_params=path_params,
-                base_url=state.settings.mock_server_url or request.host_url.rstrip("/"),
+                mock_server_url=state.settings.mock_server_url,
             )
             answer = handler(call)
     except NotFound as exc:
