@@ -4,7 +4,9 @@ A file that is not a usable pact is reported with the reason and skipped; the
 other files still load. Fields this version does not know are ignored with one
 warning each, so newer pact writers do not break older mocks.
 
-A file is read as a stream (jsonstream.py), never decoded whole. By default every
+A file is read for indexing with msgspec (skeleton.py): each interaction's fields that routing
+needs are decoded, the rest only checked; a file msgspec cannot read exactly is read as a stream
+(jsonstream.py) instead. Neither decodes a file whole. By default every
 interaction is compiled (bodies, matchers) while loading, so every problem in a
 file is found now: what `pactmock contracts` needs. With ``compile_lazily_from``,
 a file with at least that many HTTP interactions is loaded as an index instead
@@ -17,12 +19,13 @@ import logging
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from .index import COMPILED_KEPT, CompiledCache, PactIndex, compile_http
-from .jsonstream import Element, JsonSyntaxError, NotAnObject, read_members
+from .jsonstream import Element, JsonSyntaxError, NotAnObject
 from .model import Contract, Interaction, Message, ProviderState
 from .normalize import ContractError, path_rule_of, spec_of
+from .skeleton import read_pact
 
 log = logging.getLogger(__name__)
 
@@ -98,11 +101,7 @@ def load_pact_file(
     try:
         with path.open("rb") as file:
             builder = _PactBuilder(str(path), PactIndex(path, file))
-            for item in read_members(file, "interactions"):
-                if isinstance(item, Element):
-                    builder.interaction(item.value, item.offset, item.length)
-                else:
-                    builder.member(item.key, item.value)
+            _read_into(builder, file)
     except JsonSyntaxError as exc:
         raise ContractError(f"is not valid JSON: {exc}") from None
     except NotAnObject:
@@ -110,6 +109,15 @@ def load_pact_file(
     except (OSError, UnicodeDecodeError) as exc:
         raise ContractError(f"cannot be read ({exc})") from None
     return builder.finish(compile_lazily_from, cache or CompiledCache())
+
+
+def _read_into(builder: _PactBuilder, file: BinaryIO) -> None:
+    # A function of its own so that no item outlives the reading: the last may hold the file's bytes.
+    for item in read_pact(file):
+        if isinstance(item, Element):
+            builder.interaction(item.value, item.offset, item.length)
+        else:
+            builder.member(item.key, item.value)
 
 
 def parse_pact(document: Any, source: str) -> tuple[Contract, list[str]]:
@@ -286,11 +294,16 @@ def _party_name(document: dict[str, Any], role: str) -> str:
 def _states(raw: dict[str, Any]) -> list[ProviderState]:
     states = raw.get("providerStates")
     if isinstance(states, list):
-        return [
-            ProviderState(str(s.get("name", "")), dict(s.get("params") or {}))
-            for s in states
-            if isinstance(s, dict) and s.get("name")
-        ]
+        found = []
+        for state in states:
+            if not isinstance(state, dict) or not state.get("name"):
+                continue
+            params = state.get("params") or {}
+            if not isinstance(params, dict):
+                name = state["name"]
+                raise ContractError(f"provider state {name!r} has params that are not a JSON object: {params!r:.80}")
+            found.append(ProviderState(str(state["name"]), dict(params)))
+        return found
     single = raw.get("providerState") or raw.get("provider_state")
     return [ProviderState(str(single))] if single else []
 

@@ -130,6 +130,17 @@ def test_v3_provider_states_with_params() -> None:
     assert [(s.name, s.params) for s in found] == [("a thing exists", {"id": 1}), ("user is admin", {})]
 
 
+@pytest.mark.parametrize("params", ["oops", 7, [1, 2]])
+def test_provider_state_params_that_are_not_an_object_reject_the_file_with_the_reason(tmp_path, params) -> None:
+    states = [{"name": "a thing exists", "params": params}]
+    write(tmp_path, "bad.json", pact([interaction(providerStates=states)]))
+    write(tmp_path, "good.json", pact([interaction("another")]))
+    result = load_pacts(tmp_path)
+    assert [contract.source.endswith("good.json") for contract in result.contracts] == [True]
+    (problem,) = result.problems
+    assert "'a thing exists' has params that are not a JSON object" in problem.reason, problem
+
+
 def test_v3_categorized_rules() -> None:
     request = {
         "method": "POST",
