@@ -193,14 +193,13 @@ def test_job_ids_in_odd_spellings_are_a_404_or_a_400_never_a_500(run_mock, datab
         assert reply.headers["Content-Type"] == "application/problem+json"
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_connections_the_database_closed_while_idle_are_replaced_not_handed_to_a_request(mock, database_url) -> None:
     """A database restart closes every pooled connection: the next requests are answered, none gets a 503.
 
     The mock checks an idle connection's socket as it leaves the pool instead of sending `SELECT 1`
     (engine.py); this is what that check must still catch.
     """
-    if not database_url.startswith("postgresql"):
-        pytest.skip("SQLite has no server to close connections")
     server = mock(**FROZEN)
     server.state("job 123 exists")
     for round_number in range(3):
