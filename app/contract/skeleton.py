@@ -13,13 +13,15 @@ The result must be what jsonstream.py gives, so where msgspec and the standard d
 could differ, the standard one decides: numbers and containers are decoded with `json`,
 only strings and literals (decoded identically by both) with msgspec, and a file msgspec
 will not read (NaN, lone surrogates, invalid JSON or UTF-8, duplicate top-level keys,
-...) is read by jsonstream.py instead, which also words every syntax error.
+...) is read by jsonstream.py instead, which also words every syntax error. So is a file
+over MAX_FAST_BYTES, to keep memory bounded.
 """
 
 from __future__ import annotations
 
 import codecs
 import json
+import os
 import re
 from collections.abc import Iterator
 from typing import Any, BinaryIO
@@ -35,6 +37,10 @@ _SPACE = re.compile(rb"[ \t\n\r]*")
 _KEY = re.compile(rb'"(?:[^"\\]|\\.)*+"', re.DOTALL)
 _BETWEEN_ELEMENTS = re.compile(rb"[ \t\n\r]*,[ \t\n\r]*")
 _UTF8_CHUNK = 1 << 20
+# The fast reading holds the whole file in every worker while it indexes; past this size the streaming
+# reader's window (a megabyte or so) is worth its slower pace. 512 MB is about 240,000 interactions of
+# the benchmark's kind (bench/synthetic.py).
+MAX_FAST_BYTES = 512 * 1024 * 1024
 
 _OBJECT = msgspec.json.Decoder(dict[str, Raw])
 _ARRAY = msgspec.json.Decoder(list[Raw])
@@ -58,6 +64,8 @@ def read_pact(file: BinaryIO) -> Iterator[Member | Element]:
 def _scan(file: BinaryIO) -> Iterator[Member | Element] | None:
     """The fast reading, or None when only jsonstream.py can read the file exactly."""
     try:
+        if os.fstat(file.fileno()).st_size - file.tell() > MAX_FAST_BYTES:
+            return None
         buffer = file.read()
     except (OSError, MemoryError):
         return None  # jsonstream.py words the error, or copes with a file too large to hold

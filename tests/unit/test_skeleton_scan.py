@@ -457,3 +457,14 @@ def test_any_pact_loads_alike(
     readers: Readers, tmp_path: Path, interactions: list[Any], indent: int | None, ensure_ascii: bool
 ) -> None:
     readers.same(written(tmp_path, document(interactions), indent=indent, ensure_ascii=ensure_ascii))
+
+
+def test_a_file_over_the_fast_readings_size_is_streamed_alike(
+    readers: Readers, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = written(tmp_path, document([http(f"thing {n}", path=f"/things/{n}") for n in range(50)]))
+    _, fast = readers.same(path)
+    assert fast
+    monkeypatch.setattr(skeleton, "MAX_FAST_BYTES", path.stat().st_size - 1)
+    _, fast = readers.same(path)
+    assert not fast
