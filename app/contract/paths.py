@@ -118,26 +118,49 @@ def xml_path_weight(tokens: tuple[str | int, ...], location: Location) -> tuple[
 def select_rule(ruleset: RuleSet | None, location: Location, *, xml: bool = False) -> RuleChoice | None:
     if not ruleset:
         return None
-    choices = _choices_of(ruleset, xml)
-    found = choices.get(location, _UNKNOWN)
+    memo = _memo_of(ruleset, xml)
+    found = memo.choices.get(location, _UNKNOWN)
     if found is not _UNKNOWN:
         return found  # type: ignore[return-value]
-    choice = _choose(ruleset, location, xml)
-    if len(choices) < _MEMO_LOCATIONS and sum(len(e) for e in location if isinstance(e, str)) <= _MEMO_KEY_CHARS:
-        choices[location] = choice
+    choice = memo.choose(location)
+    if sum(len(e) for e in location if isinstance(e, str)) <= _MEMO_KEY_CHARS:
+        memo.remember(location, choice)
     return choice
 
 
-def _choose(ruleset: RuleSet, location: Location, xml: bool) -> RuleChoice | None:
-    expressions = tuple(ruleset)
-    if sum(len(e) for e in location if isinstance(e, str)) > _MEMO_KEY_CHARS:
-        found = _select(expressions, location, xml)
-    else:
-        found = _select_memo(expressions, _index_blind(expressions, location), xml)
-    if found is None:
-        return None
-    expression, exact = found
-    return RuleChoice(ruleset[expression], exact)
+class _Memo:
+    """The rule choices made for one rule set, by location; one RuleChoice per (rule path, exact)."""
+
+    __slots__ = ("choices", "made", "ruleset", "xml")
+
+    def __init__(self, ruleset: RuleSet, xml: bool) -> None:
+        self.ruleset = ruleset  # kept alive, so that its id is not reused while it is a key
+        self.xml = xml
+        self.choices: dict[Location, RuleChoice | None] = {}
+        self.made: dict[tuple[str, bool], RuleChoice] = {}
+
+    def choose(self, location: Location) -> RuleChoice | None:
+        expressions = tuple(self.ruleset)
+        if sum(len(e) for e in location if isinstance(e, str)) > _MEMO_KEY_CHARS:
+            found = _select(expressions, location, self.xml)
+        else:
+            found = _select_memo(expressions, _index_blind(expressions, location), self.xml)
+        if found is None:
+            return None
+        choice = self.made.get(found)
+        if choice is None:
+            choice = self.made[found] = RuleChoice(self.ruleset[found[0]], found[1])
+        return choice
+
+    def remember(self, location: Location, choice: RuleChoice | None) -> None:
+        global _memo_entries
+        if _memo_entries >= _MEMO_ENTRIES:
+            # Many rule sets (lazily compiled contracts come and go, arrayContains variants are made per
+            # request) or long arrays: start again rather than grow.
+            _memos.clear()
+            _memo_entries = 0
+        self.choices[location] = choice
+        _memo_entries += 1
 
 
 # A body walk asks for the rule of every location, and a list of a thousand items asks the same
@@ -145,25 +168,20 @@ def _choose(ruleset: RuleSet, location: Location, xml: bool) -> RuleChoice | Non
 # remembered. Locations with long keys (a client's) are not, so the memo stays small.
 _MEMO_KEY_CHARS = 512
 # Each request body is walked node by node, asking the same questions of the same rule set as the last
-# request: the answers are kept per rule set, so a repeat costs one dict lookup. A rule set is held by
-# its interaction for the life of the contract; the memo keeps it alive too (so its id is never reused),
-# and is emptied when it holds too many (lazily compiled contracts come and go).
-_MEMO_RULESETS = 4096
-_MEMO_LOCATIONS = 1024
+# request: the answers are kept per rule set (by its identity), so a repeat costs one dict lookup. At
+# most this many answers are kept in all (a few MB); past it the memo starts again.
+_MEMO_ENTRIES = 50_000
 _UNKNOWN = object()
-_choices: dict[tuple[int, bool], tuple[RuleSet, dict[Location, RuleChoice | None]]] = {}
+_memos: dict[tuple[int, bool], _Memo] = {}
+_memo_entries = 0
 
 
-def _choices_of(ruleset: RuleSet, xml: bool) -> dict[Location, RuleChoice | None]:
+def _memo_of(ruleset: RuleSet, xml: bool) -> _Memo:
     key = (id(ruleset), xml)
-    entry = _choices.get(key)
-    if entry is not None and entry[0] is ruleset:
-        return entry[1]
-    if len(_choices) >= _MEMO_RULESETS:
-        _choices.clear()
-    choices: dict[Location, RuleChoice | None] = {}
-    _choices[key] = (ruleset, choices)
-    return choices
+    memo = _memos.get(key)
+    if memo is None or memo.ruleset is not ruleset:
+        memo = _memos[key] = _Memo(ruleset, xml)
+    return memo
 
 
 def _select(expressions: tuple[str, ...], location: Location, xml: bool) -> tuple[str, bool] | None:

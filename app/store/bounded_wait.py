@@ -26,12 +26,15 @@ def bounded_wait(connection: Any) -> None:
         if state == extensions.POLL_OK:
             return
         if state == extensions.POLL_READ:
-            ready = select.select([connection.fileno()], [], [], WAIT_BOUND_SECONDS)[0]
+            events = select.POLLIN
         elif state == extensions.POLL_WRITE:
-            ready = select.select([], [connection.fileno()], [], WAIT_BOUND_SECONDS)[1]
+            events = select.POLLOUT
         else:
             raise psycopg2.OperationalError(f"unexpected poll state {state}")
-        if not ready:
+        # poll, not select: select cannot take a descriptor numbered 1024 or more (a busy worker has them).
+        poller = select.poll()
+        poller.register(connection.fileno(), events)
+        if not poller.poll(WAIT_BOUND_SECONDS * 1000):
             # Worded as libpq words a lost connection, so SQLAlchemy drops it from the pool.
             raise psycopg2.OperationalError(
                 f"could not receive data from server: no answer within {WAIT_BOUND_SECONDS:g} s"

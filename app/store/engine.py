@@ -5,6 +5,7 @@ from __future__ import annotations
 import select
 from typing import Any
 
+from psycopg2 import extensions
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
@@ -65,8 +66,14 @@ def _discard_if_closed_by_server(dbapi_connection: Any, _record: Any, _proxy: An
     """
     if dbapi_connection.closed:
         raise DisconnectionError("the connection was closed")
+    if dbapi_connection.info.transaction_status != extensions.TRANSACTION_STATUS_IDLE:
+        # A transaction left open (a failed run submission, runs_postgresql.py) would fail every statement.
+        raise DisconnectionError("the connection came back to the pool inside a transaction")
     try:
-        readable = select.select([dbapi_connection.fileno()], [], [], 0)[0]
+        # poll, not select: a worker with over a thousand open files has descriptors select cannot take.
+        poller = select.poll()
+        poller.register(dbapi_connection.fileno(), select.POLLIN)
+        readable = poller.poll(0)
     except (OSError, ValueError) as exc:
         raise DisconnectionError(f"the connection's socket is unusable: {exc}") from None
     if readable:

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from .repositories import MAX_ID
 
@@ -81,13 +81,25 @@ def submit(
         try:
             first = connection.exec_driver_sql(SUBMIT, parameters).scalar_one()
         except IntegrityError:
-            # A job deleted while the statement ran (its foreign key check failed): nothing was written,
-            # and the transaction the string opened is left failed.
-            connection.exec_driver_sql("ROLLBACK")
+            # A job deleted while the statement ran (its foreign key check failed): nothing was written.
+            _end_failed_transaction(connection)
             return None
+        except DBAPIError as exc:
+            # A lock or statement timeout, a cancel, a full disk...: the string's own transaction is left
+            # open and failed, and the pool's reset cannot end it on an autocommitting connection.
+            if not exc.connection_invalidated:
+                _end_failed_transaction(connection)
+            raise
     if not first:
         return None
     return list(range(int(first), int(first) + len(requests)))
+
+
+def _end_failed_transaction(connection: Connection) -> None:
+    try:
+        connection.exec_driver_sql("ROLLBACK")
+    except DBAPIError:
+        connection.invalidate()  # the pool then opens a new one; engine.py also checks at checkout
 
 
 # Moves runs on only from the status they were read with; RETURNING names the ones that moved. The rows

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 
 from flask import Response
 from werkzeug.wrappers import Request
@@ -50,7 +51,9 @@ def handle(
     """The handler's answer to ``request`` (a plain werkzeug request: no Flask context is needed)."""
     data = request.get_data(cache=True)
     try:
-        parsed = json.loads(data) if data and request.is_json else None
+        parsed = _finite_json(data) if data and request.is_json else None
+    except NonFinite as exc:
+        return problem(400, "Request cannot be acted on", str(exc), "invalid-request")
     except ValueError:
         parsed = None  # the contract already refused bodies it cannot read; a handler checks its own needs
     try:
@@ -74,6 +77,27 @@ def handle(
     if DRIFT_SAMPLER.due(interaction):
         _check_drift(interaction, answer, response)
     return response
+
+
+class NonFinite(ValueError):
+    """A number JSON cannot carry: the database's JSON type refuses it, and an answer holding it is not JSON."""
+
+
+def _finite_json(data: bytes) -> object:
+    # The standard decoder takes NaN and Infinity, and 1e999 as an infinite float; a type matcher in the
+    # contract lets them through as numbers, so a handler would store what it cannot answer with.
+    return json.loads(data, parse_constant=_refuse_constant, parse_float=_finite_float)
+
+
+def _refuse_constant(name: str) -> object:
+    raise NonFinite(f"the body holds {name}, which is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise NonFinite(f"the body holds the number {text[:40]}, too large for a 64-bit float")
+    return value
 
 
 def _to_flask(answer: Answer) -> Response:

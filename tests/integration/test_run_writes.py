@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 
 from app.settings import database_url as driver_url
 from tests.epx import EPX_HEADERS, OCTET_STREAM, run_request
+from tests.integration.conftest import migrated_postgres_database, start_mock, stop_mock
 
 PACT_DIR = Path(__file__).resolve().parents[2] / "pacts"
 MAX_ID = 2**63 - 1
@@ -234,3 +235,56 @@ def terminate_other_connections(url: str) -> int:
     finally:
         engine.dispose()
     return int(killed)
+
+
+def test_a_submission_that_times_out_on_a_lock_leaves_no_broken_connection_behind(tmp_path: Path) -> None:
+    """A lock timeout mid-submission is a 503; once the lock is free, submissions on the same pooled
+    connection succeed again (the submission's own transaction was ended, not left open and failed)."""
+    with migrated_postgres_database() as url:
+        engine = create_engine(driver_url(url), isolation_level="AUTOCOMMIT")
+        name = make_url(url).database
+        try:
+            with engine.connect() as admin:
+                admin.execute(text(f"ALTER DATABASE \"{name}\" SET lock_timeout = '300ms'"))
+            # One worker with one pooled connection: every submission after the timeout reuses it.
+            running = start_mock(
+                PACT_DIR, tmp_path, "--workers", "1", DATABASE_URL=url, DATABASE_POOL_SIZE="1",
+                DATABASE_MAX_OVERFLOW="0", **FROZEN,
+            )  # fmt: skip
+            try:
+                server = Mock(running.url, running.log)
+                server.state("job 123 exists")
+                assert run_ids(server.submit(run_request(123))) == [978]
+                with engine.connect() as holder:
+                    holder.execute(text("BEGIN"))
+                    holder.execute(text("SELECT * FROM id_counters WHERE name = 'runs' FOR UPDATE"))
+                    body = json.dumps({"runRequests": [run_request(123)]})
+                    locked = requests.post(running.url + "/runs", headers=EPX_HEADERS, data=body, timeout=60)
+                    problem(locked, 503, "database-unavailable")
+                    holder.execute(text("ROLLBACK"))
+                assert [run_ids(server.submit(run_request(123))) for _ in range(4)] == [[979], [980], [981], [982]]
+                assert [r["id"] for r in server.runs(123)] == [978, 979, 980, 981, 982]
+                assert "Traceback" not in running.log(), running.log()
+            finally:
+                stop_mock(running)
+        finally:
+            engine.dispose()
+
+
+def test_numbers_json_cannot_carry_are_refused_before_anything_is_stored(mock, tmp_path: Path) -> None:
+    """1e999 and NaN pass a type matcher as numbers; the database could not store them, nor an answer carry them."""
+    pact = json.loads((PACT_DIR / "epx-epistemix.json").read_text())
+    for interaction in pact["interactions"]:
+        if interaction["request"]["method"] == "POST" and interaction["request"]["path"] == "/runs":
+            interaction["request"]["body"]["content"]["runRequests"][0]["weight"] = 1.5
+    pacts = tmp_path / "pacts"
+    pacts.mkdir()
+    (pacts / "epx-epistemix.json").write_text(json.dumps(pact))
+    server = mock(PACT_DIR=str(pacts), **FROZEN)
+    server.state("job 123 exists")
+    for number in ("1e999", "-1e999", "NaN", "Infinity"):
+        body = json.dumps({"runRequests": [run_request(123, weight=0.5)]}).replace("0.5", number)
+        refused = problem(server.send("POST", "/runs", EPX_HEADERS, body.encode()), 400, "invalid-request")
+        assert "number" in refused["detail"], refused
+    assert server.runs(123) == []
+    assert run_ids(server.submit(run_request(123, weight=2.5))) == [978]

@@ -200,3 +200,27 @@ def test_most_specific_rule_wins() -> None:
     assert inherited.rules.matchers[0]["match"] == "type" and not inherited.exact
     assert select_rule(ruleset, ("z",)) is None
     assert path_weight(parse_path("$.a.*"), ("a", "b")) == 4
+
+
+def test_remembered_rule_choices_stay_bounded_however_many_rule_sets_and_locations_are_seen() -> None:
+    """Rule choices are remembered per rule set; a long run with many contracts must not grow without bound."""
+    import gc
+    import tracemalloc
+
+    def rule_set() -> dict[str, RuleList]:
+        return {"$.items": RuleList(({"match": "type"},)), "$.items[*].id": RuleList(({"match": "integer"},))}
+
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for round_number in range(200):
+            rules = rule_set()  # a fresh rule set each round, as lazily compiled contracts come and go
+            for index in range(1000):
+                choice = select_rule(rules, ("items", index, "id"))
+                assert choice is not None and choice.rules.matchers[0]["match"] == "integer", round_number
+        gc.collect()
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    # 200,000 distinct (rule set, location) questions; what stays is a bounded memo of a few MB.
+    assert grown < 40 * 1024 * 1024, grown
