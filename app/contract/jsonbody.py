@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .model import RuleList, RuleSet
-from .paths import Location, RuleChoice, select_rule
+from .paths import Location, RuleChoice, rule_selector
 from .rules import TYPE_LIKE, check_all, described, kind_of, show, values_equal
 
 
@@ -31,8 +31,11 @@ class JsonWalker:
     allow_unexpected_keys: bool
     findings: list[Finding] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        self._rule_at = rule_selector(self.ruleset)
+
     def compare(self, location: Location, expected: Any, actual: Any) -> None:
-        choice = select_rule(self.ruleset, location)
+        choice = self._rule_at(location)
         if choice is None:
             self._plain(location, expected, actual)
         else:
@@ -87,7 +90,7 @@ class JsonWalker:
                 if matcher["match"] == "arrayContains" and isinstance(actual, list):
                     self._array_contains(location, expected, actual, matcher)
             return
-        if kind_of(expected) != kind_of(actual) or not kinds & TYPE_LIKE:
+        if (type(expected) is not type(actual) and kind_of(expected) != kind_of(actual)) or not kinds & TYPE_LIKE:
             return
         if isinstance(actual, list):
             self._array_by_example(location, expected, actual, matchers)
@@ -133,7 +136,7 @@ class JsonWalker:
         if each_value is None:
             self.compare(location, example, got)
             return
-        choice = select_rule(self.ruleset, location)
+        choice = self._rule_at(location)
         if choice is not None and choice.exact:
             self._ruled(location, example, got, choice)
             return

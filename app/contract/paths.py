@@ -9,6 +9,7 @@ ties go to the longer path.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 from .model import RuleList, RuleSet
@@ -118,14 +119,18 @@ def xml_path_weight(tokens: tuple[str | int, ...], location: Location) -> tuple[
 def select_rule(ruleset: RuleSet | None, location: Location, *, xml: bool = False) -> RuleChoice | None:
     if not ruleset:
         return None
-    memo = _memo_of(ruleset, xml)
-    found = memo.choices.get(location, _UNKNOWN)
-    if found is not _UNKNOWN:
-        return found  # type: ignore[return-value]
-    choice = memo.choose(location)
-    if sum(len(e) for e in location if isinstance(e, str)) <= _MEMO_KEY_CHARS:
-        memo.remember(location, choice)
-    return choice
+    return _memo_of(ruleset, xml).select(location)
+
+
+def rule_selector(ruleset: RuleSet | None) -> Callable[[Location], RuleChoice | None]:
+    """`select_rule` for one rule set and many locations (a body walk): the memo is found once."""
+    if not ruleset:
+        return _no_rule
+    return _memo_of(ruleset, False).select
+
+
+def _no_rule(location: Location) -> None:
+    return None
 
 
 class _Memo:
@@ -138,6 +143,15 @@ class _Memo:
         self.xml = xml
         self.choices: dict[Location, RuleChoice | None] = {}
         self.made: dict[tuple[str, bool], RuleChoice] = {}
+
+    def select(self, location: Location) -> RuleChoice | None:
+        found = self.choices.get(location, _UNKNOWN)
+        if found is not _UNKNOWN:
+            return found  # type: ignore[return-value]
+        choice = self.choose(location)
+        if sum(len(e) for e in location if isinstance(e, str)) <= _MEMO_KEY_CHARS:
+            self.remember(location, choice)
+        return choice
 
     def choose(self, location: Location) -> RuleChoice | None:
         expressions = tuple(self.ruleset)

@@ -327,6 +327,9 @@ def check_all(
     inherited: bool = False,
 ) -> list[str]:
     """Failures of a rule list; with OR, none unless every matcher failed."""
+    if len(matchers) == 1:  # the usual rule list: one matcher, AND and OR alike
+        failure = check(matchers[0], expected, actual, stringly=stringly, inherited=inherited)
+        return [failure] if failure else []
     failures = [f for m in matchers if (f := check(m, expected, actual, stringly=stringly, inherited=inherited))]
     if combine == "OR" and len(failures) < len(matchers):
         return []
