@@ -67,6 +67,7 @@ from typing import Any
 
 from bench import synthetic
 from bench.loadgen import ENGINES, resolve_engine, run_load
+from tests.epx import EPX_HEADERS, run_request
 
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
@@ -81,26 +82,9 @@ STUB = "pact stub"
 STUB_PROVIDER = "EpistemixStub"
 EPX_PACT = ROOT / "pacts" / "epx-epistemix.json"
 
-EPX_HEADERS = {
-    "Offline-Token": "Bearer secret-token",
-    "Content-Type": "application/json",
-    "fredcli-version": "1.2.3",
-    "user-agent": "epx_client_1.2.3",
-}
+# The epx client's headers and run request, as the tests send them (run from the project root).
 REGISTER = synthetic.Probe("POST", "/jobs/register", EPX_HEADERS, b'{"tags": ["info_job"]}', "register an info job")
-SUBMIT_RUN_BODY = {
-    "runRequests": [
-        {
-            "jobId": 123,
-            "workingDir": "/home/epx/run",
-            "size": "hot",
-            "fredVersion": "latest",
-            "population": {"version": "US_2010.v5", "locations": ["Loving_County_TX"]},
-            "fredArgs": [{"flag": "-p", "value": "main.fred"}],
-            "fredFiles": ["/home/epx/main.fred"],
-        }
-    ]
-}
+SUBMIT_RUN_BODY = {"runRequests": [run_request(123)]}
 SUBMIT_RUN = synthetic.Probe("POST", "/runs", EPX_HEADERS, json.dumps(SUBMIT_RUN_BODY).encode(), "submit a run")
 JOB_123_STATE = synthetic.Probe(
     "POST",

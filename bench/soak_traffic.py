@@ -27,17 +27,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # The epx client's request shapes, as the tests use them (run from the project root, so `tests` imports).
-from tests.epx import run_request
+from tests.epx import EPX_HEADERS, OCTET_STREAM, run_request
 
 from .soak_client import Call, Reply
 
-EPX_HEADERS = {
-    "Offline-Token": "Bearer soak-token",
-    "Content-Type": "application/json",
-    "fredcli-version": "1.2.3",
-    "user-agent": "epx_client_1.2.3",
-}
-OCTET_STREAM = {"Content-Type": "application/octet-stream"}
 RUN_STATUSES = {"NOT_STARTED", "QUEUED", "RUNNING", "DONE", "ERROR"}
 # The mock's default limits (PACTMOCK_MAX_JSON_BYTES, PACTMOCK_MAX_UPLOAD_BYTES); the soak runs with them.
 MAX_JSON_BYTES = 1_048_576
@@ -142,6 +135,15 @@ def _problem(reply: Reply, want: int) -> str | None:
     return None
 
 
+def _listed(reply: Reply, name: str) -> tuple[list[Any] | None, str | None]:
+    """The list a 200 answer holds under ``name``; or None and what is wrong with the answer."""
+    found = _json(reply)
+    items = found.get(name) if isinstance(found, dict) else None
+    if reply.status != 200 or not isinstance(items, list):
+        return None, _problem(reply, 200) or f"no {name} in {reply.body[:160]!r}"
+    return items, None
+
+
 def _json(reply: Reply) -> Any:
     try:
         return json.loads(reply.body)
@@ -208,10 +210,9 @@ def list_runs(ledger: Ledger, rng: random.Random) -> Call:
     must_list = ledger.runs_acknowledged(job_id)
 
     def expect(reply: Reply) -> str | None:
-        found = _json(reply)
-        runs = found.get("runs") if isinstance(found, dict) else None
-        if reply.status != 200 or not isinstance(runs, list):
-            return _problem(reply, 200) or f"no runs in {reply.body[:160]!r}"
+        runs, wrong = _listed(reply, "runs")
+        if runs is None:
+            return wrong
         listed = {run.get("id") for run in runs if isinstance(run, dict)}
         missing = must_list - listed
         if missing:
@@ -390,10 +391,9 @@ def list_uploads(ledger: Ledger, rng: random.Random) -> Call:
     must_list = ledger.uploads_acknowledged(job_id)
 
     def expect(reply: Reply) -> str | None:
-        found = _json(reply)
-        uploads = found.get("uploads") if isinstance(found, dict) else None
-        if reply.status != 200 or not isinstance(uploads, list):
-            return _problem(reply, 200) or f"no uploads in {reply.body[:160]!r}"
+        uploads, wrong = _listed(reply, "uploads")
+        if uploads is None:
+            return wrong
         listed = {u.get("key"): u.get("sha256") for u in uploads if isinstance(u, dict)}
         wrong = {key for key, sha in must_list.items() if listed.get(key) != sha}
         return f"uploads of job {job_id}: {sorted(wrong)} missing or changed" if wrong else None

@@ -58,6 +58,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.loadgen import ENGINES, LoadResult, resolve_engine, run_load
+from tests.epx import EPX_HEADERS
 
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
@@ -67,12 +68,7 @@ THREADS = 8
 
 STUB_METHOD = "POST"
 STUB_PATH = "/jobs/register"
-STUB_HEADERS = {
-    "Offline-Token": "Bearer secret-token",
-    "Content-Type": "application/json",
-    "fredcli-version": "1.2.3",
-    "user-agent": "epx_client_1.2.3",
-}
+STUB_HEADERS = EPX_HEADERS
 STUB_BODY = b'{"tags": ["info_job"]}'
 
 # The maintenance state as checked on 2026-11-21: the latest release on PyPI and when it was built (the newest

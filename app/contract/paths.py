@@ -148,14 +148,15 @@ class _Memo:
         found = self.choices.get(location, _UNKNOWN)
         if found is not _UNKNOWN:
             return found  # type: ignore[return-value]
-        choice = self.choose(location)
-        if sum(len(e) for e in location if isinstance(e, str)) <= _MEMO_KEY_CHARS:
+        long_keys = sum(len(e) for e in location if isinstance(e, str)) > _MEMO_KEY_CHARS
+        choice = self.choose(location, long_keys)
+        if not long_keys:
             self.remember(location, choice)
         return choice
 
-    def choose(self, location: Location) -> RuleChoice | None:
+    def choose(self, location: Location, long_keys: bool) -> RuleChoice | None:
         expressions = tuple(self.ruleset)
-        if sum(len(e) for e in location if isinstance(e, str)) > _MEMO_KEY_CHARS:
+        if long_keys:
             found = _select(expressions, location, self.xml)
         else:
             found = _select_memo(expressions, _index_blind(expressions, location), self.xml)
