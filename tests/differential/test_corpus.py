@@ -21,31 +21,10 @@ import pytest
 from tests.differential.conftest import CORPUS
 from tests.differential.reference import Comparison, http_descriptions, missing_reason
 
-CLASS_3 = "defect class 3: no Content-Type in the pact, pactmock answers text/html where the reference detects the type"
-CLASS_4 = "defect class 4: a V3 body of a binary content type is base64 in the pact and not decoded"
-SAME_REQUEST = (
-    "not in issue 12's list: two interactions with the same request (other descriptions) get 400 "
-    "'The browser (or proxy) sent a request that this server could not understand'"
-)
-
-KNOWN_GAPS: dict[tuple[str, str], str] = {
-    ("pactbroker-example-v1.json", "a request for something"): CLASS_3,
-    ("pactjvm-v4-combined.json", "test http interaction"): CLASS_3,
-    ("stubserver-bodies.json", "test interaction"): CLASS_3,
-    ("stubserver-bodies.json", "test interaction 2"): CLASS_3,
-    ("stubserver-query-params.json", "test interaction"): CLASS_3,
-    ("stubserver-query-params.json", "test interaction - query 1"): CLASS_3,
-    ("stubserver-query-params.json", "test interaction - query 2"): CLASS_3,
-    ("stubserver-repeated-headers.json", "test interaction"): CLASS_3,
-    ("pactphp-binary.json", "A get request to /image.jpg"): CLASS_4,
-    ("pactjvm-pdf-unencoded.json", "a request for a PDF"): CLASS_4,
-    ("pactphp-multipart.json", "A put request to /user-profile"): CLASS_4,
-    ("pactjs-filter-by-description.json", "a request to be used"): SAME_REQUEST,
-    (
-        "pactjs-filter-by-description.json",
-        "a request to be used because it's description is part of what is given in `PACT_DESCRIPTION`",
-    ): SAME_REQUEST,
-}
+# Interactions pactmock fails that the reference verifies, each with its defect class, e.g.
+#   ("pactphp-binary.json", "A get request to /image.jpg"): "defect class 4: base64 binary body not decoded",
+# Empty since the fixes for issue 12's classes 3 and 4 and for two interactions sharing one request.
+KNOWN_GAPS: dict[tuple[str, str], str] = {}
 
 # Interactions the reference verifies wrongly: not held against pactmock (docs/conformance.md says why).
 REFERENCE_WRONG: dict[tuple[str, str], str] = {}
