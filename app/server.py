@@ -1,17 +1,25 @@
-"""Run the app under granian, a production WSGI server, from inside the `pactmock` process.
+"""Run the app under granian from inside the `pactmock` process.
 
-granian was measured fastest of the maintained WSGI servers on this project's machines (bench/WSGI.md). Its main
-process only supervises: each worker process builds the app itself, so everything a worker needs (the CLI's host,
-port and the rest of the settings) travels through the environment.
+granian was measured fastest of the maintained Python servers on this project's machines (bench/WSGI.md). Its
+main process only supervises: each worker process builds the app itself, so everything a worker needs (the
+CLI's host, port, threads and the rest of the settings) travels through the environment.
+
+granian serves the RSGI entrance (web/entrance.py), not the WSGI app: a request body is then received on the
+worker's event loop before any thread is spent on it, so slow or idle clients cannot hold the threads.
 """
 
 from __future__ import annotations
 
+import ctypes
+import logging
 import os
+import resource
+import signal
 from pathlib import Path
 from typing import Any
 
-from granian.constants import Interfaces
+from granian.constants import HTTPModes, Interfaces
+from granian.http import HTTP1Settings
 from granian.log import LogLevels
 from granian.server import Server
 
@@ -20,14 +28,32 @@ from .settings import Settings
 # A worker still loading the app ignores SIGTERM; after this many seconds granian kills it, so a stop
 # requested during start-up never hangs. In-flight requests get the same time to finish.
 WORKERS_KILL_TIMEOUT_SECONDS = 10
+# How soon a worker that died is replaced (granian's default is 3.5 s; the other workers serve meanwhile).
+RESPAWN_INTERVAL_SECONDS = 0.5
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+THREADS_VARIABLE = "PACTMOCK_SERVE_THREADS"
+PR_SET_PDEATHSIG = 1
+
+log = logging.getLogger(__name__)
 
 
 def _load_app(_target: str) -> Any:
     """Build the app in a worker: imported by module, never from the working directory (it may hold another `app`)."""
-    from . import create_app
+    _exit_with_parent()
+    from .web.factory import build_entrance
 
-    return create_app()
+    return build_entrance(Settings.from_env(), int(os.environ.get(THREADS_VARIABLE, "2")))
+
+
+def _exit_with_parent() -> None:
+    """A worker whose supervisor was killed (SIGKILL leaves no time to stop it) must not keep the port."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        return  # not Linux: the worker outlives a killed supervisor, as before
+    if os.getppid() == 1:
+        os.kill(os.getpid(), signal.SIGTERM)  # the supervisor died before prctl took effect
 
 
 def _logging_config() -> dict[str, Any]:
@@ -50,21 +76,38 @@ def _watched_paths(settings: Settings) -> list[Path]:
     return paths
 
 
+def _raise_open_files_limit(connections: int) -> None:
+    """Each held connection is a file descriptor: ask for enough of them, up to what the system allows."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = connections + 1024
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        new_soft = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (new_soft, hard))
+
+
 def serve(settings: Settings, *, workers: int, threads: int, reload: bool) -> None:
-    # Workers read their settings from the environment: carry the command line's host and port there.
+    # Workers read their settings from the environment: carry the command line's host, port and threads there.
     os.environ["FLASK_HOST"] = settings.host
     os.environ["FLASK_PORT"] = str(settings.port)
+    os.environ[THREADS_VARIABLE] = str(threads)
+    _raise_open_files_limit(settings.max_connections)
     server = Server(
         "app:create_app",
         address=settings.host,
         port=settings.port,
-        interface=Interfaces.WSGI,
+        interface=Interfaces.RSGI,
         workers=workers,
-        blocking_threads=threads,
+        # HTTP/2 without TLS (h2c) would be a second protocol with its own limits: one is enough for a mock.
+        http=HTTPModes.http1,
+        http1_settings=HTTP1Settings(header_read_timeout=int(settings.idle_timeout_seconds * 1000)),
+        backlog=settings.backlog,
+        backpressure=settings.max_connections,
         websockets=False,
         log_level=LogLevels.info,
         log_dictconfig=_logging_config(),
         log_access=False,
+        respawn_failed_workers=True,
+        respawn_interval=RESPAWN_INTERVAL_SECONDS,
         workers_kill_timeout=WORKERS_KILL_TIMEOUT_SECONDS,
         reload=reload,
         reload_paths=_watched_paths(settings) if reload else None,

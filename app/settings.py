@@ -71,6 +71,14 @@ ENVIRONMENT_VARIABLES = (
     "PACTMOCK_MAX_JSON_BYTES",
     "PACTMOCK_MAX_UPLOAD_BYTES",
     "MOCK_ADMIN_TOKEN",
+    "PACTMOCK_CONTROL_CORS_ORIGINS",
+    "PACTMOCK_BODY_TIMEOUT_SECONDS",
+    "PACTMOCK_IDLE_TIMEOUT_SECONDS",
+    "PACTMOCK_BACKLOG",
+    "PACTMOCK_MAX_CONNECTIONS",
+    "PACTMOCK_MAX_JOB_UPLOAD_BYTES",
+    "PACTMOCK_MAX_TOTAL_UPLOAD_BYTES",
+    "PACTMOCK_MAX_LISTED_RUNS",
 )
 
 
@@ -105,6 +113,22 @@ class Settings:
     max_upload_bytes: int = 10 * 1024 * 1024
     # When set, /_mock/ calls must carry it; when unset, only loopback clients may call /_mock/.
     admin_token: str | None = field(default=None, repr=False)
+    # Web origins that may call /_mock/ from a browser; none by default (a page on this machine must not
+    # read uploads or set states just because its browser is a loopback client).
+    control_cors_origins: tuple[str, ...] = ()
+    # A request body must arrive whole within this; else 408 (a slow peer costs a coroutine, never a thread).
+    body_timeout_seconds: float = 20.0
+    # A connection with no request in progress (keep-alive or headers not yet complete) is closed after this.
+    idle_timeout_seconds: float = 15.0
+    # Connections the kernel queues before the server accepts them.
+    backlog: int = 4096
+    # Connections each worker process holds open at once; past it new ones wait in the backlog.
+    max_connections: int = 8192
+    # Bytes of uploads kept per job, and in all: past either, an upload is refused (507) and nothing is lost.
+    max_job_upload_bytes: int = 256 * 1024 * 1024
+    max_total_upload_bytes: int = 2 * 1024 * 1024 * 1024
+    # GET /runs lists a job's most recent runs up to this many (X-Total-Count says how many there are).
+    max_listed_runs: int = 5000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -137,4 +161,14 @@ class Settings:
             max_json_bytes=_positive(env, "PACTMOCK_MAX_JSON_BYTES", 1024 * 1024),
             max_upload_bytes=_positive(env, "PACTMOCK_MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
             admin_token=env.get("MOCK_ADMIN_TOKEN") or None,
+            control_cors_origins=tuple(
+                o.strip() for o in env.get("PACTMOCK_CONTROL_CORS_ORIGINS", "").split(",") if o.strip()
+            ),
+            body_timeout_seconds=_seconds(env, "PACTMOCK_BODY_TIMEOUT_SECONDS", 20.0) or 20.0,
+            idle_timeout_seconds=_seconds(env, "PACTMOCK_IDLE_TIMEOUT_SECONDS", 15.0) or 15.0,
+            backlog=_positive(env, "PACTMOCK_BACKLOG", 4096),
+            max_connections=_positive(env, "PACTMOCK_MAX_CONNECTIONS", 8192),
+            max_job_upload_bytes=_positive(env, "PACTMOCK_MAX_JOB_UPLOAD_BYTES", 256 * 1024 * 1024),
+            max_total_upload_bytes=_positive(env, "PACTMOCK_MAX_TOTAL_UPLOAD_BYTES", 2 * 1024 * 1024 * 1024),
+            max_listed_runs=_positive(env, "PACTMOCK_MAX_LISTED_RUNS", 5000),
         )

@@ -9,6 +9,7 @@ from .body_guard import BodyGuard
 from .control import control
 from .cors import add_cors, allowed_origin
 from .dispatch import dispatch
+from .entrance import Entrance
 from .errors import error_response
 from .front import ContractFront
 from .state import MockState
@@ -37,6 +38,13 @@ def build_app(settings: Settings | None = None) -> Flask:
 
     # Contract routes skip Flask's per-request machinery; everything else still goes through it.
     front = ContractFront(app.wsgi_app, state, app.config["MAX_CONTENT_LENGTH"])
+    app.extensions["pactmock.front"] = front
     # Outermost: whatever answered, a body left unread must not break the client's next request.
     app.wsgi_app = BodyGuard(front)  # type: ignore[method-assign]
     return app
+
+
+def build_entrance(settings: Settings, threads: int) -> Entrance:
+    """What `pactmock serve` runs in each worker: the app behind the RSGI entrance (entrance.py)."""
+    app = build_app(settings)
+    return Entrance(app.wsgi_app, app.extensions["pactmock.front"], settings, threads)

@@ -3,8 +3,12 @@
 Flask's request context, URL map and response finishing cost about as much as judging a request by
 the contracts. Routes that only the contracts answer (stubs and the mock's refusals) do not need any
 of it: this front judges them with the same code Flask's catch-all view runs (dispatch.judge) and
-answers them directly, and runs the domain handler bound to a route the same way. The control plane, `/`,
-`/health` and anything Flask's URL map would treat specially go to Flask untouched.
+answers them directly, and runs the domain handler bound to a route the same way. The control plane
+and anything Flask's URL map would treat specially go to Flask untouched.
+
+`decide` says what answers a request without doing any database work: an answer ready to go out, or
+`NeedsThread`, work that may wait on the database. The entrance (entrance.py) runs the first on its
+event loop and hands the second to a thread; as a WSGI app the front runs both in place.
 
 A stub answer of an interaction without generators is the same bytes every time: it is built once,
 through the same code, and then replayed.
@@ -12,24 +16,24 @@ through the same code, and then replayed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from flask import Request
+from flask import Request, Response
 
 from ..contract.model import Interaction
 from .cors import add_cors, allowed_origin
 from .dispatch import ALL_METHODS, Bound, Stub, judge, stub_answer
 from .errors import error_response
 from .handling import handle
-from .state import MockState
+from .state import DatabaseNeeded, MockState, no_database_here
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
-# Answered by the control blueprint; "/" is its index for GET (and the catch-all's otherwise).
-FLASK_PATHS = frozenset({"", "/", "/health"})
+# pactmock's own pages outside /_mock/, answered by Flask only where no served pact defines the path.
+OWN_PAGES = frozenset({"", "/", "/health"})
 # Flask's URL map redirects paths with "//" and its path converter does not match a newline.
 FLASK_PATH_MARKS = ("//", "\n")
 # Prepared answers kept at most; past it the store starts again (a contract may have 100,000 interactions).
@@ -45,6 +49,19 @@ class Prepared:
     body: bytes
     bodiless: bool
 
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        start_response(self.status, list(self.headers))
+        if self.bodiless or environ.get("REQUEST_METHOD") == "HEAD":
+            return []
+        return [self.body]
+
+
+@dataclass(frozen=True)
+class NeedsThread:
+    """Work that may wait on the database: `run()` gives the WSGI app that answers, to be called in the same thread."""
+
+    run: Callable[[], WSGIApplication]
+
 
 class ContractFront:
     """Wraps Flask's WSGI app (`app.wsgi_app`): contract routes answered here, the rest passed on."""
@@ -54,28 +71,74 @@ class ContractFront:
         self.state = state
         self.max_content_length = max_content_length
         self.prepared: dict[tuple[int, str | None], tuple[Interaction, Prepared]] = {}
+        self.contract_pages = frozenset(page for page in OWN_PAGES if self._defined_by_a_pact(page or "/"))
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        return self.decided_in_thread(environ)(environ, start_response)
+
+    def decided_in_thread(self, environ: WSGIEnvironment) -> WSGIApplication:
+        """The answer, worked out where waiting on the database is allowed."""
+        return self._in_thread(self.decide(environ, inline=False))
+
+    def decide(self, environ: WSGIEnvironment, *, inline: bool = True) -> WSGIApplication | NeedsThread:
+        """The answer to this request, or the thread work that gives it.
+
+        `inline`: the caller cannot wait on the database here; a decision that would is handed back as
+        NeedsThread and taken again, in full, in the thread.
+        """
         raw_path = environ.get("PATH_INFO") or ""
-        if raw_path in FLASK_PATHS or raw_path.startswith("/_mock") or any(m in raw_path for m in FLASK_PATH_MARKS):
-            return self.flask_app(environ, start_response)
+        if self._for_flask(raw_path):
+            return NeedsThread(lambda: self.flask_app)
         req = Request(environ)
         if req.method not in ALL_METHODS:
-            return self.flask_app(environ, start_response)
+            return NeedsThread(lambda: self.flask_app)
         req.max_content_length = self.max_content_length
         allow = allowed_origin(environ.get("HTTP_ORIGIN"), self.state.settings.cors_origins)
+        if not inline:
+            return self._judged(req, allow)
+        try:
+            with no_database_here():
+                return self._judged(req, allow)
+        except DatabaseNeeded:
+            return NeedsThread(lambda: self._in_thread(self._judged(req, allow)))
+
+    def _judged(self, req: Request, allow: str | None) -> WSGIApplication | NeedsThread:
         try:
             verdict = judge(req, self.state)
             if isinstance(verdict, Bound):
-                verdict = handle(req, verdict.interaction, self.state, verdict.handler, verdict.path_params)
-            elif isinstance(verdict, Stub):
+                bound = verdict
+                return NeedsThread(lambda: self._handled(req, bound, allow))
+            if isinstance(verdict, Stub):
                 if not any(verdict.interaction.response.generators.values()):
-                    return self._replay(self._prepared(verdict.interaction, req, allow), environ, start_response)
+                    return self._prepared(verdict.interaction, req, allow)
                 verdict = stub_answer(verdict.interaction, self.state, req)
+        except DatabaseNeeded:
+            raise
         except Exception as error:
             verdict = error_response(error, req.method, req.path)
         add_cors(verdict.headers, allow)
-        return verdict(environ, start_response)
+        return verdict
+
+    @staticmethod
+    def _in_thread(outcome: WSGIApplication | NeedsThread) -> WSGIApplication:
+        return outcome.run() if isinstance(outcome, NeedsThread) else outcome
+
+    def _for_flask(self, raw_path: str) -> bool:
+        if raw_path.startswith("/_mock") or any(mark in raw_path for mark in FLASK_PATH_MARKS):
+            return True
+        # The contract wins over pactmock's own pages: a pact may define GET / (a HAL index, say).
+        return raw_path in OWN_PAGES and raw_path not in self.contract_pages
+
+    def _defined_by_a_pact(self, path: str) -> bool:
+        return any(self.state.router.candidates(method, path) for method in ALL_METHODS)
+
+    def _handled(self, req: Request, bound: Bound, allow: str | None) -> Response:
+        try:
+            response = handle(req, bound.interaction, self.state, bound.handler, bound.path_params)
+        except Exception as error:
+            response = error_response(error, req.method, req.path)
+        add_cors(response.headers, allow)
+        return response
 
     def _prepared(self, interaction: Interaction, req: Request, allow: str | None) -> Prepared:
         key = (id(interaction), allow)
@@ -96,10 +159,3 @@ class ContractFront:
             self.prepared.clear()
         self.prepared[key] = (interaction, prepared)
         return prepared
-
-    @staticmethod
-    def _replay(prepared: Prepared, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        start_response(prepared.status, list(prepared.headers))
-        if prepared.bodiless or environ.get("REQUEST_METHOD") == "HEAD":
-            return []
-        return [prepared.body]

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import gc
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from ..contract.loader import LoadResult, load_pacts
@@ -21,6 +24,23 @@ log = logging.getLogger(__name__)
 # worker. From it on, compiling whole costs seconds and hundreds of megabytes in every worker, so the file
 # is indexed and each interaction compiled on first use (contract/index.py, docs/contract-engine.md).
 COMPILE_LAZILY_FROM = 2000
+
+
+class DatabaseNeeded(Exception):
+    """Raised where code that must not wait on the database (the entrance's event loop) was about to."""
+
+
+_where = threading.local()
+
+
+@contextmanager
+def no_database_here() -> Iterator[None]:
+    """Within this block, this thread must not wait on the database: `active_states` raises DatabaseNeeded."""
+    _where.no_database = True
+    try:
+        yield
+    finally:
+        _where.no_database = False
 
 
 @dataclass
@@ -56,5 +76,7 @@ class MockState:
 
     def active_states(self) -> frozenset[str]:
         """Provider states live in the database, so every worker process routes by the same ones."""
+        if getattr(_where, "no_database", False):
+            raise DatabaseNeeded
         with self.database.transaction(write=False) as session:
             return ProviderStateRepository(session).active()

@@ -1,0 +1,281 @@
+"""The one entrance granian serves (RSGI): a request is whole before a thread is spent on it.
+
+Under WSGI a worker thread reads the request body itself, so a client that sends its headers and then
+trickles the body holds a thread for as long as it likes, and a handful of them stall the server. Here the
+body is received on the worker's event loop, where a slow or idle peer costs a coroutine, not a thread, and
+within a deadline (408 when it passes). Then:
+
+- an answer that needs no database (a stub, a refusal, a preflight) is worked out on the loop itself: it is
+  CPU work that a thread would only add a hand-off to;
+- anything that may wait on the database (a domain handler, the control plane, a route where several
+  candidates compete by provider state) runs in a small thread pool.
+
+Large answers (an upload read back) go out in chunks, each pulled in the pool as the client takes them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import sys
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .front import ContractFront, NeedsThread
+from .problems import problem
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication, WSGIEnvironment
+
+    from ..settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Answers up to this size are sent whole; a larger one is streamed chunk by chunk.
+WHOLE_ANSWER_BYTES = 256 * 1024
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: list[tuple[str, str]]
+    head: list[bytes]  # the chunks already pulled
+    rest: Iterator[bytes] | None  # more to pull (in the pool), or None
+    close: Any = None
+
+
+class Refusal(Exception):
+    """A request refused before the app sees it; `close` asks the client to open a new connection."""
+
+    def __init__(self, status: int, title: str, detail: str, kind: str, *, close: bool = False, **extra: Any) -> None:
+        super().__init__(detail)
+        self.status, self.title, self.detail, self.kind, self.close = status, title, detail, kind, close
+        self.extra = extra
+
+
+class Entrance:
+    """RSGI application: receive the request whole, then answer it on the loop or in the pool."""
+
+    def __init__(self, wsgi_app: WSGIApplication, front: ContractFront, settings: Settings, threads: int) -> None:
+        self.wsgi_app = wsgi_app
+        self.front = front
+        self.settings = settings
+        self.body_limit = max(settings.max_upload_bytes, settings.max_json_bytes)
+        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="pactmock")
+        self.deadlines = Deadlines(settings.body_timeout_seconds)
+
+    def __rsgi_del__(self, loop: Any) -> None:
+        self.pool.shutdown(wait=True)
+
+    async def __rsgi__(self, scope: Any, proto: Any) -> None:
+        await self(scope, proto)
+
+    async def __call__(self, scope: Any, proto: Any) -> None:
+        if scope.proto != "http":
+            return
+        try:
+            self._check_head(scope)
+            body = await self._receive(scope, proto)
+        except Refusal as refusal:
+            self._refuse(proto, refusal)
+            return
+        environ = self._environ(scope, body)
+        outcome = self.front.decide(environ)
+        loop = asyncio.get_running_loop()
+        if isinstance(outcome, NeedsThread):
+            reply = await loop.run_in_executor(self.pool, _pull, outcome, environ)
+        else:
+            reply = _pull(outcome, environ)
+        await self._send(proto, reply, loop)
+
+    def _check_head(self, scope: Any) -> None:
+        headers = scope.headers
+        if len(headers.get_all("host")) > 1:
+            raise Refusal(400, "Bad request", "the request has more than one Host header", "bad-request", close=True)
+        length = headers.get("content-length")
+        if length is not None:
+            if not length.isdigit():
+                raise Refusal(400, "Bad request", "Content-Length is not a number", "bad-request", close=True)
+            if int(length) > self.body_limit:
+                raise Refusal(
+                    413,
+                    "Request body too large",
+                    f"the body is over {self.body_limit} bytes, the most this mock accepts",
+                    "body-too-large",
+                    close=True,
+                    limit=self.body_limit,
+                )
+
+    async def _receive(self, scope: Any, proto: Any) -> bytes:
+        """The whole body, within the body deadline and the size limit."""
+        headers = scope.headers
+        length = headers.get("content-length")
+        if length is None and headers.get("transfer-encoding") is None:
+            return b""  # HTTP/1.1: no body without one of them
+        timeout = self.settings.body_timeout_seconds
+        task = asyncio.current_task()
+        if task is None:
+            raise RuntimeError("the entrance runs in an asyncio task")  # granian's default task implementation
+        self.deadlines.watch(task)
+        try:
+            if length is not None:
+                body: bytes = await proto()  # its size was checked against the limit already
+                return body
+            return await self._receive_chunked(proto)
+        except asyncio.CancelledError:
+            if not self.deadlines.expired(task):
+                raise
+            raise Refusal(
+                408,
+                "Request body too slow",
+                f"the request body did not arrive within {timeout:g} s (PACTMOCK_BODY_TIMEOUT_SECONDS)",
+                "body-timeout",
+                close=True,
+            ) from None
+        finally:
+            self.deadlines.forget(task)
+
+    async def _receive_chunked(self, proto: Any) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in proto:
+            size += len(chunk)
+            if size > self.body_limit:
+                raise Refusal(
+                    413,
+                    "Request body too large",
+                    f"the body is over {self.body_limit} bytes, the most this mock accepts",
+                    "body-too-large",
+                    close=True,
+                    limit=self.body_limit,
+                )
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _environ(self, scope: Any, body: bytes) -> WSGIEnvironment:
+        server_host, _, server_port = scope.server.rpartition(":")
+        environ: dict[str, Any] = {
+            "REQUEST_METHOD": scope.method,
+            "SCRIPT_NAME": "",
+            "PATH_INFO": scope.path,
+            "QUERY_STRING": scope.query_string,
+            "SERVER_NAME": server_host.strip("[]"),
+            "SERVER_PORT": server_port,
+            "SERVER_PROTOCOL": f"HTTP/{scope.http_version}",
+            "REMOTE_ADDR": scope.client.rpartition(":")[0].strip("[]"),
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": scope.scheme,
+            "wsgi.input": io.BytesIO(body),
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": True,
+            "wsgi.run_once": False,
+        }
+        for name, value in scope.headers.items():
+            if name == "transfer-encoding":
+                continue  # the body was received whole: the app sees it with its length
+            key = name.upper().replace("-", "_")
+            if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+                environ[key] = value
+                continue
+            key = "HTTP_" + key
+            environ[key] = f"{environ[key]},{value}" if key in environ else value
+        if body or "CONTENT_LENGTH" in environ:
+            environ["CONTENT_LENGTH"] = str(len(body))
+        return environ
+
+    @staticmethod
+    def _refuse(proto: Any, refusal: Refusal) -> None:
+        log.info("refused before the app: %d %s", refusal.status, refusal.detail)
+        response = problem(refusal.status, refusal.title, refusal.detail, refusal.kind, **refusal.extra)
+        headers = [("content-type", response.content_type or "application/problem+json")]
+        if refusal.close:
+            headers.append(("connection", "close"))
+        proto.response_bytes(refusal.status, headers, response.get_data())
+
+    async def _send(self, proto: Any, reply: Reply, loop: asyncio.AbstractEventLoop) -> None:
+        try:
+            if reply.rest is None:
+                proto.response_bytes(reply.status, reply.headers, b"".join(reply.head))
+                return
+            transport = proto.response_stream(reply.status, reply.headers)
+            for chunk in reply.head:
+                await transport.send_bytes(chunk)
+            while True:
+                pulled = await loop.run_in_executor(self.pool, _next_chunk, reply.rest)
+                if pulled is None:
+                    return
+                await transport.send_bytes(pulled)
+        finally:
+            if reply.close is not None:
+                reply.close()
+
+
+class Deadlines:
+    """Cancels a body read that outlives the deadline.
+
+    One sweep a fraction of the deadline apart, rather than a timer per request: arming and disarming
+    `asyncio.timeout` cost about a fifth of a stub answer's CPU time.
+    """
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self.started: dict[asyncio.Task[Any], float] = {}
+        self.cancelled: set[asyncio.Task[Any]] = set()
+        self.sweeper: asyncio.Task[None] | None = None
+
+    def watch(self, task: asyncio.Task[Any]) -> None:
+        loop = task.get_loop()
+        self.started[task] = loop.time()
+        if self.sweeper is None:
+            self.sweeper = loop.create_task(self._sweep())
+
+    def forget(self, task: asyncio.Task[Any]) -> None:
+        self.started.pop(task, None)
+        self.cancelled.discard(task)
+
+    def expired(self, task: asyncio.Task[Any]) -> bool:
+        return task in self.cancelled
+
+    async def _sweep(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(min(1.0, self.timeout / 4))
+            now = loop.time()
+            for task, started in list(self.started.items()):
+                if now - started > self.timeout and task not in self.cancelled:
+                    self.cancelled.add(task)
+                    task.cancel()
+
+
+def _next_chunk(chunks: Iterator[bytes]) -> bytes | None:
+    return next(chunks, None)
+
+
+def _pull(outcome: WSGIApplication | NeedsThread, environ: WSGIEnvironment) -> Reply:
+    """Call the WSGI answer and take its first chunks (all of them, for a small answer)."""
+    app = outcome.run() if isinstance(outcome, NeedsThread) else outcome
+    started: list[Any] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        started[:] = [status, headers]
+        return None
+
+    result: Iterable[bytes] = app(environ, start_response)
+    if isinstance(result, list) and started:
+        return Reply(int(started[0][:3]), started[1], result, None)
+    chunks = iter(result)
+    head: list[bytes] = []
+    size = 0
+    for chunk in chunks:
+        head.append(chunk)
+        size += len(chunk)
+        if size > WHOLE_ANSWER_BYTES:
+            break
+    else:
+        chunks = None  # type: ignore[assignment]
+    status, headers = started
+    return Reply(int(status[:3]), headers, head, chunks, getattr(result, "close", None))
