@@ -16,3 +16,11 @@ class NotFound(DomainError):
 
 class Invalid(DomainError):
     """The contract allowed the request, but the mock cannot act on it (for example context "run" without runId)."""
+
+
+class QuotaExceeded(DomainError):
+    """Storing this would pass a bound the mock keeps on what it holds (uploads per job, uploads in all)."""
+
+    def __init__(self, message: str, limit: int) -> None:
+        self.limit = limit
+        super().__init__(message)

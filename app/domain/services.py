@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ..store.models import CLIENT_VERSION_LENGTH, CONTENT_TYPE_LENGTH, RunRow, UploadRow
-from ..store.repositories import MAX_ID, IdAllocator, IdsExhausted, JobRepository, UploadRepository
+from ..store.repositories import MAX_ID, IdAllocator, IdsExhausted, JobRepository, UploadFacts, UploadRepository
 from ..store.runs import Move, Run, RunRepository
-from .errors import Invalid, NotFound
+from .errors import Invalid, NotFound, QuotaExceeded
 from .lifecycle import Durations, advance
 
 # Names an upload may be stored under: the job's input/config, or a run's. Nothing else, so a key
@@ -33,6 +33,16 @@ def utcnow() -> datetime:
 class Policy:
     user_id: int
     durations: Durations
+    # Bounds on what the mock holds, so no client can fill the disk or make one answer huge.
+    max_job_upload_bytes: int = 256 * 1024 * 1024
+    max_total_upload_bytes: int = 2 * 1024 * 1024 * 1024
+    max_listed_runs: int = 5000
+
+
+@dataclass(frozen=True)
+class RunListing:
+    runs: list[Run]
+    total: int
 
 
 class Epistemix:
@@ -85,10 +95,16 @@ class Epistemix:
                 raise IdsExhausted(f"no room for {len(requests)} more run ids in a 64-bit column")
         raise RuntimeError(f"submitting {len(requests)} runs failed {SUBMIT_ATTEMPTS} times while their jobs changed")
 
-    def runs_of(self, job_id: int) -> list[Run]:
-        """The job's runs, each brought up to now; stored so every reader sees the same step."""
+    def runs_of(self, job_id: int) -> RunListing:
+        """The job's most recent runs (at most max_listed_runs, oldest first), each brought up to now;
+        stored so every reader sees the same step."""
         self._job(job_id)
-        runs = self.runs.for_job(job_id)
+        runs = self.runs.latest_of_job(job_id, self.policy.max_listed_runs)
+        total = len(runs) if len(runs) < self.policy.max_listed_runs else self.runs.count_of_job(job_id)
+        self._bring_up_to_date(runs)
+        return RunListing(runs, total)
+
+    def _bring_up_to_date(self, runs: list[Run]) -> None:
         now, durations = self.now(), self.policy.durations
         moves = []
         for run in runs:
@@ -96,7 +112,6 @@ class Epistemix:
             if status != run.status:
                 moves.append(Move(run, status, since))
         self.runs.advance(moves)
-        return runs
 
     # uploads
 
@@ -107,6 +122,7 @@ class Epistemix:
         # hold names no job (and would only overflow the query).
         if not 0 < job_id <= MAX_ID or self.jobs.get_for_update(job_id) is None:
             raise NotFound("job", job_id)
+        self._check_room(job_id, key, len(data))
         upload = UploadRow(
             job_id=job_id,
             key=key,
@@ -124,6 +140,35 @@ class Epistemix:
         if found is None:
             raise NotFound("upload", f"{key!r} of job {job_id}")
         return found
+
+    def upload_facts(self, job_id: int, key: str) -> UploadFacts:
+        """What was uploaded under the key, without its bytes (read them with upload_chunk)."""
+        self._job(job_id)
+        found = self.uploads.facts(job_id, key)
+        if found is None:
+            raise NotFound("upload", f"{key!r} of job {job_id}")
+        return found
+
+    def upload_chunk(self, job_id: int, key: str, sha256: str, offset: int, size: int) -> bytes | None:
+        """Bytes of the upload from offset; None when the upload was replaced since its facts were read."""
+        return self.uploads.chunk(job_id, key, sha256, offset, size)
+
+    def _check_room(self, job_id: int, key: str, size: int) -> None:
+        job_bytes, total_bytes = self.uploads.bytes_held(job_id, key)
+        limit = self.policy.max_job_upload_bytes
+        if job_bytes + size > limit:
+            raise QuotaExceeded(
+                f"job {job_id} holds {job_bytes} bytes of other uploads; with these {size} it would pass "
+                f"PACTMOCK_MAX_JOB_UPLOAD_BYTES ({limit})",
+                limit,
+            )
+        limit = self.policy.max_total_upload_bytes
+        if total_bytes + size > limit:
+            raise QuotaExceeded(
+                f"the mock holds {total_bytes} bytes of other uploads; with these {size} it would pass "
+                f"PACTMOCK_MAX_TOTAL_UPLOAD_BYTES ({limit})",
+                limit,
+            )
 
     def uploads_of(self, job_id: int) -> Sequence[UploadRow]:
         self._job(job_id)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from .models import IdCounter, JobRow, ProviderStateRow, RunRow, UploadRow
@@ -75,6 +76,13 @@ class JobRepository:
         self.session.execute(delete(JobRow).where(JobRow.id == job_id))
 
 
+@dataclass(frozen=True)
+class UploadFacts:
+    size: int
+    sha256: str
+    content_type: str | None
+
+
 class UploadRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -98,6 +106,34 @@ class UploadRepository:
         return self.session.execute(
             select(UploadRow).where(UploadRow.job_id == job_id, UploadRow.key == key)
         ).scalar_one_or_none()
+
+    def facts(self, job_id: int, key: str) -> UploadFacts | None:
+        row = self.session.execute(
+            select(UploadRow.size, UploadRow.sha256, UploadRow.content_type).where(
+                UploadRow.job_id == job_id, UploadRow.key == key
+            )
+        ).one_or_none()
+        return None if row is None else UploadFacts(*row)
+
+    def chunk(self, job_id: int, key: str, sha256: str, offset: int, size: int) -> bytes | None:
+        """Part of the bytes, read in the database: a large upload is never held whole to be sent."""
+        found = self.session.execute(
+            select(func.substr(UploadRow.data, offset + 1, size)).where(
+                UploadRow.job_id == job_id, UploadRow.key == key, UploadRow.sha256 == sha256
+            )
+        ).scalar_one_or_none()
+        return None if found is None else bytes(found)
+
+    def bytes_held(self, job_id: int, key: str) -> tuple[int, int]:
+        """Bytes of uploads other than (job, key): of that job, and in all."""
+        other = ~((UploadRow.job_id == job_id) & (UploadRow.key == key))
+        job_bytes, total = self.session.execute(
+            select(
+                func.coalesce(func.sum(UploadRow.size).filter(UploadRow.job_id == job_id), 0),
+                func.coalesce(func.sum(UploadRow.size), 0),
+            ).where(other)
+        ).one()
+        return int(job_bytes), int(total)
 
     def for_job(self, job_id: int) -> Sequence[UploadRow]:
         return (

@@ -140,6 +140,16 @@ class RunRepository:
         rows = self.session.execute(select(*COLUMNS).where(RunRow.job_id == job_id).order_by(RunRow.id))
         return [Run(*row) for row in rows]
 
+    def latest_of_job(self, job_id: int, limit: int) -> list[Run]:
+        """The job's `limit` most recent runs, oldest first."""
+        rows = self.session.execute(
+            select(*COLUMNS).where(RunRow.job_id == job_id).order_by(RunRow.id.desc()).limit(limit)
+        )
+        return [Run(*row) for row in reversed(list(rows))]
+
+    def count_of_job(self, job_id: int) -> int:
+        return int(self.session.execute(select(func.count()).where(RunRow.job_id == job_id)).scalar_one())
+
     def advance(self, moves: Sequence[Move]) -> None:
         """Store each move made from the status its run was read with, and bring the runs up to date.
 

@@ -1,4 +1,7 @@
-"""The control plane under /_mock/, plus / and /health."""
+"""The control plane under /_mock/, plus / and /health where no served pact defines them.
+
+/_mock/ and /_mock/health are the same pages as / and /health, always there: a pact may define GET /.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ import json
 import logging
 import random
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -54,10 +58,35 @@ def _presented_token() -> str | None:
     return request.headers.get("X-Mock-Admin-Token") or request.args.get("token")
 
 
+def _cross_origin_refusal() -> Response | None:
+    """A web page (any site open in a browser here is a loopback client) must not drive the control plane."""
+    origin = request.headers.get("Origin")
+    allowed = _state().settings.control_cors_origins
+    if origin is not None and origin not in allowed and "*" not in allowed:
+        return problem(
+            403,
+            "Forbidden",
+            f"the /_mock/ control plane does not answer web pages from {origin[:200]!r}; list the origin in "
+            "PACTMOCK_CONTROL_CORS_ORIGINS to allow it",
+            "control-plane-cross-origin",
+        )
+    if origin is None and request.headers.get("Sec-Fetch-Site") == "cross-site":
+        return problem(
+            403,
+            "Forbidden",
+            "the /_mock/ control plane does not answer cross-site requests",
+            "control-plane-cross-origin",
+        )
+    return None
+
+
 @control.before_request
 def guard_control_plane() -> Response | None:
-    if not request.path.startswith("/_mock/"):
+    if not request.path.startswith("/_mock"):
         return None
+    refused = _cross_origin_refusal()
+    if refused is not None:
+        return refused
     token = _state().settings.admin_token
     if token is None:
         if _is_loopback(request.remote_addr):
@@ -82,6 +111,7 @@ def guard_control_plane() -> Response | None:
 
 
 @control.get("/health")
+@control.get("/_mock/health")
 def health() -> Response:
     database = _state().database
     report: dict[str, Any] = {"status": "up", "backend": database.backend}
@@ -102,6 +132,8 @@ def health() -> Response:
 
 
 @control.get("/")
+@control.get("/_mock/")
+@control.get("/_mock")
 def index() -> Response:
     state = _state()
     return jsonify(
@@ -123,6 +155,9 @@ def index() -> Response:
         }
     )
 
+
+# An upload is read back this many bytes at a time.
+DOWNLOAD_CHUNK_BYTES = 256 * 1024
 
 # The provider_states.name column; PostgreSQL refuses longer names (and any NUL) outright.
 STATE_NAME_MAX_CHARS = cast(String, ProviderStateRow.__table__.c.name.type).length or 255
@@ -223,16 +258,34 @@ def list_uploads(job_id: int) -> Response:
 
 @control.get("/_mock/jobs/<int:job_id>/uploads/<key>")
 def read_upload(job_id: int, key: str) -> Response:
-    """The bytes uploaded under one key, as they were sent."""
+    """The bytes uploaded under one key, as they were sent, read from the database a chunk at a time.
+
+    A client that reads slowly (or never) then holds one chunk, not the whole upload, and no database
+    connection between chunks.
+    """
     state = _state()
     if "\x00" in key:
         # No key holds a NUL, and PostgreSQL refuses one even in a lookup.
         return problem(404, "Not found", f"no upload is stored under {key!r}", "not-found", resource="upload")
     try:
         with state.database.transaction(write=False) as session:
-            upload = Epistemix(session, state.policy).upload(job_id, key)
+            facts = Epistemix(session, state.policy).upload_facts(job_id, key)
     except NotFound as exc:
         return problem(404, "Not found", str(exc), "not-found", resource=exc.what)
-    response = Response(upload.data, status=200, content_type=upload.content_type or "application/octet-stream")
-    response.headers["x-pactmock-sha256"] = upload.sha256
+
+    def chunks() -> Iterator[bytes]:
+        for offset in range(0, facts.size, DOWNLOAD_CHUNK_BYTES):
+            with state.database.transaction(write=False) as session:
+                chunk = Epistemix(session, state.policy).upload_chunk(
+                    job_id, key, facts.sha256, offset, DOWNLOAD_CHUNK_BYTES
+                )
+            if chunk is None:
+                # Replaced while being sent: stop short, so the client sees a body shorter than announced.
+                log.warning("upload %r of job %d was replaced while being read; answer cut short", key, job_id)
+                return
+            yield chunk
+
+    response = Response(chunks(), status=200, content_type=facts.content_type or "application/octet-stream")
+    response.headers["Content-Length"] = str(facts.size)
+    response.headers["x-pactmock-sha256"] = facts.sha256
     return response

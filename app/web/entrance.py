@@ -160,7 +160,8 @@ class Entrance:
         environ: dict[str, Any] = {
             "REQUEST_METHOD": scope.method,
             "SCRIPT_NAME": "",
-            "PATH_INFO": scope.path,
+            # WSGI carries the path's bytes as latin-1 text; granian gives it decoded (invalid UTF-8 as U+FFFD).
+            "PATH_INFO": scope.path if scope.path.isascii() else scope.path.encode("utf-8").decode("latin-1"),
             "QUERY_STRING": scope.query_string,
             "SERVER_NAME": server_host.strip("[]"),
             "SERVER_PORT": server_port,

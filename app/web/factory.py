@@ -29,7 +29,9 @@ def build_app(settings: Settings | None = None) -> Flask:
 
     @app.after_request
     def add_cors_headers(response: Response) -> Response:
-        add_cors(response.headers, allowed_origin(request.headers.get("Origin"), settings.cors_origins))
+        # The control plane holds uploads and state: only origins named for it may read it from a browser.
+        origins = settings.control_cors_origins if request.path.startswith("/_mock") else settings.cors_origins
+        add_cors(response.headers, allowed_origin(request.headers.get("Origin"), origins))
         return response
 
     @app.errorhandler(Exception)

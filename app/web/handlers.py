@@ -155,9 +155,10 @@ def submit_runs(call: Call) -> Answer:
 
 def list_runs(call: Call) -> Answer:
     raw = (call.query.get("job_id") or [""])[0]
-    return Answer(
-        200, {"runs": [run_json(run) for run in call.service.runs_of(_job_id(raw, "query parameter job_id"))]}
-    )
+    listing = call.service.runs_of(_job_id(raw, "query parameter job_id"))
+    # The client reads every run it gets; a job with tens of thousands would make one answer of megabytes.
+    # The most recent ones are listed, and the header says how many there are in all.
+    return Answer(200, {"runs": [run_json(run) for run in listing.runs]}, headers={"X-Total-Count": str(listing.total)})
 
 
 def put_upload(call: Call) -> Answer:

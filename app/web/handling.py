@@ -12,7 +12,7 @@ from werkzeug.wrappers import Request
 from ..contract.compare import match_response
 from ..contract.model import MISSING, Body, Interaction
 from ..contract.model import Response as ContractResponse
-from ..domain.errors import Invalid, NotFound
+from ..domain.errors import Invalid, NotFound, QuotaExceeded
 from ..domain.services import Epistemix
 from ..store.repositories import IdsExhausted
 from .handlers import Answer, Call, Handler
@@ -73,6 +73,9 @@ def handle(
         return problem(400, "Request cannot be acted on", str(exc), "invalid-request")
     except IdsExhausted as exc:
         return problem(409, "No ids left", str(exc), "ids-exhausted")
+    except QuotaExceeded as exc:
+        # Nothing was stored: an earlier upload under the same key is still there, whole.
+        return problem(507, "Insufficient storage", str(exc), "storage-quota", limit=exc.limit)
     response = _to_flask(answer)
     if DRIFT_SAMPLER.due(interaction):
         _check_drift(interaction, answer, response)

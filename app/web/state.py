@@ -72,7 +72,14 @@ class MockState:
             settings.run_running_seconds,
             settings.run_outcome,
         )
-        return cls(settings, loaded, router, Database(settings), Policy(settings.user_id, durations))
+        policy = Policy(
+            settings.user_id,
+            durations,
+            max_job_upload_bytes=settings.max_job_upload_bytes,
+            max_total_upload_bytes=settings.max_total_upload_bytes,
+            max_listed_runs=settings.max_listed_runs,
+        )
+        return cls(settings, loaded, router, Database(settings), policy)
 
     def active_states(self) -> frozenset[str]:
         """Provider states live in the database, so every worker process routes by the same ones."""
