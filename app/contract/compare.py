@@ -13,9 +13,10 @@ from urllib.parse import parse_qsl
 
 from .jsonbody import Finding, JsonWalker
 from .model import Body, Mismatch, Request, Response, RuleSet
-from .normalize import is_json_type, normalize_request, normalize_response
+from .normalize import is_binary_type, is_json_type, normalize_request, normalize_response
 from .paths import format_location
 from .rules import check_all, show
+from .uripath import decoded_path, same_path
 from .xmlbody import XmlSyntaxError, XmlWalker, parse_xml
 
 _MEDIA_TYPE_HEADERS = ("content-type", "accept")
@@ -69,9 +70,16 @@ def match_method(expected: Request, actual: Request) -> list[Mismatch]:
 
 
 def match_path(expected: Request, actual: Request) -> list[Mismatch]:
+    """Paths are URI paths: compared decoded, and a path regex may match the path as sent or its decoded text."""
     failures = _single_rule(expected.rules, "path", expected.path, actual.path)
+    if failures:
+        decoded = decoded_path(actual.path)
+        if decoded != actual.path and not _single_rule(expected.rules, "path", expected.path, decoded):
+            failures = []
     if failures is None:
-        failures = [] if expected.path == actual.path else [f"expected path {expected.path} but got {actual.path}"]
+        failures = (
+            [] if same_path(expected.path, actual.path) else [f"expected path {expected.path} but got {actual.path}"]
+        )
     return [Mismatch("path", "$", expected.path, actual.path, f"path: {text}") for text in failures]
 
 
@@ -219,6 +227,8 @@ def body_kind(body: Body) -> str:
         return "xml"
     if content_type == "application/x-www-form-urlencoded":
         return "form"
+    if is_binary_type(content_type):
+        return "binary"
     value = body.value
     if isinstance(value, bytes):
         return "text" if content_type.startswith("text/") else "binary"

@@ -1,24 +1,30 @@
 """Find the interactions a request may be aimed at, then the one it satisfies.
 
-Literal paths sit in a dictionary keyed by (method, path), so their lookup costs
-the same with ten interactions or a hundred thousand. Paths given by a matcher
-(regex, type, ...) are bucketed by the first segment of their literal prefix and
-only the bucket the request's path falls into is tried.
+Literal paths sit in a dictionary keyed by (method, decoded path), so their lookup
+costs the same with ten interactions or a hundred thousand. Paths given by a matcher
+(regex, type, ...) are bucketed by their literal prefix up to a "/", and a request
+tries only the buckets its own path's prefixes name, at the depths buckets exist:
+cost and memory stay linear in the path's length. A path with more "/" than any
+served interaction allows is refused before any of that.
 """
 
 from __future__ import annotations
 
 import difflib
-import re
-from collections.abc import Callable, Iterable
+import math
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from .compare import match_request
 from .model import Interaction, Mismatch, Request
+from .regexes import ContractRegex, RegexRefused, contract_regex, most_slashes
 from .rules import check_all
+from .uripath import decoded_path, path_forms
 
 _REGEX_META = set(".^$*+?{}[]\\|()")
 _MAX_SUGGESTION_SCAN = 2000
+# Paths compared with the served ones to suggest the closest are cut to this: difflib's cost grows with it.
+_SUGGESTION_PATH_CHARS = 256
 
 
 @dataclass
@@ -29,6 +35,8 @@ class RouteResult:
     mismatches: list[Mismatch] = field(default_factory=list)
     closest: Interaction | None = None
     suggestions: list[Interaction] = field(default_factory=list)
+    # Why no interaction can have this path at all (deeper than any served one), when that is the answer.
+    too_deep: str | None = None
 
     @property
     def route_found(self) -> bool:
@@ -48,20 +56,23 @@ class _PathPattern:
 
     def __init__(self, regex: str | None, interaction: Interaction) -> None:
         self._regex = regex
-        self._compiled: re.Pattern[str] | None = None
+        self._compiled: ContractRegex | None = None
         self.interaction = interaction
 
     def matches(self, path: str) -> bool:
         if self._compiled is None and self._regex is not None:
             try:
-                self._compiled = re.compile(self._regex)
-            except re.error:
-                self._regex = None  # the slow path reports the broken regex as a mismatch
+                self._compiled = contract_regex(self._regex)
+            except RegexRefused:
+                self._regex = None  # the slow path reports the refused regex as a mismatch
         if self._compiled is not None:
-            return self._compiled.fullmatch(path) is not None
+            return any(self._compiled.fullmatch(form) for form in path_forms(path))
         rule = self.interaction.path_rule
         assert rule is not None  # only interactions with a path rule are bucketed
-        return not check_all(rule.matchers, rule.combine, self.interaction.path, path, stringly=True)
+        expected = self.interaction.path
+        return any(
+            not check_all(rule.matchers, rule.combine, expected, form, stringly=True) for form in path_forms(path)
+        )
 
 
 def _literal_prefix(regex: str) -> str:
@@ -95,6 +106,9 @@ class Router:
         # path -> interactions, and first segment -> interactions: only a request no interaction has
         # a route for needs them, so they are built then, not at start.
         self._suggestion_index: tuple[dict[str, list[Interaction]], dict[str, list[Interaction]]] | None = None
+        # The "/" counts of the bucket keys, and the most "/" a served path can hold.
+        self._bucket_depths: list[int] = []
+        self.most_slashes: float = 0
         self.count = 0
         for interaction in interactions:
             self.add(interaction)
@@ -106,27 +120,60 @@ class Router:
         self._all.append(interaction)
         self._suggestion_index = None
         if path_rule is None:
-            self._literal.setdefault((method, path), []).append(interaction)
+            key = decoded_path(path)
+            self._literal.setdefault((method, key), []).append(interaction)
+            self.most_slashes = max(self.most_slashes, key.count("/"))
             return
         regexes = [m.get("regex", "") for m in path_rule.matchers if m["match"] == "regex"]
         only_regex = len(regexes) == len(path_rule.matchers) == 1
-        prefix = _literal_prefix(regexes[0]) if only_regex else ""
+        prefix = decoded_path(_literal_prefix(regexes[0])) if only_regex else ""
         # Bucket under the literal prefix up to its last "/": a request path then needs one
-        # dictionary lookup per segment of its own, however many patterns are loaded.
+        # dictionary lookup per depth at which buckets exist, however many patterns are loaded.
         bucket = prefix[: prefix.rfind("/") + 1] if "/" in prefix else ""
         pattern = _PathPattern(regexes[0] if only_regex else None, interaction)
         self._patterned.setdefault(method, {}).setdefault(bucket, []).append(pattern)
+        depth = bucket.count("/")
+        if depth not in self._bucket_depths:
+            self._bucket_depths = sorted([*self._bucket_depths, depth])
+        # A regex's own bound, unless it is the only matcher: then the example path's is as good a guess as none.
+        self.most_slashes = max(self.most_slashes, most_slashes(regexes[0]) if only_regex else math.inf)
 
     def candidates(self, method: str, path: str) -> list[Interaction]:
         method = method.upper()
-        found = list(self._literal.get((method, path), ()))
+        key = decoded_path(path)
+        found = list(self._literal.get((method, key), ()))
         buckets = self._patterned.get(method)
-        if not buckets:
+        if not buckets or key.count("/") > self.most_slashes:
             return found
-        keys = [""] + [path[: i + 1] for i, char in enumerate(path) if char == "/"]
-        for key in keys:
-            found += [pattern.interaction for pattern in buckets.get(key, ()) if pattern.matches(path)]
+        for bucket_key in self._bucket_keys(key):
+            found += [pattern.interaction for pattern in buckets.get(bucket_key, ()) if pattern.matches(path)]
         return found
+
+    def _bucket_keys(self, key: str) -> Iterator[str]:
+        """The prefixes of `key` ending in "/" at the depths buckets exist, one at a time: never one per "/"."""
+        depths = self._bucket_depths
+        if depths and depths[0] == 0:
+            yield ""
+        position, depth = -1, 0
+        for wanted in depths:
+            if wanted == 0:
+                continue
+            while depth < wanted:
+                position = key.find("/", position + 1)
+                if position < 0:
+                    return
+                depth += 1
+            yield key[: position + 1]
+
+    def too_deep(self, path: str) -> str | None:
+        """Why no served interaction can have this path (more "/" than any allows), else None."""
+        depth = decoded_path(path).count("/")
+        if depth <= self.most_slashes:
+            return None
+        return (
+            f"the path has {depth} segments and no served interaction allows more than {int(self.most_slashes)}, "
+            "so nothing can match it"
+        )
 
     def route(
         self,
@@ -144,6 +191,9 @@ class Router:
         """
         candidates = self.candidates(actual.method, actual.path)
         if not candidates:
+            too_deep = self.too_deep(actual.path)
+            if too_deep is not None:
+                return RouteResult(None, too_deep=too_deep)
             return RouteResult(None, suggestions=self.suggest(actual.method, actual.path))
         parts = [(i.parts(), i) for i in candidates]
         scored = [
@@ -165,6 +215,7 @@ class Router:
     def suggest(self, method: str, path: str, limit: int = 3) -> list[Interaction]:
         """Interactions a client probably meant: same path with another method, else similar paths."""
         by_path, by_segment = self._suggestion_index or self._index_for_suggestions()
+        path = decoded_path(path)[:_SUGGESTION_PATH_CHARS]
         same_path = by_path.get(path)
         if same_path:
             return same_path[:limit]
@@ -182,7 +233,7 @@ class Router:
         by_path: dict[str, list[Interaction]] = {}
         by_segment: dict[str, list[Interaction]] = {}
         for interaction in self._all:
-            by_path.setdefault(interaction.path, []).append(interaction)
+            by_path.setdefault(decoded_path(interaction.path), []).append(interaction)
             by_segment.setdefault(_first_segment(interaction.path), []).append(interaction)
         # Built whole before it is published: a thread that races this one builds the same index.
         self._suggestion_index = (by_path, by_segment)

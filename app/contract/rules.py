@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 import re
-from functools import lru_cache
 from typing import Any
 
 from .datetimes import DateFormatError, is_iso_date, is_iso_datetime, is_iso_time, matches_format
 from .model import MISSING
+from .regexes import RegexRefused, contract_regex
 
 STRUCTURAL = frozenset({"arrayContains", "eachKey", "eachValue", "values"})
 # Matchers whose meaning is "same shape as the example": under them containers are descended.
@@ -93,11 +93,6 @@ def as_text(value: Any) -> str | None:
     return None
 
 
-@lru_cache(maxsize=2048)
-def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
-
-
 def check(
     matcher: dict[str, Any], expected: Any, actual: Any, *, stringly: bool = False, inherited: bool = False
 ) -> str | None:
@@ -122,9 +117,9 @@ def _regex(m: dict[str, Any], expected: Any, actual: Any, stringly: bool, inheri
     pattern = str(m.get("regex", ""))
     text = as_text(actual)
     try:
-        compiled = _compiled(pattern)
-    except re.error as exc:
-        return f"the contract's regex {pattern!r} is invalid ({exc})"
+        compiled = contract_regex(pattern)
+    except RegexRefused as exc:
+        return f"the contract's {exc}"
     if text is not None and compiled.fullmatch(text):
         return None
     return f"expected a value matching /{pattern}/ but got {described(actual)}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,9 @@ from ..contract.generators import GeneratorContext, apply_generators
 from ..contract.model import MISSING, Body, Interaction, Mismatch
 from ..contract.model import Request as ContractRequest
 from ..contract.model import Response as ContractResponse
+from ..contract.normalize import is_binary_type, is_json_type
+from ..contract.rules import sniff_content_type
+from ..contract.uripath import wire_path
 from .handlers import Handler, find_handler
 from .handling import handle
 from .problems import problem
@@ -35,6 +39,9 @@ CREDENTIAL_HEADERS = frozenset({"authorization", "offline-token"})
 # Content types held to the upload limit rather than the (smaller) JSON one.
 BINARY_TYPES = frozenset({"application/octet-stream", "application/gzip", "application/zip", "application/x-tar"})
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+# A logged request value (path, query, mismatch messages) is cut to this many characters: 60 KB of path
+# must not make 60 KB of log.
+LOGGED_CHARS = 300
 
 
 @dataclass(frozen=True)
@@ -81,24 +88,35 @@ def judge(req: Request, state: MockState) -> Response | Stub | Bound:
     result = state.router.route(actual, state.active_states, ignored_headers=TRANSPORT_HEADERS)
     if result.interaction is not None:
         # DEBUG, not INFO: a line per answered request cost about a third of the stub path's CPU time.
-        log.debug("%s %s -> %r", actual.method, actual.path, result.interaction.description)
+        log.debug("%s %s -> %r", actual.method, clipped(actual.path), result.interaction.description)
         contract = result.interaction.contract
-        bound = find_handler(contract.provider if contract else None, actual.method, actual.path)
+        # Handlers take the path decoded, as the WSGI server gave it.
+        bound = find_handler(contract.provider if contract else None, actual.method, req.path)
         if bound is not None:
             return Bound(result.interaction, bound[0], bound[1])
         return Stub(result.interaction)
+    if result.too_deep is not None:
+        log.info("%s %s -> no interaction: %s", actual.method, clipped(actual.path), result.too_deep)
+        return problem(404, "No interaction for this route", result.too_deep, "no-interaction", closest=[])
     if result.closest is None:
-        log.info("%s %s -> no interaction", actual.method, actual.path)
+        log.info("%s %s -> no interaction", actual.method, clipped(actual.path))
         suggestions = [_describe(i) for i in result.suggestions]
         hint = f"; closest: {', '.join(s['request'] for s in suggestions)}" if suggestions else ""
         return problem(
             404,
             "No interaction for this route",
-            f"no contract describes {actual.method} {actual.path}{hint}",
+            f"no contract describes {actual.method} {clipped(actual.path)}{hint}",
             "no-interaction",
             closest=suggestions,
         )
     return _refuse(actual, result.closest, result.mismatches)
+
+
+def clipped(value: str, limit: int = LOGGED_CHARS) -> str:
+    """A request value fit for a log line or a problem's detail: cut at `limit` characters, visibly."""
+    if len(value) <= limit:
+        return value
+    return f"{value[:limit]}...[{len(value) - limit} more characters]"
 
 
 def actual_request(req: Request) -> ContractRequest:
@@ -110,7 +128,8 @@ def actual_request(req: Request) -> ContractRequest:
     args = req.args if req.query_string else None
     return ContractRequest(
         method=req.method,
-        path=req.path,
+        # The path as a client sends it (the server handed it over decoded); the engine compares URI paths.
+        path=wire_path(req.path),
         query={name: args.getlist(name) for name in args} if args else {},
         headers=headers,
         body=Body(data if data else MISSING, req.headers.get("Content-Type")),
@@ -123,7 +142,7 @@ def _too_large(req: Request, state: MockState) -> Response | None:
     The app-wide MAX_CONTENT_LENGTH already refuses anything over the upload limit while reading.
     """
     limit = state.settings.max_json_bytes
-    if req.mimetype in BINARY_TYPES:
+    if req.mimetype in BINARY_TYPES or is_binary_type(req.mimetype):
         limit = state.settings.max_upload_bytes
     size = req.content_length
     if size is None:
@@ -155,7 +174,13 @@ def _redact(mismatch: Mismatch, interaction: Interaction) -> Mismatch:
 def _refuse(actual: ContractRequest, closest: Interaction, mismatches: list[Mismatch]) -> Response:
     mismatches = [_redact(m, closest) for m in mismatches]
     status = 401 if any(m.part == "header" and m.path.lower() in CREDENTIAL_HEADERS for m in mismatches) else 400
-    log.warning("%s %s refused (%d): %s", actual.method, actual.path, status, "; ".join(m.message for m in mismatches))
+    log.warning(
+        "%s %s refused (%d): %s",
+        actual.method,
+        clipped(actual.path),
+        status,
+        clipped("; ".join(m.message for m in mismatches), 4 * LOGGED_CHARS),
+    )
     title = "Unauthorized" if status == 401 else "Request does not match the contract"
     return problem(
         status,
@@ -202,19 +227,42 @@ def to_flask(response: ContractResponse) -> Response:
         data = b""
     elif isinstance(body, bytes):
         data = body
-    elif isinstance(body, str):
+        content_type = content_type or (sniff_content_type(body) if data else None)
+    elif isinstance(body, str) and not is_json_type(content_type):
         data = body.encode("utf-8")
+        content_type = content_type or (default_content_type(body) if data else None)
     else:
+        # A JSON value, or text the contract says is JSON but is not (the reference sends it as a JSON string).
         data = json.dumps(body, ensure_ascii=False).encode("utf-8")
         content_type = content_type or "application/json"
     flask_response = Response(data, status=response.status)
+    # Never werkzeug's default (text/html; charset=utf-8): the contract's header, else what its body is.
+    del flask_response.headers["Content-Type"]
     for name, values in response.headers.items():
         flask_response.headers[name] = ", ".join(values)
     if content_type and "Content-Type" not in flask_response.headers:
         flask_response.headers["Content-Type"] = content_type
-    elif not content_type and not data:
-        del flask_response.headers["Content-Type"]
     return flask_response
+
+
+def default_content_type(text: str) -> str:
+    """The Content-Type the reference stub gives a text body its pact leaves without one (no charset)."""
+    start = text.lstrip()[:64]
+    upper = start.upper()
+    if start.startswith("<?xml"):
+        return "application/xml"
+    if upper.startswith("<!DOCTYPE") or "<HTML>" in upper:
+        return "text/html"
+    if _JSON_START.match(start):
+        return "application/json"
+    if _XML_START.match(start):
+        return "application/xml"
+    return "text/plain"
+
+
+# How the reference recognises text that is JSON or XML by its first characters.
+_JSON_START = re.compile(r'(?:true|false|null|[0-9]|"\w*|\{\s*(?:\}|"\w)|\[)')
+_XML_START = re.compile(r"<\w")
 
 
 def _preflight(req: Request) -> Response:
