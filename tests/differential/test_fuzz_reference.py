@@ -1,0 +1,317 @@
+"""The differential fuzzer: pactmock's verdict (served or refused) against the reference stub's, for generated
+pacts of spec V2 to V4 and requests near them (fuzz_pacts).
+
+Every probe on which the two disagree, or that pactmock does not answer, must be explained by a named
+difference below: either a deliberate one (the reference is more lenient, or wrong; docs/fuzz-disagreements.md
+says why) or a known pactmock bug. Each difference carries a minimal case that is served with the batch:
+a deliberate difference must still show on it, and a known bug is a strict expected failure, so fixing the
+bug turns `test_known_bug_is_still_there` red until the bug is taken off KNOWN_BUGS.
+
+FUZZ_CASES=<n> runs more cases (2,000 by default), FUZZ_SEED=<n> draws another sequence (CI runs the fixed one).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from tests.differential.fuzz_pacts import draw_cases, pact_file
+from tests.differential.fuzz_servers import Outcome, judge
+from tests.differential.fuzz_values import PLACEHOLDER, V3, V4, Case, Probe
+
+CASES = int(os.environ.get("FUZZ_CASES", "2000"))
+SEED = int(os.environ.get("FUZZ_SEED", "20261130"))
+PAYLOAD_METHODS = frozenset({"POST", "PUT", "PATCH"})
+IGNORED_HEADERS = "reference ignores headers"
+IGNORED_BODY = "reference ignores the body of a request without one"
+TYPED_STRINGS = "typed matchers (boolean among them) refuse a JSON string the reference takes"
+EACH_KEY_VALUES = "eachKey and eachValue hold a new key's value to the example"
+TYPED_ON_STRING = re.compile(r"expected (an integer|a decimal|a number|a boolean) but got string")
+
+
+def _parts(outcome: Outcome) -> set[str]:
+    """The message parts pactmock's refusal names (header, body, query, path, ...)."""
+    return {m.get("part", "") for m in outcome.pactmock.problem().get("mismatches", [])}
+
+
+def _messages(outcome: Outcome) -> list[str]:
+    return [m.get("message", "") for m in outcome.pactmock.problem().get("mismatches", [])]
+
+
+def _reasons(outcome: Outcome, case: Case) -> set[str | None]:
+    """Why the reference served what pactmock refused, one reason per mismatch pactmock names (None: unknown)."""
+    reasons: set[str | None] = set()
+    for mismatch in outcome.pactmock.problem().get("mismatches", []) or [{}]:
+        part, message = mismatch.get("part"), mismatch.get("message", "")
+        if part == "header" and outcome.probe.part == "header":
+            reasons.add(IGNORED_HEADERS)
+        elif part == "body" and (outcome.probe.body == b"" or outcome.probe.method not in PAYLOAD_METHODS):
+            reasons.add(IGNORED_BODY)
+        elif TYPED_ON_STRING.search(message):
+            reasons.add(TYPED_STRINGS)
+        elif part == "body" and '"each' in json.dumps(case.pact) and "extra key" in outcome.probe.kind:
+            reasons.add(EACH_KEY_VALUES)
+        else:
+            reasons.add(None)
+    return reasons
+
+
+def _refusal_explained_by(name: str) -> Callable[[Outcome, Case], bool]:
+    def applies(outcome: Outcome, case: Case) -> bool:
+        if not _verdicts(outcome, "refused", "served"):
+            return False
+        reasons = _reasons(outcome, case)
+        return name in reasons and None not in reasons
+
+    return applies
+
+
+def _verdicts(outcome: Outcome, mine: str, theirs: str) -> bool:
+    return outcome.pactmock.verdict == mine and outcome.reference.verdict == theirs
+
+
+@dataclass(frozen=True)
+class Difference:
+    name: str
+    applies: Callable[[Outcome, Case], bool]
+    repro: Case | None  # the minimal case that shows it, served with every batch
+    fixed: Callable[[Outcome], bool] = lambda outcome: outcome.agrees
+
+
+def _case(spec: str, request: dict[str, Any], probe: tuple[str, str, dict[str, str], bytes], kind: str) -> Case:
+    """A hand-written minimal case: `request` (paths under PLACEHOLDER) and one probe, named as the fuzzer names
+    its mutations ("<part> <where>: <mutation>")."""
+    method, target, headers, body = probe
+    only = Probe(0, kind, kind.split()[0], method, target, tuple(headers.items()), body)
+    return Case(0, spec, pact_file(spec, request), [only])
+
+
+JSON = {"Content-Type": "application/json"}
+P = "/" + PLACEHOLDER
+
+# Deliberate differences: the reference is more lenient than the specification, or gives up (see the doc).
+EXPLAINED = [
+    Difference(
+        IGNORED_HEADERS,
+        _refusal_explained_by(IGNORED_HEADERS),
+        _case(
+            V3,
+            {"method": "GET", "path": P + "/h", "headers": {"X-Token": "abc"}},
+            ("GET", P + "/h", {}, b""),
+            "header X-Token: missing header",
+        ),
+    ),
+    Difference(
+        IGNORED_BODY,
+        _refusal_explained_by(IGNORED_BODY),
+        _case(
+            V3,
+            {"method": "POST", "path": P + "/b", "body": {"a": 1}},
+            ("POST", P + "/b", JSON, b""),
+            "body $: empty body",
+        ),
+    ),
+    Difference(
+        "pactmock treats equivalent percent-encodings as one path",
+        lambda o, c: (
+            _verdicts(o, "served", "refused")
+            and o.probe.kind.endswith((": unreserved character encoded", ": hex in lower case"))
+        ),
+        _case(
+            V3,
+            {"method": "GET", "path": P + "/abc"},
+            ("GET", P + "/%61bc", {}, b""),
+            "path segment 1: unreserved character encoded",
+        ),
+    ),
+    Difference(
+        "reference gives up on a backtracking regex",
+        lambda o, c: _verdicts(o, "refused", "no answer") and o.probe.kind.endswith(": adversarial"),
+        None,  # its minimal case is the catastrophic-regex bug's: pactmock does not answer it yet
+    ),
+]
+
+# pactmock bugs: each repro disagrees today; when it agrees, the bug is fixed and comes off this list.
+KNOWN_BUGS = [
+    Difference(
+        "percent-encoded pact path never matches",
+        lambda o, c: _verdicts(o, "refused", "served") and o.pactmock.status == 404 and "%" in _pact_path(c),
+        _case(
+            V3,
+            {"method": "GET", "path": P + "/Pricing%20Service"},
+            ("GET", P + "/Pricing%20Service", {}, b""),
+            "example",
+        ),
+    ),
+    Difference(
+        "catastrophic regex holds the worker",
+        lambda o, c: o.pactmock.verdict == "no answer" and o.probe.kind.endswith(": adversarial"),
+        _case(
+            V3,
+            {
+                "method": "GET",
+                "path": P + "/q",
+                "query": {"q": ["ab cd"]},
+                "matchingRules": {"query": {"q": {"matchers": [{"match": "regex", "regex": r"^(\w+\s?)*$"}]}}},
+            },
+            ("GET", P + "/q?q=" + "a" * 30 + "%21", {}, b""),
+            "query q: adversarial",
+        ),
+        fixed=lambda outcome: outcome.pactmock.verdict == "refused",
+    ),
+    Difference(
+        TYPED_STRINGS,
+        _refusal_explained_by(TYPED_STRINGS),
+        _case(
+            V3,
+            {
+                "method": "POST",
+                "path": P + "/n",
+                "headers": JSON,
+                "body": {"n": "false"},
+                "matchingRules": {"body": {"$.n": {"matchers": [{"match": "boolean"}]}}},
+            },
+            ("POST", P + "/n", JSON, b'{"n": "false"}'),
+            "example",
+        ),
+    ),
+    Difference(
+        EACH_KEY_VALUES,
+        _refusal_explained_by(EACH_KEY_VALUES),
+        _case(
+            V4,
+            {
+                "method": "POST",
+                "path": P + "/k",
+                "headers": {"Content-Type": ["application/json"]},
+                "body": {"content": {"tags": {"a": "x"}}, "contentType": "application/json", "encoded": False},
+                "matchingRules": {
+                    "body": {
+                        "$.tags": {
+                            "matchers": [{"match": "eachKey", "rules": [{"match": "regex", "regex": "^[a-z]+$"}]}]
+                        }
+                    }
+                },
+            },
+            ("POST", P + "/k", JSON, b'{"tags": {"a": "x", "b": "y"}}'),
+            "body $.tags: extra key",
+        ),
+    ),
+    Difference(
+        "equality on a query parameter takes repeated values",
+        lambda o, c: _verdicts(o, "served", "refused") and o.probe.kind.endswith(": parameter repeated"),
+        _case(
+            V3,
+            {
+                "method": "GET",
+                "path": P + "/r",
+                "query": {"r": ["a"]},
+                "matchingRules": {"query": {"r": {"matchers": [{"match": "equality"}]}}},
+            },
+            ("GET", P + "/r?r=a&r=a", {}, b""),
+            "query r: parameter repeated",
+        ),
+    ),
+    Difference(
+        "date matcher takes a day the calendar lacks",
+        lambda o, c: _verdicts(o, "served", "refused") and o.probe.kind.endswith(": impossible date"),
+        _case(
+            V3,
+            {
+                "method": "GET",
+                "path": P + "/d",
+                "query": {"d": ["2000-01-01"]},
+                "matchingRules": {"query": {"d": {"matchers": [{"match": "date", "date": "yyyy-MM-dd"}]}}},
+            },
+            ("GET", P + "/d?d=2000-02-30", {}, b""),
+            "query d: impossible date",
+        ),
+    ),
+]
+DIFFERENCES = EXPLAINED + KNOWN_BUGS
+
+
+def _pact_path(case: Case) -> str:
+    return str(case.pact["interactions"][0]["request"]["path"])
+
+
+@dataclass
+class Batch:
+    cases: dict[int, Case]
+    outcomes: list[Outcome]
+    pinned: dict[str, Outcome]  # difference name -> its repro's outcome
+
+    def in_question(self) -> list[Outcome]:
+        """Probes the two servers disagree on, and any pactmock left unanswered or answered with an error."""
+        return [o for o in self.outcomes if not o.agrees or o.pactmock.verdict not in ("served", "refused")]
+
+    def explain(self, outcome: Outcome) -> str | None:
+        case = self.cases[outcome.probe.case]
+        return next((d.name for d in DIFFERENCES if d.applies(outcome, case)), None)
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory: pytest.TempPathFactory) -> Batch:
+    cases = draw_cases(CASES, SEED)
+    repros = [(d.name, d.repro) for d in DIFFERENCES if d.repro is not None]
+    pinned_numbers = {}
+    for offset, (name, repro) in enumerate(repros, start=len(cases) + 1):
+        cases.append(repro.renumbered(offset))
+        pinned_numbers[offset] = name
+    outcomes = judge(cases, tmp_path_factory.mktemp("fuzz"))
+    pinned = {pinned_numbers[o.probe.case]: o for o in outcomes if o.probe.case in pinned_numbers}
+    return Batch({case.number: case for case in cases}, outcomes, pinned)
+
+
+def _describe(batch: Batch, outcome: Outcome) -> str:
+    request = batch.cases[outcome.probe.case].pact["interactions"][0]["request"]
+    return (
+        f"{outcome.probe.kind}: pactmock {outcome.pactmock.status}, reference {outcome.reference.status}\n"
+        f"  pact request {json.dumps(request)}\n  probe {json.dumps(outcome.probe.as_dict())}\n"
+        f"  pactmock said {outcome.pactmock.body[:400].decode(errors='replace')}"
+    )
+
+
+def test_every_disagreement_is_explained(batch: Batch) -> None:
+    questioned = batch.in_question()
+    explained = Counter(batch.explain(o) for o in questioned)
+    unexplained = [o for o in questioned if batch.explain(o) is None]
+    summary = f"{len(batch.cases)} cases, {len(batch.outcomes)} probes, {len(questioned)} in question: " + ", ".join(
+        f"{name or 'UNEXPLAINED'} {count}" for name, count in explained.most_common()
+    )
+    print(summary)
+    shown = "\n".join(_describe(batch, o) for o in unexplained[:15])
+    assert not unexplained, f"{summary}\n{len(unexplained)} unexplained disagreements, the first:\n{shown}"
+
+
+@pytest.mark.parametrize("difference", EXPLAINED[:-1], ids=lambda d: d.name)
+def test_a_deliberate_difference_still_shows(batch: Batch, difference: Difference) -> None:
+    outcome = batch.pinned[difference.name]
+    assert not outcome.agrees, _describe(batch, outcome)
+    assert batch.explain(outcome) == difference.name, _describe(batch, outcome)
+
+
+@pytest.mark.parametrize(
+    "difference",
+    [pytest.param(d, marks=pytest.mark.xfail(strict=True, reason="a known pactmock bug")) for d in KNOWN_BUGS],
+    ids=lambda d: d.name,
+)
+def test_known_bug_is_still_there(batch: Batch, difference: Difference) -> None:
+    """Fails (as expected) while the bug is there; passes, and so turns red, once it is fixed."""
+    outcome = batch.pinned[difference.name]
+    assert difference.fixed(outcome), _describe(batch, outcome)
+
+
+def test_the_batch_says_something(batch: Batch) -> None:
+    """A fuzzer whose probes all agree trivially proves nothing: both servers must serve and refuse often."""
+    verdicts = Counter(o.reference.verdict for o in batch.outcomes)
+    assert verdicts["served"] > len(batch.outcomes) / 5, verdicts
+    assert verdicts["refused"] > len(batch.outcomes) / 5, verdicts
+    assert sum(o.probe.kind == "example" for o in batch.outcomes) >= CASES
