@@ -65,6 +65,7 @@ from .soak_server import (
     through_proxy,
     upstream_of,
 )
+from .soak_slow_peers import SlowPeers
 from .soak_traffic import Ledger, pick
 from .soak_verdicts import Findings, judge_run
 
@@ -88,6 +89,7 @@ class Plan:
     png_path: Path | None
     log_path: Path | None
     rss_slope_limit: float
+    slow_peers: int
 
 
 class Soak:
@@ -102,6 +104,7 @@ class Soak:
         self.skipped = 0
         self.server_exit: int | None = None  # set when the server exits by itself during the soak
         self.died_at: float | None = None
+        self.slow_peer_outcomes: dict[str, int] = {}
         self.tickets: queue.Queue[float | None] = queue.Queue(maxsize=max(1, int(plan.rate * BACKLOG_S)))
         self.done = threading.Event()
         self.started = time.monotonic()
@@ -119,6 +122,8 @@ class Soak:
         if self.proxy is not None and self.plan.outage_every > 0:
             helpers.append(threading.Thread(target=self._cut_database, name="outages", daemon=True))
         helpers.append(threading.Thread(target=self._report_live, name="report", daemon=True))
+        slow_peers = SlowPeers("127.0.0.1", self.mock.port, self.plan.slow_peers)
+        slow_peers.start()
         self.started = time.monotonic()
         self.started_wall = time.time()
         for thread in workers + helpers:
@@ -126,6 +131,8 @@ class Soak:
         self._schedule()
         for thread in workers:
             thread.join()
+        slow_peers.stop()
+        self.slow_peer_outcomes = dict(slow_peers.outcomes)
         self.done.set()
         for thread in helpers:
             thread.join(RECOVERY_LIMIT_S + 15)
@@ -270,6 +277,7 @@ def parse_args(argv: Sequence[str] | None) -> Plan:
     parser.add_argument("--json", type=Path, metavar="PATH", help="write every figure here")
     parser.add_argument("--png", type=Path, metavar="PATH", help="plot p50/p99 and RSS over time (matplotlib)")
     parser.add_argument("--log", type=Path, metavar="PATH", help="keep the server's log here")
+    parser.add_argument("--slow-peers", type=int, default=16, help="slow-body and slow-header connections held [16]")
     parser.add_argument("--rss-slope-limit", type=float, default=0.5, help="flat memory: MB/min at most [0.5]")
     args = parser.parse_args(argv)
     if args.duration <= 0 or args.rate <= 0 or args.clients < 1:
@@ -289,6 +297,7 @@ def parse_args(argv: Sequence[str] | None) -> Plan:
         png_path=args.png,
         log_path=args.log,
         rss_slope_limit=args.rss_slope_limit,
+        slow_peers=args.slow_peers,
     )
 
 
@@ -349,6 +358,9 @@ def _finish(plan: Plan, soak: Soak, mock: Mock, verification: dict[str, Any], se
     print(f"## pactmock soak: {plan.backend}, {plan.rate:g} req/s for {plan.duration:g} s\n")
     print(report.format_intervals(rows))
     print(f"\n{load['sentence']}\n")
+    if soak.slow_peer_outcomes:
+        told = ", ".join(f"{what}: {count}" for what, count in sorted(soak.slow_peer_outcomes.items()))
+        print(f"Slow peers ({plan.slow_peers} held open): {told}\n")
     print(report.format_verdicts(verdicts))
     if faults:
         print("\nFaults (most frequent first):")

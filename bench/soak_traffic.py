@@ -52,6 +52,8 @@ ODD_PATHS = (
     "/%C3%BC/%E2%82%AC",
     "/" + "a" * 6000,
     "/_mock/nothing-here",
+    # 30,000 segments: each must cost the router no more than one short path does.
+    "/a" * 30_000,
 )
 
 

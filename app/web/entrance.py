@@ -24,6 +24,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from granian.rsgi import ProtocolClosed
+
 from .front import ContractFront, NeedsThread
 from .problems import problem
 
@@ -81,6 +83,9 @@ class Entrance:
             body = await self._receive(scope, proto)
         except Refusal as refusal:
             self._refuse(proto, refusal)
+            return
+        except ProtocolClosed:
+            log.debug("%s %s: the client went away before its body arrived", scope.method, scope.path[:200])
             return
         environ = self._environ(scope, body)
         outcome = self.front.decide(environ)
@@ -210,6 +215,8 @@ class Entrance:
                 if pulled is None:
                     return
                 await transport.send_bytes(pulled)
+        except ProtocolClosed:
+            log.debug("the client went away during a streamed answer")
         finally:
             if reply.close is not None:
                 reply.close()
