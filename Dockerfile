@@ -54,5 +54,5 @@ EXPOSE 5000
 USER 10001:10001
 # No curl in a slim image; python is there. urlopen raises on a refused connection or any 4xx/5xx.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
-    CMD ["python", "-c", "import os, urllib.request as u; u.urlopen('http://127.0.0.1:' + os.environ.get('FLASK_PORT', '5000') + '/health', timeout=4)"]
+    CMD ["python", "-c", "import os, urllib.request as u; u.urlopen('http://127.0.0.1:' + os.environ.get('FLASK_PORT', '5000') + '/_mock/health', timeout=4)"]
 CMD ["pactmock", "serve"]

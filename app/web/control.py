@@ -80,9 +80,13 @@ def _cross_origin_refusal() -> Response | None:
     return None
 
 
+# Says only whether the mock and its database are up: open to every caller, so healthchecks need no token.
+PUBLIC_CONTROL_PATHS = frozenset({"/_mock/health"})
+
+
 @control.before_request
 def guard_control_plane() -> Response | None:
-    if not request.path.startswith("/_mock"):
+    if not request.path.startswith("/_mock") or request.path in PUBLIC_CONTROL_PATHS:
         return None
     refused = _cross_origin_refusal()
     if refused is not None:
