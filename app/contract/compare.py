@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from .jsonbody import Finding, JsonWalker
-from .model import Body, Mismatch, Request, Response, RuleSet
+from .model import Body, Mismatch, Request, Response, RuleList, RuleSet
 from .normalize import is_binary_type, is_json_type, normalize_request, normalize_response
 from .paths import format_location
 from .rules import check_all, show
@@ -117,6 +117,11 @@ def match_query(
                     )
                 )
             continue
+        if any(m["match"] in _LIST_MATCHERS for m in rule.matchers):
+            # arrayContains and eachValue say something about the list of the parameter's values.
+            for message in _values_as_list(rule, want, got):
+                mismatches.append(Mismatch(part, name, want, got, f"{label} {name!r}: {message}"))
+            continue
         for message in _length_failures(rule.matchers, got):
             mismatches.append(Mismatch(part, name, want, got, f"{label} {name!r}: {message}"))
         for index, value in enumerate(got):
@@ -127,6 +132,22 @@ def match_query(
     for name in actual.keys() - expected.keys():
         mismatches.append(Mismatch(part, name, None, actual[name], f"unexpected {label} {name!r}"))
     return mismatches
+
+
+_LIST_MATCHERS = frozenset({"arrayContains", "eachValue"})
+# The rule of a parameter as the rule set of a JSON array, made once per rule (rule memos key on its identity).
+_LIST_RULESETS: dict[int, tuple[RuleList, RuleSet]] = {}
+
+
+def _values_as_list(rule: RuleList, want: list[str], got: list[str]) -> list[str]:
+    held = _LIST_RULESETS.get(id(rule))
+    if held is None or held[0] is not rule:
+        if len(_LIST_RULESETS) >= 10_000:
+            _LIST_RULESETS.clear()
+        held = _LIST_RULESETS[id(rule)] = (rule, {"$": rule})
+    walker = JsonWalker(held[1], allow_unexpected_keys=False)
+    walker.compare((), want, got)
+    return [f"{format_location(f.location)}: {f.message}" if f.location else f.message for f in walker.findings]
 
 
 def _one(values: list[str]) -> Any:

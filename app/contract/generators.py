@@ -24,6 +24,8 @@ from typing import Any
 
 from .model import Body, Response
 from .paths import INDEX_STAR, STAR, parse_path
+from .regexes import RegexRefused, contract_regex
+from .textgen import generate_in_text, text_body_kind
 
 logger = logging.getLogger(__name__)
 
@@ -315,6 +317,10 @@ def _regex(definition: dict[str, Any], current: Any, context: GeneratorContext, 
     pattern = definition.get("regex")
     if not isinstance(pattern, str):
         raise ValueError("Regex generator needs a 'regex' string")
+    try:
+        contract_regex(pattern)  # what the matchers refuse, the generator does not produce text for either
+    except RegexRefused as exc:
+        raise ValueError(f"Regex generator cannot handle {pattern!r}: {exc}") from None
     out: list[str] = []
     _emit(_parse_regex(pattern), rng, out)
     return "".join(out)
@@ -469,7 +475,10 @@ def _mock_server_url(definition: dict[str, Any], current: Any, context: Generato
     example = current if isinstance(current, str) else definition.get("example")
     if context.mock_server_url is None or not isinstance(example, str):
         return current
-    found = re.search(str(definition.get("regex", "")), example)
+    try:
+        found = contract_regex(str(definition.get("regex", ""))).search(example)
+    except RegexRefused as exc:
+        raise ValueError(f"MockServerURL generator: {exc}") from None
     if not found or not found.groups():
         return current
     rest = found.group(1) or ""
@@ -551,14 +560,18 @@ def apply_generators(response: Response, context: GeneratorContext) -> Response:
     body = response.body
     body_generators = generators.get("body", {})
     if body_generators and body.present:
-        value = copy.deepcopy(body.value)
-        for key, definition in body_generators.items():
-            tokens = parse_path(key) if key.strip() else ()
-            if tokens and not isinstance(value, dict | list):
-                continue  # a text or binary body has no fields to reach
-            if not tokens and isinstance(value, bytes):
-                continue
-            value = _replace_at(value, tokens, functools.partial(generate, "body", key, definition))
-        body = Body(value, body.content_type)
+        text_kind = text_body_kind(body)
+        if text_kind is not None:
+            body = Body(generate_in_text(text_kind, body.value, body_generators, generate), body.content_type)
+        else:
+            value = copy.deepcopy(body.value)
+            for key, definition in body_generators.items():
+                tokens = parse_path(key) if key.strip() else ()
+                if tokens and not isinstance(value, dict | list):
+                    continue  # a text or binary body has no fields to reach
+                if not tokens and isinstance(value, bytes):
+                    continue
+                value = _replace_at(value, tokens, functools.partial(generate, "body", key, definition))
+            body = Body(value, body.content_type)
 
     return dataclasses.replace(response, status=status, headers=headers, body=body)

@@ -23,8 +23,9 @@ from typing import Any, BinaryIO
 
 from .index import COMPILED_KEPT, CompiledCache, PactIndex, compile_http
 from .jsonstream import Element, JsonSyntaxError, NotAnObject
-from .model import Contract, Interaction, Message, ProviderState
+from .model import Contract, Interaction, Message, ProviderState, Request, Response
 from .normalize import ContractError, path_rule_of, spec_of
+from .regexes import regex_problem
 from .skeleton import read_pact
 
 log = logging.getLogger(__name__)
@@ -220,6 +221,7 @@ class _PactBuilder:
         warnings = _Warnings(self.contract.source)
         warnings.unknown(head, "pact", "")
         warnings.messages += self.warnings.messages
+        repeats = self._repeats(warnings) if self.problem is None else set()
         for message in warnings.messages:
             log.warning("%s", message)
         contract = self.contract
@@ -239,11 +241,20 @@ class _PactBuilder:
         if index is not None and lazy:
             index.spec = contract.spec
             index.cache = cache
-            contract.interactions = self.indexed
+            contract.interactions = [i for number, i in enumerate(self.indexed) if number not in repeats]
         else:
             # Interactions before the first unindexable one are compiled first: the first problem in
             # the file is the one reported, whichever kind it is.
-            contract.interactions = [self._compiled(number, indexed) for number, indexed in enumerate(self.indexed)]
+            contract.interactions = [
+                self._compiled(number, indexed) for number, indexed in enumerate(self.indexed) if number not in repeats
+            ]
+            for interaction in contract.interactions:
+                for problem in refused_regexes(interaction.request, interaction.response):
+                    message = (
+                        f"{contract.source}: {_where(interaction.position or 0, interaction.description)}: {problem}"
+                    )
+                    log.warning("%s; requests to it are refused with that reason", message)
+                    warnings.messages.append(message)
             if index is not None:
                 index.close()
         if self.problem is not None:
@@ -254,8 +265,40 @@ class _PactBuilder:
                 contract.messages.append(
                     Message(str(raw.get("description", "")), "Asynchronous/Messages", _states(raw))
                 )
-        _reject_duplicates(contract)
         return contract, warnings.messages
+
+    def _repeats(self, warnings: _Warnings) -> set[int]:
+        """Interactions with the description and provider states of an earlier one: an exact repeat is
+        dropped (the interaction is served once), one that differs is kept; each group is warned about once."""
+        groups: dict[tuple[str, tuple[str, ...]], list[int]] = {}
+        for number, interaction in enumerate(self.indexed):
+            states = tuple(sorted(s.name for s in interaction.provider_states))
+            groups.setdefault((interaction.description, states), []).append(number)
+        dropped: set[int] = set()
+        for (description, states), numbers in groups.items():
+            if len(numbers) == 1:
+                continue
+            first, *others = numbers
+            raws = [self._raw(number) for number in numbers]
+            same = [n for n, raw in zip(others, raws[1:]) if raw == raws[0]]
+            differing = [n for n in others if n not in same]
+            dropped.update(same)
+            where = f"{len(numbers)} interactions described {description!r} with the same provider states ({', '.join(states) or 'none'})"
+            if not differing:
+                warnings.add(f"{where} are identical: served once")
+            else:
+                warnings.add(
+                    f"{where} differ (interactions {', '.join(str(self.indexed[n].position) for n in [first, *differing])}): "
+                    "all are kept, and a request goes to the first that matches it"
+                )
+        return dropped
+
+    def _raw(self, number: int) -> Any:
+        if self.index is None:
+            return self.raws[number]
+        position = self.indexed[number].position
+        assert position is not None  # the builder numbers every interaction
+        return self.index.raw(position)
 
     def _compiled(self, number: int, indexed: Interaction) -> Interaction:
         assert indexed.position is not None  # the builder numbers every interaction
@@ -267,6 +310,26 @@ class _PactBuilder:
         interaction.contract = self.contract
         interaction.position = indexed.position
         return interaction
+
+
+def refused_regexes(request: Request, response: Response) -> list[str]:
+    """Why each regex of an interaction's rules and generators that pactmock will not run is refused."""
+    patterns = [
+        str(matcher.get("regex", ""))
+        for part in (request, response)
+        for ruleset in part.rules.values()
+        for rule in ruleset.values()
+        for matcher in rule.matchers
+        if matcher["match"] == "regex"
+    ]
+    patterns += [
+        str(definition.get("regex", ""))
+        for part in (request, response)
+        for entries in part.generators.values()
+        for definition in entries.values()
+        if definition.get("type") in ("Regex", "MockServerURL")
+    ]
+    return [problem for pattern in dict.fromkeys(patterns) if (problem := regex_problem(pattern))]
 
 
 def _where(position: int, description: str) -> str:
@@ -306,17 +369,6 @@ def _states(raw: dict[str, Any]) -> list[ProviderState]:
         return found
     single = raw.get("providerState") or raw.get("provider_state")
     return [ProviderState(str(single))] if single else []
-
-
-def _reject_duplicates(contract: Contract) -> None:
-    seen: set[tuple[str, tuple[str, ...]]] = set()
-    for interaction in contract.interactions:
-        states = interaction.provider_states
-        key = (interaction.description, tuple(sorted(s.name for s in states)) if states else ())
-        if key in seen:
-            names = ", ".join(key[1]) or "no provider state"
-            raise ContractError(f"has two interactions described {key[0]!r} with the same provider states ({names})")
-        seen.add(key)
 
 
 class _Warnings:

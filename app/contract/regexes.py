@@ -40,6 +40,7 @@ _OUTSIDE = {
 _INSIDE = {"d": r"\p{Nd}", "D": r"\P{Nd}", "w": _WORD, "s": _SPACE}
 _BOTH = _re2.RE2.Anchor.ANCHOR_BOTH
 _SLASH = ord("/")
+_HEX4 = re.compile(r"[0-9A-Fa-f]{4}")
 # Answers kept per regex for texts up to this long: header and query values repeat from request to request.
 _MEMO_TEXT = 256
 _MEMO_ENTRIES = 1024
@@ -131,7 +132,7 @@ def _reason(pattern: str, engine_error: str) -> str:
 
 
 def unicode_classes(pattern: str) -> str:
-    """`pattern` with \\d, \\w, \\s (and negations) rewritten to their Unicode classes for RE2."""
+    """`pattern` with \\d, \\w, \\s (and negations) rewritten to their Unicode classes, \\uHHHH to \\x{HHHH}."""
     if "\\" not in pattern:
         return pattern
     out: list[str] = []
@@ -139,6 +140,10 @@ def unicode_classes(pattern: str) -> str:
     i = 0
     while i < len(pattern):
         char = pattern[i]
+        if char == "\\" and pattern[i + 1 : i + 2] == "u" and _HEX4.fullmatch(pattern, i + 2, i + 6):
+            out.append(f"\\x{{{pattern[i + 2 : i + 6]}}}")  # \uHHHH, which RE2 writes \x{HHHH}
+            i += 6
+            continue
         if char == "\\" and i + 1 < len(pattern):
             letter = pattern[i + 1]
             table = _INSIDE if in_class else _OUTSIDE

@@ -208,7 +208,9 @@ class Router:
             return RouteResult(None, mismatches=scored[0][0], closest=scored[0][1])
         active = active_states() if callable(active_states) else active_states
         if full:
-            return RouteResult(max(full, key=lambda i: _state_preference(i, active)))
+            # Active provider states first; then the candidate that asked for more of what the request carries
+            # (an interaction requiring Accept: application/xml over one requiring no Accept); then file order.
+            return RouteResult(max(full, key=lambda i: (_state_preference(i, active), _specificity(i))))
         mismatches, closest = min(scored, key=lambda pair: (len(pair[0]), -_state_preference(pair[1], active)))
         return RouteResult(None, mismatches=mismatches, closest=closest)
 
@@ -238,6 +240,12 @@ class Router:
         # Built whole before it is published: a thread that races this one builds the same index.
         self._suggestion_index = (by_path, by_segment)
         return by_path, by_segment
+
+
+def _specificity(interaction: Interaction) -> int:
+    """How much of a request an interaction pins down: its headers, query parameters and body."""
+    request = interaction.request
+    return len(request.headers) + len(request.query) + request.body.present
 
 
 def _state_preference(interaction: Interaction, active: frozenset[str]) -> int:

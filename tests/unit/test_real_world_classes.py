@@ -204,3 +204,196 @@ def test_a_refused_regex_makes_its_interaction_unmatchable_and_says_why() -> Non
     expected = {"method": "GET", "path": "/", "headers": {"X-Id": "11"}, "matchingRules": rules}
     mismatches = compare_request(expected, {"method": "GET", "path": "/", "headers": {"X-Id": "11"}}, "V3")
     assert len(mismatches) == 1 and "backreference" in mismatches[0].message
+
+
+def test_a_refused_regex_is_named_at_load_time_and_the_rest_of_the_file_serves() -> None:
+    rules = {"query": {"q": {"matchers": [{"match": "regex", "regex": r"(?=x)x"}]}}}
+    contract, warnings = parse_pact(
+        pact(
+            http("lookahead", {"method": "GET", "path": "/a", "query": {"q": ["x"]}, "matchingRules": rules}),
+            http("plain", {"method": "GET", "path": "/b"}),
+        ),
+        "t.json",
+    )
+    assert [w for w in warnings if "lookaround" in w] == [
+        "t.json: interaction 0 ('lookahead'): regex '(?=x)x' is refused: it uses lookaround that RE2, the "
+        "linear-time engine pactmock matches with, does not support (invalid perl operator: (?=)"
+    ]
+    assert routed(Router(contract.interactions), "/b") == "plain"
+
+
+# --- 5. Generators on form and XML bodies -----------------------------------------------------------------------------
+def generated(response: dict[str, Any]) -> Any:
+    from app.contract.generators import GeneratorContext, apply_generators
+
+    contract, _ = parse_pact(pact(http("it", {"method": "GET", "path": "/"}, response)), "t")
+    return apply_generators(contract.interactions[0].response, GeneratorContext(seed=5)).body.value
+
+
+def test_form_fields_from_generators_are_generated() -> None:
+    body = generated(
+        {
+            "status": 200,
+            "headers": {"Content-Type": "application/x-www-form-urlencoded"},
+            "body": "id=1&name=bob&tag=a&tag=b",
+            "generators": {
+                "body": {"$.id": {"type": "RandomInt", "min": 100, "max": 999}, "$.tag[1]": {"type": "Uuid"}}
+            },
+        }
+    )
+    fields = dict(part.split("=") for part in body.split("&")[:2])
+    assert 100 <= int(fields["id"]) <= 999 and fields["name"] == "bob"
+    tags = [part.split("=")[1] for part in body.split("&") if part.startswith("tag=")]
+    assert tags[0] == "a" and len(tags[1]) == 36
+
+
+def test_xml_attributes_and_text_from_generators_are_generated() -> None:
+    body = generated(
+        {
+            "status": 200,
+            "headers": {"Content-Type": "application/xml"},
+            "body": '<?xml version="1.0"?><root xmlns="urn:x" id="1"><item>old</item><item>old</item><n:o xmlns:n="urn:n">o</n:o></root>',
+            "generators": {
+                "body": {
+                    "$.root['@id']": {"type": "RandomInt", "min": 100, "max": 999},
+                    "$.root.item['#text']": {"type": "RandomString", "size": 6},
+                    "$.root['n:o']['#text']": {"type": "RandomBoolean"},
+                }
+            },
+        }
+    )
+    from app.contract.xmlbody import parse_xml
+
+    root = parse_xml(body)
+    assert body.startswith('<?xml version="1.0"?>') and 100 <= int(root.attrib["id"]) <= 999
+    items = [child.text or "" for child in root if child.tag == "{urn:x}item"]
+    assert len(items) == 2 and all(len(text) == 6 and text != "old" for text in items)
+    assert root.find("{urn:n}o") is not None and root.find("{urn:n}o").text in ("true", "false")  # type: ignore[union-attr]
+    assert "n:o" in body  # the contract's prefix kept
+
+
+def test_a_generator_path_that_stops_at_an_element_changes_nothing_as_in_the_reference() -> None:
+    response = {
+        "status": 200,
+        "headers": {"Content-Type": "application/xml"},
+        "body": "<root><item>old</item></root>",
+        "generators": {"body": {"$.root.item": {"type": "RandomString"}}},
+    }
+    assert generated(response) == "<root><item>old</item></root>"
+
+
+# --- 6. Duplicate interactions ----------------------------------------------------------------------------------------
+def test_identical_duplicates_are_one_interaction_with_one_warning() -> None:
+    same = http("get it", {"method": "GET", "path": "/a"}, {"status": 200, "body": {"a": 1}})
+    contract, warnings = parse_pact(
+        pact(same, dict(same), dict(same), http("other", {"method": "GET", "path": "/b"})), "t"
+    )
+    assert [i.description for i in contract.interactions] == ["get it", "other"]
+    assert [w for w in warnings if "get it" in w] == [
+        "t: 3 interactions described 'get it' with the same provider states (none) are identical: served once"
+    ]
+
+
+def test_conflicting_duplicates_are_a_warning_and_the_file_serves() -> None:
+    first = http("get it", {"method": "GET", "path": "/a"}, {"status": 200, "body": {"a": 1}})
+    second = http("get it", {"method": "GET", "path": "/b"}, {"status": 200, "body": {"a": 2}})
+    contract, warnings = parse_pact(pact(first, second), "t")
+    assert len(contract.interactions) == 2
+    assert any("differ (interactions 0, 1)" in w for w in warnings)
+    router = Router(contract.interactions)
+    assert routed(router, "/a") == "get it" and routed(router, "/b") == "get it"
+
+
+# --- 8. arrayContains / eachValue on query parameters ------------------------------------------------------------------
+def query_router() -> Router:
+    contains = {
+        "match": "arrayContains",
+        "variants": [{"index": 0, "rules": {"$": {"matchers": [{"match": "regex", "regex": r"\d+"}]}}}, {"index": 1}],
+    }
+    each = {"match": "eachValue", "rules": [{"match": "regex", "regex": r"\d+"}], "value": ["1"]}
+    return router_of(
+        http(
+            "contains",
+            {
+                "method": "GET",
+                "path": "/c",
+                "query": {"id": ["1", "2"]},
+                "matchingRules": {"query": {"id": {"matchers": [contains]}}},
+            },
+        ),
+        http(
+            "each",
+            {
+                "method": "GET",
+                "path": "/e",
+                "query": {"id": ["1", "2"]},
+                "matchingRules": {"query": {"id": {"matchers": [each]}}},
+            },
+        ),
+        version="4.0",
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "values", "served"),
+    # As the reference stub answers each of these.
+    [
+        ("/c", ["1", "2"], True),
+        ("/c", ["2", "7"], True),
+        ("/c", ["9", "2", "5"], True),
+        ("/c", ["x", "2"], True),
+        ("/c", ["9"], False),
+        ("/e", ["5"], True),
+        ("/e", ["5", "6", "7"], True),
+        ("/e", ["5", "x"], False),
+    ],
+)
+def test_list_matchers_on_a_query_parameter_hold_its_list_of_values(path: str, values: list[str], served: bool) -> None:
+    result = query_router().route(Request("GET", path, {"id": values}, {}, Body(MISSING)))
+    assert (result.interaction is not None) is served, [m.message for m in result.mismatches]
+
+
+def test_a_query_list_mismatch_names_the_value() -> None:
+    result = query_router().route(Request("GET", "/e", {"id": ["5", "x"]}, {}, Body(MISSING)))
+    assert [m.message for m in result.mismatches] == [
+        "query parameter 'id': $[1]: expected a value matching /\\d+/ but got string \"x\""
+    ]
+
+
+# --- 9. Content negotiation -------------------------------------------------------------------------------------------
+def test_the_candidate_whose_accept_header_matches_answers() -> None:
+    router = router_of(
+        http("json", {"method": "GET", "path": "/r"}, {"status": 200, "body": {"a": 1}}),
+        http(
+            "xml",
+            {"method": "GET", "path": "/r", "headers": {"Accept": "application/xml"}},
+            {"status": 200, "body": "<a/>"},
+        ),
+        http("json2", {"method": "GET", "path": "/s", "headers": {"Accept": "application/json"}}),
+        http("xml2", {"method": "GET", "path": "/s", "headers": {"Accept": "application/xml"}}),
+    )
+    assert routed(router, "/r", Accept="application/xml") == "xml"
+    assert routed(router, "/r", Accept="application/json") == "json"
+    assert routed(router, "/r") == "json"
+    assert routed(router, "/s", Accept="application/xml") == "xml2"
+    assert routed(router, "/s", Accept="application/json") == "json2"
+
+
+@pytest.mark.parametrize("lazily", [None, 1])
+def test_duplicates_are_handled_alike_in_files_compiled_on_first_use(tmp_path: Any, lazily: int | None) -> None:
+    import json
+
+    from app.contract.loader import load_pacts
+
+    same = http("get it", {"method": "GET", "path": "/a"}, {"status": 200, "body": {"a": 1}})
+    differing = http("other", {"method": "GET", "path": "/b"})
+    path = tmp_path / "dups.json"
+    path.write_text(json.dumps(pact(same, dict(same), differing, http("other", {"method": "GET", "path": "/c"}))))
+    loaded = load_pacts(path, compile_lazily_from=lazily)
+    assert not loaded.problems
+    assert [(i.description, i.path) for i in loaded.interactions] == [
+        ("get it", "/a"),
+        ("other", "/b"),
+        ("other", "/c"),
+    ]
+    assert len(loaded.warnings) == 2
