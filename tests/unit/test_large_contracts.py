@@ -289,10 +289,6 @@ THIRD = synthetic.interaction(3, 10)["description"]
         (lambda doc: doc["interactions"][3].pop("request"), f"interaction 3 ({THIRD!r}) has no request"),
         (lambda doc: doc["interactions"][3].update(description=""), "interaction 3 has no description"),
         (lambda doc: doc.pop("consumer"), "has no consumer name"),
-        (
-            lambda doc: doc["interactions"][5].update(description=doc["interactions"][0]["description"]),
-            "has two interactions described 'a GET request for job 0' with the same provider states (no provider state)",
-        ),
     ],
 )
 def test_an_indexed_file_is_rejected_for_what_routing_needs(tmp_path: Path, change: Any, reason: str) -> None:

@@ -342,20 +342,22 @@ def test_consumer_name_is_required(tmp_path: Path) -> None:
     assert "no consumer name" in rejected(tmp_path, document)
 
 
-def test_duplicate_description_with_same_states_is_rejected(tmp_path: Path) -> None:
+def test_conflicting_duplicates_with_the_same_states_are_kept_with_a_warning() -> None:
     document = pact(
         [
             interaction("get it", providerStates=[{"name": "a"}, {"name": "b"}]),
             interaction("get it", path="/other", providerStates=[{"name": "b"}, {"name": "a"}]),
         ]
     )
-    reason = rejected(tmp_path, document)
-    assert "'get it'" in reason and "same provider states" in reason
+    contract, warnings = parse_pact(document, "t")
+    assert [i.path for i in contract.interactions] == ["/things/1", "/other"]
+    assert any("'get it'" in w and "differ" in w for w in warnings), warnings
 
 
-def test_duplicate_description_without_states_is_rejected(tmp_path: Path) -> None:
-    reason = rejected(tmp_path, pact([interaction("get it"), interaction("get it", path="/other")]))
-    assert "'get it'" in reason and "no provider state" in reason
+def test_conflicting_duplicates_without_states_are_kept_with_a_warning() -> None:
+    contract, warnings = parse_pact(pact([interaction("get it"), interaction("get it", path="/other")]), "t")
+    assert len(contract.interactions) == 2
+    assert any("'get it'" in w and "differ" in w for w in warnings), warnings
 
 
 def test_same_description_with_different_states_is_fine() -> None:

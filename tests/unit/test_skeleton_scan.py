@@ -300,7 +300,6 @@ REJECTED = {
     "no response": [{"description": "x", "request": {"method": "GET", "path": "/"}}],
     "element not an object": [http("a"), "an interaction?"],
     "element an array": [[http("a")]],
-    "duplicate descriptions": [http("same"), http("same", path="/other")],
 }
 
 
