@@ -322,3 +322,93 @@ def normal_traffic(url: str, total: int, *, clients: int = 8, timeout: float = 5
         # Each request is bounded by the socket timeout; this only guards against a bug in the client.
         thread.join(timeout=timeout * total)
     return traffic
+
+
+# --- slow peers kept up beside other traffic (the fuzzer's fault mix) ---
+
+SLOW_HEAD = b"POST /jobs/register HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 100_000
+
+
+class SlowPeerMix:
+    """`bodies` peers that announce a megabyte of body and send a few bytes of it, and `heads` peers that trickle
+    a request head, kept connected beside other traffic: each one the server cuts off is checked (a 408
+    problem+json and a close for a body, a close for a head) and replaced by a new one, until the mix stops.
+
+    `cut_off` counts them by kind; `wrong` says how any cut-off went otherwise.
+    """
+
+    def __init__(self, url: str, *, bodies: int = 8, heads: int = 8, interval: float = 0.25) -> None:
+        self.address = address_of(url)
+        self.wanted = {"body": bodies, "head": heads}
+        self.interval = interval
+        self.cut_off: dict[str, int] = {"body": 0, "head": 0}
+        self.wrong: list[str] = []
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> SlowPeerMix:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stopped.set()
+        self.thread.join(timeout=30)
+
+    def _open(self, kind: str) -> socket.socket:
+        sock = socket.create_connection(self.address, timeout=10)
+        if kind == "body":
+            sock.sendall(epx_head("POST", "/jobs/register", **{"Content-Length": str(1024 * 1024)}) + b'{"ta')
+        sock.setblocking(False)
+        return sock
+
+    def _judge(self, kind: str, answer: Answer) -> None:
+        self.cut_off[kind] += 1
+        if kind == "body":
+            fine = answer.status == 408 and answer.headers.get("content-type") == "application/problem+json"
+        else:
+            fine = answer.status is None or answer.status >= 400
+        if not fine:
+            self.wrong.append(f"slow {kind} cut off with {answer}")
+
+    def _run(self) -> None:
+        selector = selectors.DefaultSelector()
+        peers: dict[socket.socket, tuple[str, Answer]] = {}
+        heads: dict[socket.socket, int] = {}  # a head peer -> how many bytes of SLOW_HEAD it has sent
+        try:
+            for kind, count in self.wanted.items():
+                for _ in range(count):
+                    self._add(selector, peers, heads, kind)
+            while not self.stopped.is_set():
+                for sock in list(heads):
+                    with contextlib.suppress(OSError):  # closed by the server: read below
+                        sock.send(SLOW_HEAD[heads[sock] : heads[sock] + 1])
+                        heads[sock] += 1
+                for key, _ in selector.select(timeout=self.interval):
+                    sock = key.data
+                    kind, answer = peers[sock]
+                    _read_some(sock, answer)
+                    if answer.closed:
+                        selector.unregister(sock)
+                        del peers[sock]
+                        heads.pop(sock, None)
+                        sock.close()
+                        self._judge(kind, answer)
+                        self._add(selector, peers, heads, kind)
+        except OSError as exc:
+            self.wrong.append(f"a slow peer could not connect: {exc!r}")
+        finally:
+            close_all(peers)
+            selector.close()
+
+    def _add(
+        self,
+        selector: selectors.BaseSelector,
+        peers: dict[socket.socket, tuple[str, Answer]],
+        heads: dict[socket.socket, int],
+        kind: str,
+    ) -> None:
+        sock = self._open(kind)
+        peers[sock] = (kind, Answer())
+        selector.register(sock, selectors.EVENT_READ, sock)
+        if kind == "head":
+            heads[sock] = 0

@@ -12,6 +12,11 @@ head over its 400 KB read buffer (a huge header, hundreds of headers), 414 for a
 space in the target, a bad Content-Length). WireRequest.server_may_refuse says which requests those
 are; an empty non-problem answer to one of them is still held to < 500, and counted, not failed.
 
+Slow peers are part of the mix: beside the fuzzer, clients that trickle a request body or a request head
+hold connections until the server cuts them off at its deadlines (shortened here), and each is replaced at
+once. None of them may hold up the fuzzer's requests, and each cut-off must be a clean one (a 408 problem
+for a body, a close for a head). Paths of tens of thousands of segments are among the path mutations.
+
 FUZZ_SEED=<n> draws a different sequence (for shaking out bugs by hand); CI runs the fixed one.
 """
 
@@ -34,6 +39,7 @@ from hypothesis import strategies as st
 from .conftest import RunningMock, as_json, compare_ids, query
 from .fuzz_requests import Exemplar, bad_requests, load_exemplars
 from .raw_http import RawConnection, RawReply, WireRequest
+from .slow_peers import SlowPeerMix
 
 PACT_DIR = Path(__file__).resolve().parents[2] / "pacts"
 # Both backends run in CI: 10,000 requests in all.
@@ -41,6 +47,8 @@ REQUESTS_PER_BACKEND = 5_000
 BATCH = 100
 # Runs stay NOT_STARTED: a read that moves runs on writes, which is not what this test is about.
 FROZEN_RUNS = {f"PACTMOCK_RUN_{step}_SECONDS": "600" for step in ("NOT_STARTED", "QUEUED", "RUNNING")}
+# Deadlines short enough that the slow peers beside the fuzzer are cut off (and replaced) many times over.
+SLOW_PEER_DEADLINES = {"PACTMOCK_BODY_TIMEOUT_SECONDS": "2", "PACTMOCK_IDLE_TIMEOUT_SECONDS": "2"}
 STATES = ("job 123 exists", "job 123 has run 978")
 STATE_JOB, STATE_RUN = 123, 978
 
@@ -210,21 +218,25 @@ def database_problems(url: str, ledger: Ledger) -> list[str]:
 
 
 def test_bad_input_gets_a_problem_never_a_server_error(serve, database_url: str) -> None:
-    mock = serve(database_url, **FROZEN_RUNS)
+    mock = serve(database_url, **FROZEN_RUNS, **SLOW_PEER_DEADLINES)
     ledger = Ledger()
 
-    silent_closes = fuzz(
-        mock.url, load_exemplars(PACT_DIR), REQUESTS_PER_BACKEND, ledger, lambda: reset_states(mock.url, ledger)
-    )
+    with SlowPeerMix(mock.url) as slow_peers:
+        silent_closes = fuzz(
+            mock.url, load_exemplars(PACT_DIR), REQUESTS_PER_BACKEND, ledger, lambda: reset_states(mock.url, ledger)
+        )
 
     summary = (
         f"{ledger.sent} requests, statuses {dict(sorted(ledger.statuses.items()))}, "
-        f"unanswered {ledger.refused_by_server}, connection closed silently after {len(silent_closes)}"
+        f"unanswered {ledger.refused_by_server}, connection closed silently after {len(silent_closes)}; "
+        f"slow peers cut off {slow_peers.cut_off}"
     )
     print(summary)
     for request in silent_closes[:3]:
         print("closed silently after:", request.describe(200))
     assert_no_failures(ledger, mock, summary)
+    assert slow_peers.wrong == [], slow_peers.wrong[:5]
+    assert slow_peers.cut_off["body"] > 0 and slow_peers.cut_off["head"] > 0, summary
     assert ledger.sent >= REQUESTS_PER_BACKEND, summary
     # Valid requests are drawn too: the run created data, so the database check below compares something.
     assert ledger.jobs and ledger.runs and ledger.uploads, summary
