@@ -223,8 +223,31 @@ def test_workers_still_loading_the_app_exit_too_when_the_supervisor_is_killed(
 UPLOAD_BYTES = 10 * MB
 READERS = 50
 MEMORY_BOUND = 200 * MB  # far under the 500 MB that 50 whole copies of the upload would hold
+# Memory is settled when it moved less than this over SETTLED_SAMPLES samples half a second apart.
+SETTLED_BYTES = 5 * MB
+SETTLED_SAMPLES = 6
 
 
+def settled_rss(main: int, ceiling: int, seconds: float = 60) -> int:
+    """The workers' memory once it stops moving (the answers are as far as the readers let them go), or as soon
+    as it passes `ceiling`: the highest seen. Pulling 50 answers a chunk at a time takes seconds."""
+    samples = [workers_rss(main)]
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and max(samples) < ceiling:
+        time.sleep(0.5)
+        samples.append(workers_rss(main))
+        recent = samples[-SETTLED_SAMPLES:]
+        if len(recent) == SETTLED_SAMPLES and max(recent) - min(recent) < SETTLED_BYTES:
+            break
+    return max(samples)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="granian's RSGI stream transport queues what send_bytes is given in an unbounded channel and never "
+    "waits for the client, so the entrance pulls every chunk of the upload whatever the reader takes: 50 readers "
+    "that do not read hold about 430 MB (app/web/entrance.py _send cannot pace itself through RSGI)",
+)
 def test_a_10_mb_download_nobody_reads_is_streamed_not_held_50_times(
     serve: Callable[..., RunningMock], database_url: str
 ) -> None:
@@ -242,11 +265,7 @@ def test_a_10_mb_download_nobody_reads_is_streamed_not_held_50_times(
     try:
         send_to_all(readers, request_head("GET", f"/_mock/jobs/{FIRST_JOB_ID}/uploads/job_input", {}))
         assert wait_until(lambda: untouched(readers) == 0, 60), "not every reader got the start of its answer"
-        # The memory settles once every answer is as far as the readers let it go: its highest over a while.
-        highest = before
-        for _ in range(20):
-            time.sleep(0.1)
-            highest = max(highest, workers_rss(main))
+        highest = settled_rss(main, before + MEMORY_BOUND)
         print(
             f"\n{READERS} readers of a {UPLOAD_BYTES // MB} MB upload that do not read: "
             f"workers' RSS {before / MB:.0f} MB -> {highest / MB:.0f} MB"
