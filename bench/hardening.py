@@ -6,10 +6,14 @@ it starts `python -m app.cli serve --workers 2` on the repository's pacts and a 
 * normal-request latency (4 client threads, `POST /jobs/register`, 5 s) alone, with 64 slow-body clients
   connected (headers of a 1 MB body, then a few bytes), and with 2,000 idle connections;
 * worker RSS before and after 8 `PUT`s to a 60 KB path of `/a` repeated, and the peak seen;
-* after `kill -9` of one worker: how long until a request is answered again, and until a new worker is up.
+* after `kill -9` of one worker: how long until a request is answered again, and until a new worker is up;
+* with `--stub-cpu`: the server's CPU time per stub answer (the epx contract under another provider name, so
+  `POST /jobs/register` is answered from the contract), under 32 connections for 8 s, the trees alternating
+  `--rounds` times. CPU per answer is far steadier than req/s on a shared machine.
 
     python -m bench.hardening                          # this tree
     python -m bench.hardening --code-dir /tmp/base     # and an older checkout, in the same run
+    python -m bench.hardening --stub-cpu --code-dir /tmp/base --rounds 3
 
 A request that is not answered within 10 s counts as failed. This module reports numbers; it never judges them.
 """
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import json
 import os
 import signal
 import socket
@@ -31,6 +36,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.loadgen import run_load
 from tests.epx import EPX_HEADERS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -223,13 +229,49 @@ def measure(code_dir: Path, work: Path) -> None:
         print(f"kill -9 of a worker:                 {kill_a_worker(server)}")
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime and stime
+        except OSError:
+            pass
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def stub_cpu(code_dir: Path, work: Path) -> str:
+    pact = json.loads((ROOT / "pacts" / "epx-epistemix.json").read_text())
+    pact["provider"]["name"] = "EpistemixStub"
+    folder = work / "stub-pacts"
+    folder.mkdir(exist_ok=True)
+    (folder / "stub.json").write_text(json.dumps(pact))
+    with serving(code_dir, work, PACT_DIR=str(folder)) as server:
+        url = f"http://127.0.0.1:{server.port}/jobs/register"
+        run_load(url, "POST", EPX_HEADERS, REGISTER_BODY, connections=32, duration_s=2)
+        pids = [server.process.pid, *server.workers()]
+        before = cpu_seconds(pids)
+        load = run_load(url, "POST", EPX_HEADERS, REGISTER_BODY, connections=32, duration_s=8)
+        used = cpu_seconds(pids) - before
+    per_answer = used / max(1, load.requests) * 1e6
+    return f"{code_dir}: {load.rps:,.0f} req/s, p99 {load.p99_ms:.1f} ms, {per_answer:.0f} us CPU per answer"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--code-dir", type=Path, action="append", default=[], help="another checkout to measure")
+    parser.add_argument("--stub-cpu", action="store_true", help="measure CPU per stub answer instead")
+    parser.add_argument("--rounds", type=int, default=3, help="alternations of the trees for --stub-cpu [3]")
     args = parser.parse_args()
+    trees = [code_dir.resolve() for code_dir in [ROOT, *args.code_dir]]
     with tempfile.TemporaryDirectory(prefix="pactmock-hardening-") as folder:
-        for code_dir in [ROOT, *args.code_dir]:
-            measure(code_dir.resolve(), Path(folder))
+        if args.stub_cpu:
+            for _ in range(args.rounds):
+                for code_dir in trees:
+                    print(stub_cpu(code_dir, Path(folder)), flush=True)
+            return
+        for code_dir in trees:
+            measure(code_dir, Path(folder))
 
 
 if __name__ == "__main__":
