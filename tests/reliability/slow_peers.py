@@ -1,11 +1,8 @@
 """Peers that hold a server's connections without finishing a request, and a look at the server's processes.
 
-The hardening tests need clients no HTTP library will be: one that sends a request head and then trickles
-(or never sends) the body, one that sends its request line a byte at a time, one that connects and says
-nothing, one that asks for a large answer and never reads it. Each is a plain socket; many of them are
-watched at once with `selectors`, so a test holds thousands with one thread.
-
-Every wait here has a deadline: a server that never answers makes a test fail, never hang.
+Clients no HTTP library will be (a body trickled or never sent, a request line a byte at a time, a silent
+connection, a large answer never read), each a plain socket, watched by the thousand with `selectors`.
+Every wait has a deadline: a server that never answers makes a test fail, never hang.
 """
 
 from __future__ import annotations
@@ -196,9 +193,6 @@ class Trickle:
         return self
 
     def __exit__(self, *_: object) -> None:
-        self.stop()
-
-    def stop(self) -> None:
         self.stopped.set()
         self.thread.join(timeout=10)
 
@@ -274,15 +268,10 @@ class Traffic:
     failures: list[str] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
 
-    def percentile(self, share: float) -> float:
-        ordered = sorted(self.seconds)
-        return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
-
     def summary(self) -> str:
-        return (
-            f"{len(self.seconds)} answered, {len(self.failures)} failed; "
-            f"p50 {1000 * self.percentile(0.5):.0f} ms, p99 {1000 * self.percentile(0.99):.0f} ms"
-        )
+        ordered = sorted(self.seconds) or [float("nan")]
+        p50, p99 = (1000 * ordered[min(len(ordered) - 1, int(share * len(ordered)))] for share in (0.5, 0.99))
+        return f"{len(self.seconds)} answered, {len(self.failures)} failed; p50 {p50:.0f} ms, p99 {p99:.0f} ms"
 
 
 def normal_traffic(url: str, total: int, *, clients: int = 8, timeout: float = 5) -> Traffic:
@@ -343,6 +332,9 @@ class SlowPeerMix:
         self.interval = interval
         self.cut_off: dict[str, int] = {"body": 0, "head": 0}
         self.wrong: list[str] = []
+        self.selector = selectors.DefaultSelector()
+        self.peers: dict[socket.socket, tuple[str, Answer]] = {}
+        self.heads: dict[socket.socket, int] = {}  # a head peer -> how many bytes of SLOW_HEAD it has sent
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
 
@@ -371,44 +363,35 @@ class SlowPeerMix:
             self.wrong.append(f"slow {kind} cut off with {answer}")
 
     def _run(self) -> None:
-        selector = selectors.DefaultSelector()
-        peers: dict[socket.socket, tuple[str, Answer]] = {}
-        heads: dict[socket.socket, int] = {}  # a head peer -> how many bytes of SLOW_HEAD it has sent
         try:
             for kind, count in self.wanted.items():
                 for _ in range(count):
-                    self._add(selector, peers, heads, kind)
+                    self._add(kind)
             while not self.stopped.is_set():
-                for sock in list(heads):
+                for sock in list(self.heads):
                     with contextlib.suppress(OSError):  # closed by the server: read below
-                        sock.send(SLOW_HEAD[heads[sock] : heads[sock] + 1])
-                        heads[sock] += 1
-                for key, _ in selector.select(timeout=self.interval):
+                        sock.send(SLOW_HEAD[self.heads[sock] : self.heads[sock] + 1])
+                        self.heads[sock] += 1
+                for key, _ in self.selector.select(timeout=self.interval):
                     sock = key.data
-                    kind, answer = peers[sock]
+                    kind, answer = self.peers[sock]
                     _read_some(sock, answer)
                     if answer.closed:
-                        selector.unregister(sock)
-                        del peers[sock]
-                        heads.pop(sock, None)
+                        self.selector.unregister(sock)
+                        del self.peers[sock]
+                        self.heads.pop(sock, None)
                         sock.close()
                         self._judge(kind, answer)
-                        self._add(selector, peers, heads, kind)
+                        self._add(kind)
         except OSError as exc:
             self.wrong.append(f"a slow peer could not connect: {exc!r}")
         finally:
-            close_all(peers)
-            selector.close()
+            close_all(self.peers)
+            self.selector.close()
 
-    def _add(
-        self,
-        selector: selectors.BaseSelector,
-        peers: dict[socket.socket, tuple[str, Answer]],
-        heads: dict[socket.socket, int],
-        kind: str,
-    ) -> None:
+    def _add(self, kind: str) -> None:
         sock = self._open(kind)
-        peers[sock] = (kind, Answer())
-        selector.register(sock, selectors.EVENT_READ, sock)
+        self.peers[sock] = (kind, Answer())
+        self.selector.register(sock, selectors.EVENT_READ, sock)
         if kind == "head":
-            heads[sock] = 0
+            self.heads[sock] = 0
