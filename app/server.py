@@ -47,6 +47,9 @@ def _load_app(_target: str) -> Any:
 
 def _exit_with_parent() -> None:
     """A worker whose supervisor was killed (SIGKILL leaves no time to stop it) must not keep the port."""
+    # Until granian installs its own handlers (once the app is loaded), the worker still has the supervisor's
+    # SIGTERM handler, which only sets a flag: a loading worker must really stop on SIGTERM.
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)

@@ -79,6 +79,7 @@ ENVIRONMENT_VARIABLES = (
     "PACTMOCK_MAX_JOB_UPLOAD_BYTES",
     "PACTMOCK_MAX_TOTAL_UPLOAD_BYTES",
     "PACTMOCK_MAX_LISTED_RUNS",
+    "PACTMOCK_MAX_BODY_BYTES_IN_FLIGHT",
 )
 
 
@@ -129,6 +130,8 @@ class Settings:
     max_total_upload_bytes: int = 2 * 1024 * 1024 * 1024
     # GET /runs lists a job's most recent runs up to this many (X-Total-Count says how many there are).
     max_listed_runs: int = 5000
+    # Bytes of request bodies each worker holds at once (still arriving, or being answered); past it 503.
+    max_body_bytes_in_flight: int = 256 * 1024 * 1024
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -171,4 +174,5 @@ class Settings:
             max_job_upload_bytes=_positive(env, "PACTMOCK_MAX_JOB_UPLOAD_BYTES", 256 * 1024 * 1024),
             max_total_upload_bytes=_positive(env, "PACTMOCK_MAX_TOTAL_UPLOAD_BYTES", 2 * 1024 * 1024 * 1024),
             max_listed_runs=_positive(env, "PACTMOCK_MAX_LISTED_RUNS", 5000),
+            max_body_bytes_in_flight=_positive(env, "PACTMOCK_MAX_BODY_BYTES_IN_FLIGHT", 256 * 1024 * 1024),
         )

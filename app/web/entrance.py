@@ -28,6 +28,7 @@ from granian.rsgi import ProtocolClosed
 
 from .front import ContractFront, NeedsThread
 from .problems import problem
+from .receiving import BodyBudget, Deadlines, Receipt
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication, WSGIEnvironment
@@ -68,6 +69,7 @@ class Entrance:
         self.body_limit = max(settings.max_upload_bytes, settings.max_json_bytes)
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="pactmock")
         self.deadlines = Deadlines(settings.body_timeout_seconds)
+        self.budget = BodyBudget(settings.max_body_bytes_in_flight)
 
     def __rsgi_del__(self, loop: Any) -> None:
         self.pool.shutdown(wait=True)
@@ -78,9 +80,16 @@ class Entrance:
     async def __call__(self, scope: Any, proto: Any) -> None:
         if scope.proto != "http":
             return
+        receipt = Receipt()
+        try:
+            await self._answer(scope, proto, receipt)
+        finally:
+            self.budget.give(receipt.held)
+
+    async def _answer(self, scope: Any, proto: Any, receipt: Receipt) -> None:
         try:
             self._check_head(scope)
-            body = await self._receive(scope, proto)
+            body = await self._receive(scope, proto, receipt)
         except Refusal as refusal:
             self._refuse(proto, refusal)
             return
@@ -114,12 +123,14 @@ class Entrance:
                     limit=self.body_limit,
                 )
 
-    async def _receive(self, scope: Any, proto: Any) -> bytes:
-        """The whole body, within the body deadline and the size limit."""
+    async def _receive(self, scope: Any, proto: Any, receipt: Receipt) -> bytes:
+        """The whole body, within the body deadline, the size limit and the worker's budget for bodies."""
         headers = scope.headers
         length = headers.get("content-length")
         if length is None and headers.get("transfer-encoding") is None:
             return b""  # HTTP/1.1: no body without one of them
+        if length is not None:
+            self._hold(receipt, int(length))
         timeout = self.settings.body_timeout_seconds
         task = asyncio.current_task()
         if task is None:
@@ -129,7 +140,7 @@ class Entrance:
             if length is not None:
                 body: bytes = await proto()  # its size was checked against the limit already
                 return body
-            return await self._receive_chunked(proto)
+            return await self._receive_chunked(proto, receipt)
         except asyncio.CancelledError:
             if not self.deadlines.expired(task):
                 raise
@@ -143,11 +154,12 @@ class Entrance:
         finally:
             self.deadlines.forget(task)
 
-    async def _receive_chunked(self, proto: Any) -> bytes:
+    async def _receive_chunked(self, proto: Any, receipt: Receipt) -> bytes:
         chunks: list[bytes] = []
         size = 0
         async for chunk in proto:
             size += len(chunk)
+            self._hold(receipt, len(chunk))
             if size > self.body_limit:
                 raise Refusal(
                     413,
@@ -159,6 +171,19 @@ class Entrance:
                 )
             chunks.append(chunk)
         return b"".join(chunks)
+
+    def _hold(self, receipt: Receipt, size: int) -> None:
+        if not self.budget.take(size):
+            raise Refusal(
+                503,
+                "Busy receiving other bodies",
+                f"this worker holds {self.budget.held} bytes of request bodies still arriving or being answered; "
+                f"{size} more would pass PACTMOCK_MAX_BODY_BYTES_IN_FLIGHT ({self.budget.limit}); retry shortly",
+                "bodies-in-flight",
+                close=True,
+                retry_after=1,
+            )
+        receipt.held += size
 
     def _environ(self, scope: Any, body: bytes) -> WSGIEnvironment:
         server_host, _, server_port = scope.server.rpartition(":")
@@ -198,6 +223,8 @@ class Entrance:
         log.info("refused before the app: %d %s", refusal.status, refusal.detail)
         response = problem(refusal.status, refusal.title, refusal.detail, refusal.kind, **refusal.extra)
         headers = [("content-type", response.content_type or "application/problem+json")]
+        if "retry_after" in refusal.extra:
+            headers.append(("retry-after", str(refusal.extra["retry_after"])))
         if refusal.close:
             headers.append(("connection", "close"))
         proto.response_bytes(refusal.status, headers, response.get_data())
@@ -220,43 +247,6 @@ class Entrance:
         finally:
             if reply.close is not None:
                 reply.close()
-
-
-class Deadlines:
-    """Cancels a body read that outlives the deadline.
-
-    One sweep a fraction of the deadline apart, rather than a timer per request: arming and disarming
-    `asyncio.timeout` cost about a fifth of a stub answer's CPU time.
-    """
-
-    def __init__(self, timeout: float) -> None:
-        self.timeout = timeout
-        self.started: dict[asyncio.Task[Any], float] = {}
-        self.cancelled: set[asyncio.Task[Any]] = set()
-        self.sweeper: asyncio.Task[None] | None = None
-
-    def watch(self, task: asyncio.Task[Any]) -> None:
-        loop = task.get_loop()
-        self.started[task] = loop.time()
-        if self.sweeper is None:
-            self.sweeper = loop.create_task(self._sweep())
-
-    def forget(self, task: asyncio.Task[Any]) -> None:
-        self.started.pop(task, None)
-        self.cancelled.discard(task)
-
-    def expired(self, task: asyncio.Task[Any]) -> bool:
-        return task in self.cancelled
-
-    async def _sweep(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            await asyncio.sleep(min(1.0, self.timeout / 4))
-            now = loop.time()
-            for task, started in list(self.started.items()):
-                if now - started > self.timeout and task not in self.cancelled:
-                    self.cancelled.add(task)
-                    task.cancel()
 
 
 def _next_chunk(chunks: Iterator[bytes]) -> bytes | None:

@@ -190,11 +190,6 @@ def test_the_workers_exit_and_free_the_port_when_the_supervisor_is_killed(
     assert_workers_exit_with_the_supervisor(mock.process, workers, mock.url)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app/server.py: until granian installs its signal handlers (after the app is loaded) a worker "
-    "ignores SIGTERM, so the parent-death signal sent while it loads is lost and the worker serves on, orphaned",
-)
 def test_workers_still_loading_the_app_exit_too_when_the_supervisor_is_killed(
     tmp_path: Path, database_url: str
 ) -> None:
