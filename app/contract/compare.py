@@ -12,11 +12,12 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from .jsonbody import Finding, JsonWalker
-from .model import Body, Mismatch, Request, Response, RuleList, RuleSet
+from .model import Body, Mismatch, Request, Response, RuleSet
 from .normalize import is_binary_type, is_json_type, normalize_request, normalize_response
 from .paths import format_location
+from .query import match_query
 from .rules import check_all, show
-from .uripath import decoded_path, same_path
+from .uripath import decoded_path, decoded_regex, same_path
 from .xmlbody import XmlSyntaxError, XmlWalker, parse_xml
 
 _MEDIA_TYPE_HEADERS = ("content-type", "accept")
@@ -40,6 +41,8 @@ def match_request(
     mismatches += match_query(expected.query, actual.query, expected.rules.get("query"))
     mismatches += match_headers(expected.headers, actual.headers, expected.rules.get("header"), ignored_headers)
     mismatches += match_body(expected.body, actual.body, expected.rules.get("body"), is_request=True)
+    if mismatches and expected.injected is not None:
+        mismatches = expected.injected.forgive(mismatches, actual)
     return mismatches
 
 
@@ -74,13 +77,27 @@ def match_path(expected: Request, actual: Request) -> list[Mismatch]:
     failures = _single_rule(expected.rules, "path", expected.path, actual.path)
     if failures:
         decoded = decoded_path(actual.path)
-        if decoded != actual.path and not _single_rule(expected.rules, "path", expected.path, decoded):
+        passes_decoded = decoded != actual.path and not _single_rule(expected.rules, "path", expected.path, decoded)
+        if passes_decoded or _decoded_rule_matches(expected.rules, expected.path, decoded):
             failures = []
     if failures is None:
         failures = (
             [] if same_path(expected.path, actual.path) else [f"expected path {expected.path} but got {actual.path}"]
         )
     return [Mismatch("path", "$", expected.path, actual.path, f"path: {text}") for text in failures]
+
+
+def _decoded_rule_matches(rules: dict[str, RuleSet], expected: str, decoded: str) -> bool:
+    """Whether the path rule passes the decoded path once the escapes its regexes spell out are decoded too."""
+    rule = (rules.get("path") or {}).get("")
+    if rule is None:
+        return False
+    matchers = tuple(
+        {**m, "regex": decoded_regex(m["regex"]) or m["regex"]} if "regex" in m else m for m in rule.matchers
+    )
+    if matchers == rule.matchers:
+        return False
+    return not check_all(matchers, rule.combine, expected, decoded, stringly=True)
 
 
 def match_status(expected: Response, actual: Response) -> list[Mismatch]:
@@ -90,79 +107,6 @@ def match_status(expected: Response, actual: Response) -> list[Mismatch]:
             [] if expected.status == actual.status else [f"expected status {expected.status} but got {actual.status}"]
         )
     return [Mismatch("status", "$", expected.status, actual.status, text) for text in failures]
-
-
-def match_query(
-    expected: dict[str, list[str]], actual: dict[str, list[str]], ruleset: RuleSet | None, part: str = "query"
-) -> list[Mismatch]:
-    label = "query parameter" if part == "query" else "form field"
-    mismatches: list[Mismatch] = []
-    for name, want in expected.items():
-        got = actual.get(name)
-        if got is None:
-            mismatches.append(
-                Mismatch(part, name, want, None, f"{label} {name!r} is missing (expected {show(_one(want))})")
-            )
-            continue
-        rule = (ruleset or {}).get(name) or (ruleset or {}).get(f"$.{name}")
-        if rule is None:
-            if want != got:
-                mismatches.append(
-                    Mismatch(
-                        part,
-                        name,
-                        want,
-                        got,
-                        f"{label} {name!r}: expected {show(_one(want))} but got {show(_one(got))}",
-                    )
-                )
-            continue
-        if any(m["match"] in _LIST_MATCHERS for m in rule.matchers):
-            # arrayContains and eachValue say something about the list of the parameter's values.
-            for message in _values_as_list(rule, want, got):
-                mismatches.append(Mismatch(part, name, want, got, f"{label} {name!r}: {message}"))
-            continue
-        for message in _length_failures(rule.matchers, got):
-            mismatches.append(Mismatch(part, name, want, got, f"{label} {name!r}: {message}"))
-        for index, value in enumerate(got):
-            example = want[index] if index < len(want) else (want[0] if want else "")
-            scalar = tuple(m for m in rule.matchers if not (m["match"] == "type" and isinstance(example, list)))
-            for message in check_all(scalar, rule.combine, example, value, stringly=True, inherited=True):
-                mismatches.append(Mismatch(part, name, example, value, f"{label} {name!r}: {message}"))
-    for name in actual.keys() - expected.keys():
-        mismatches.append(Mismatch(part, name, None, actual[name], f"unexpected {label} {name!r}"))
-    return mismatches
-
-
-_LIST_MATCHERS = frozenset({"arrayContains", "eachValue"})
-# The rule of a parameter as the rule set of a JSON array, made once per rule (rule memos key on its identity).
-_LIST_RULESETS: dict[int, tuple[RuleList, RuleSet]] = {}
-
-
-def _values_as_list(rule: RuleList, want: list[str], got: list[str]) -> list[str]:
-    held = _LIST_RULESETS.get(id(rule))
-    if held is None or held[0] is not rule:
-        if len(_LIST_RULESETS) >= 10_000:
-            _LIST_RULESETS.clear()
-        held = _LIST_RULESETS[id(rule)] = (rule, {"$": rule})
-    walker = JsonWalker(held[1], allow_unexpected_keys=False)
-    walker.compare((), want, got)
-    return [f"{format_location(f.location)}: {f.message}" if f.location else f.message for f in walker.findings]
-
-
-def _one(values: list[str]) -> Any:
-    return values[0] if len(values) == 1 else values
-
-
-def _length_failures(matchers: tuple[dict[str, Any], ...], values: list[str]) -> list[str]:
-    failures = []
-    for matcher in matchers:
-        low, high = matcher.get("min"), matcher.get("max")
-        if low is not None and len(values) < int(low):
-            failures.append(f"expected at least {low} value(s) but got {len(values)}")
-        if high is not None and len(values) > int(high):
-            failures.append(f"expected at most {high} value(s) but got {len(values)}")
-    return failures
 
 
 def match_headers(

@@ -7,6 +7,7 @@ compiled to a regular expression with a capture group per numeric field, so
 
 from __future__ import annotations
 
+import calendar
 import re
 from datetime import date, datetime, time
 from functools import lru_cache
@@ -25,6 +26,8 @@ _NUMERIC_RANGES = {
     "s": (0, 60),
 }
 _ZONE = r"(?:Z|[+-]\d{2}(?::?\d{2})?)"
+# Years are captured too, to tell which days February has.
+_YEAR_RANGE = (-999_999_999, 999_999_999)
 
 
 class DateFormatError(ValueError):
@@ -80,10 +83,10 @@ def _letter_regex(letter: str, count: int) -> str:
 
 
 @lru_cache(maxsize=512)
-def compile_format(pattern: str) -> tuple[re.Pattern[str], tuple[tuple[int, int], ...]]:
-    """Regex for a Java pattern plus the (min, max) range of each capture group."""
+def compile_format(pattern: str) -> tuple[re.Pattern[str], tuple[tuple[str, int, int, int], ...]]:
+    """Regex for a Java pattern plus the (letter, letter count, min, max) of each capture group."""
     out: list[str] = []
-    ranges: list[tuple[int, int]] = []
+    ranges: list[tuple[str, int, int, int]] = []
     i = 0
     while i < len(pattern):
         char = pattern[i]
@@ -113,7 +116,10 @@ def compile_format(pattern: str) -> tuple[re.Pattern[str], tuple[tuple[int, int]
             numeric = char in _NUMERIC_RANGES and not (char in "ML" and count >= 3)
             if numeric:
                 out.append(f"({regex})")
-                ranges.append(_NUMERIC_RANGES[char])
+                ranges.append((char, count, *_NUMERIC_RANGES[char]))
+            elif char in "yu":
+                out.append(f"({regex})")
+                ranges.append((char, count, *_YEAR_RANGE))
             else:
                 out.append(regex)
             i += count
@@ -128,10 +134,26 @@ def matches_format(value: str, pattern: str) -> bool:
     found = regex.fullmatch(value)
     if not found:
         return False
-    for group, (low, high) in zip(found.groups(), ranges):
-        if group is not None and not low <= int(group) <= high:
+    fields: dict[str, int] = {}
+    for group, (letter, count, low, high) in zip(found.groups(), ranges):
+        if group is None:
+            continue
+        number = int(group)
+        if not low <= number <= high:
             return False
-    return True
+        fields[letter] = 2000 + number if letter in "yu" and count == 2 else number
+    return _on_the_calendar(fields)
+
+
+def _on_the_calendar(fields: dict[str, int]) -> bool:
+    """A day the month has: 2000-02-30 and 2001-02-29 are refused, as the reference refuses them."""
+    day, month = fields.get("d"), fields.get("M", fields.get("L"))
+    if day is None or month is None or day <= 28:
+        return True
+    year = fields.get("y", fields.get("u"))
+    # Without a year (or outside the calendar module's), February 29 is a day some year has.
+    leap_or_given = 2000 if year is None or not 1 <= year <= 9999 else year
+    return day <= calendar.monthrange(leap_or_given, month)[1]
 
 
 def is_iso_date(value: str) -> bool:

@@ -119,6 +119,14 @@ class JsonWalker:
                     rules = tuple(matcher.get("rules", ()))
                     for message in check_all(rules, "AND", key, key, stringly=True):
                         self._fail(location + (key,), None, key, f"key {key!r}: {message}")
+        if "eachKey" in kinds and not kinds & {"values", "eachValue"}:
+            # eachKey speaks of the keys only: a value is held to nothing unless a rule names its own path
+            # of its example's keys (the reference leaves other keys' values unchecked, as eachKey does not cascade).
+            for key, got in actual.items():
+                choice = self._rule_at(location + (key,)) if key in expected else None
+                if choice is not None and choice.exact:
+                    self._ruled(location + (key,), expected[key], got, choice)
+            return
         if kinds & {"values", "eachValue", "eachKey"}:
             # Keys are free: each value is held to the example under the same key, or the first one.
             first = next(iter(expected.values()), None) if expected else None

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from .index import COMPILED_KEPT, CompiledCache, PactIndex, compile_http
+from .injection import path_expression_of
 from .jsonstream import Element, JsonSyntaxError, NotAnObject
 from .model import Contract, Interaction, Message, ProviderState, Request, Response
 from .normalize import ContractError, path_rule_of, spec_of
@@ -200,8 +201,11 @@ class _PactBuilder:
             path_rule_of(request.get("matchingRules")),
         )
         pending = bool(raw.get("pending", False))
+        path_expression = path_expression_of(request.get("generators"))
         self.indexed.append(
-            Interaction.indexed(description, route, _states(raw), pending, self.contract, self.index, position)
+            Interaction.indexed(
+                description, route, _states(raw), pending, self.contract, self.index, position, path_expression
+            )
         )
         if self.index is None:
             self.raws.append(raw)

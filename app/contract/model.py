@@ -7,7 +7,10 @@ classes, so matching, routing and stub generation never look at raw pact JSON.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+
+if TYPE_CHECKING:
+    from .injection import Injected
 
 # A matching-rule category ("body", "header", "query", "path", "method", "status")
 # maps a path or a name to the list of matchers that apply there. Categories with
@@ -82,6 +85,8 @@ class Request:
     body: Body = field(default_factory=Body)
     rules: Rules = field(default_factory=dict)
     generators: Generators = field(default_factory=dict)
+    # What a provider state may set in it (ProviderState generators), when anything: see injection.py.
+    injected: Injected | None = None
 
     def header(self, name: str) -> list[str] | None:
         return find_header(self.headers, name)
@@ -140,6 +145,7 @@ class Interaction:
         "kind",
         "method",
         "path",
+        "path_expression",
         "path_rule",
         "pending",
         "position",
@@ -165,6 +171,9 @@ class Interaction:
         self.method = request.method.upper()
         self.path = request.path
         self.path_rule: RuleList | None = (request.rules.get("path") or {}).get("")
+        injected_path = request.injected.path if request.injected is not None else None
+        # A path a provider state writes (`/api/hello/${name}`): routed like a path rule's.
+        self.path_expression: str | None = injected_path.expression if injected_path is not None else None
         self.position: int | None = None
         self._held: CompiledParts | None = CompiledParts(request, response)
         self._source: InteractionSource | None = None
@@ -179,6 +188,7 @@ class Interaction:
         contract: Contract,
         source: InteractionSource | None,
         position: int,
+        path_expression: str | None = None,
     ) -> Interaction:
         """An interaction whose request and response ``source`` compiles when first asked for.
 
@@ -192,6 +202,7 @@ class Interaction:
         interaction.pending = pending
         interaction.contract = contract
         interaction.method, interaction.path, interaction.path_rule = route
+        interaction.path_expression = path_expression
         interaction.position = position
         interaction._held = None
         interaction._source = source

@@ -9,6 +9,7 @@ import json
 from typing import Any
 from urllib.parse import parse_qsl
 
+from .injection import injected_of, with_injected_body
 from .model import MISSING, Body, Generators, Request, Response, RuleList, Rules
 
 SINGLE_VALUE_CATEGORIES = ("path", "method", "status")
@@ -43,14 +44,17 @@ def normalize_request(raw: dict[str, Any], spec: str) -> Request:
     if not isinstance(raw, dict):
         raise ContractError("a request must be a JSON object")
     headers = _headers(raw.get("headers"))
+    rules = normalize_rules(raw.get("matchingRules"), spec)
+    generators = normalize_generators(raw.get("generators"))
     return Request(
         method=str(raw.get("method", "GET")).upper(),
         path=str(raw.get("path", "/")),
         query=parse_query(raw.get("query")),
         headers=headers,
         body=_body(raw, headers, spec),
-        rules=normalize_rules(raw.get("matchingRules"), spec),
-        generators=normalize_generators(raw.get("generators")),
+        rules=with_injected_body(rules, generators) if generators else rules,
+        generators=generators,
+        injected=injected_of(generators) if generators else None,
     )
 
 

@@ -16,10 +16,11 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from .compare import match_request
+from .injection import bucket_prefix, path_takes, template
 from .model import Interaction, Mismatch, Request
 from .regexes import ContractRegex, RegexRefused, contract_regex, most_slashes
 from .rules import check_all
-from .uripath import decoded_path, path_forms
+from .uripath import decoded_path, decoded_regex, path_forms, same_path
 
 _REGEX_META = set(".^$*+?{}[]\\|()")
 _MAX_SUGGESTION_SCAN = 2000
@@ -56,22 +57,28 @@ class _PathPattern:
 
     def __init__(self, regex: str | None, interaction: Interaction) -> None:
         self._regex = regex
-        self._compiled: ContractRegex | None = None
+        self._compiled: tuple[ContractRegex, ...] | None = None
         self.interaction = interaction
 
     def matches(self, path: str) -> bool:
         if self._compiled is None and self._regex is not None:
             try:
-                self._compiled = contract_regex(self._regex)
+                # The regex as written, and with the escapes it spells out decoded (see uripath.py).
+                written = [self._regex, decoded_regex(self._regex)]
+                self._compiled = tuple(contract_regex(regex) for regex in written if regex is not None)
             except RegexRefused:
                 self._regex = None  # the slow path reports the refused regex as a mismatch
-        if self._compiled is not None:
-            return any(self._compiled.fullmatch(form) for form in path_forms(path))
-        rule = self.interaction.path_rule
-        assert rule is not None  # only interactions with a path rule are bucketed
-        expected = self.interaction.path
+        if self._compiled is not None and any(r.fullmatch(f) for r in self._compiled for f in path_forms(path)):
+            return True
+        interaction = self.interaction
+        rule, expression = interaction.path_rule, interaction.path_expression
+        if expression is not None and (path_takes(expression, path) or same_path(interaction.path, path)):
+            return True
+        if rule is None or self._compiled is not None:
+            return False
         return any(
-            not check_all(rule.matchers, rule.combine, expected, form, stringly=True) for form in path_forms(path)
+            not check_all(rule.matchers, rule.combine, interaction.path, form, stringly=True)
+            for form in path_forms(path)
         )
 
 
@@ -119,10 +126,18 @@ class Router:
         self.count += 1
         self._all.append(interaction)
         self._suggestion_index = None
-        if path_rule is None:
+        expression = interaction.path_expression
+        if path_rule is None and expression is None:
             key = decoded_path(path)
             self._literal.setdefault((method, key), []).append(interaction)
             self.most_slashes = max(self.most_slashes, key.count("/"))
+            return
+        if path_rule is None:
+            # A path a provider state writes (`/api/hello/${name}`): its example, or any path of its form.
+            assert expression is not None
+            self._file(method, bucket_prefix(path, expression), _PathPattern(None, interaction))
+            bound = max(decoded_path(path).count("/"), template(expression, True).most_slashes)
+            self.most_slashes = max(self.most_slashes, bound)
             return
         regexes = [m.get("regex", "") for m in path_rule.matchers if m["match"] == "regex"]
         only_regex = len(regexes) == len(path_rule.matchers) == 1
@@ -130,13 +145,21 @@ class Router:
         # Bucket under the literal prefix up to its last "/": a request path then needs one
         # dictionary lookup per depth at which buckets exist, however many patterns are loaded.
         bucket = prefix[: prefix.rfind("/") + 1] if "/" in prefix else ""
+        if expression is not None and not bucket_prefix(path, expression).startswith(bucket):
+            bucket = ""  # paths of the expression's form must be found in the bucket too
         pattern = _PathPattern(regexes[0] if only_regex else None, interaction)
+        self._file(method, bucket, pattern)
+        # A regex's own bound, unless it is the only matcher: then the example path's is as good a guess as none.
+        bound = max(most_slashes(regexes[0]), most_slashes(decoded_regex(regexes[0]) or "")) if only_regex else math.inf
+        if expression is not None:
+            bound = max(bound, template(expression, True).most_slashes)
+        self.most_slashes = max(self.most_slashes, bound)
+
+    def _file(self, method: str, bucket: str, pattern: _PathPattern) -> None:
         self._patterned.setdefault(method, {}).setdefault(bucket, []).append(pattern)
         depth = bucket.count("/")
         if depth not in self._bucket_depths:
             self._bucket_depths = sorted([*self._bucket_depths, depth])
-        # A regex's own bound, unless it is the only matcher: then the example path's is as good a guess as none.
-        self.most_slashes = max(self.most_slashes, most_slashes(regexes[0]) if only_regex else math.inf)
 
     def candidates(self, method: str, path: str) -> list[Interaction]:
         method = method.upper()

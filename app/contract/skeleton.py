@@ -199,6 +199,9 @@ def skeleton(element: Raw) -> Any:
     request = fields.get("request")
     if request is not None and "matchingRules" in request:
         request["matchingRules"] = {key: _full(rule) for key, rule in request["matchingRules"].items()}
+    if request is not None and "generators" in request:
+        # Read for a path a provider state writes (injection.path_expression_of); rare, so decoded whole.
+        request["generators"] = _full(request["generators"])
     return fields
 
 
@@ -222,7 +225,7 @@ def _request(raw: Raw) -> Any:
     request: dict[str, Any] | None = _object(raw)
     if request is None:
         return _full(raw)
-    for name in ("method", "path"):
+    for name in ("method", "path", "generators"):
         if name in request:
             request[name] = _full(request[name])
     if "matchingRules" in request:

@@ -206,6 +206,11 @@ def stub_answer(interaction: Interaction, state: MockState, req: Request) -> Res
     params: dict[str, Any] = {}
     for provider_state in interaction.provider_states:
         params.update(provider_state.params)
+    injected = interaction.request.injected
+    if injected is not None:
+        # Values the request carries where a provider state writes them (`/api/hello/John`): the state that
+        # chose them is the one this answer speaks of, so they win over the pact's own parameters.
+        params.update(injected.bind(actual_request(req)))
     context = GeneratorContext(
         provider_state_params=params,
         mock_server_url=state.settings.mock_server_url or req.host_url.rstrip("/"),
