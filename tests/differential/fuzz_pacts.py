@@ -11,7 +11,6 @@ verdict is the oracle.
 from __future__ import annotations
 
 import copy
-import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -20,6 +19,7 @@ from urllib.parse import quote
 import hypothesis
 from hypothesis import strategies as st
 
+from tests.differential.fuzz_bodies import form_body, list_parameter, text_body
 from tests.differential.fuzz_values import (
     LOWER,
     PLACEHOLDER,
@@ -32,7 +32,6 @@ from tests.differential.fuzz_values import (
     Draw,
     Location,
     Mutation,
-    Probe,
     Rule,
     Shape,
     Slot,
@@ -44,11 +43,14 @@ from tests.differential.fuzz_values import (
     text_slot,
     value_at,
 )
+from tests.differential.fuzz_write import pact_of, probe_of
 
 # --- whole cases ---
 
 METHODS = ("GET", "DELETE", "POST", "PUT", "PATCH")
 PAYLOAD_METHODS = frozenset({"POST", "PUT", "PATCH"})
+# Bodies: JSON mostly, as in real pacts; plain text and forms (fuzz_bodies) one in six each.
+BODY_KINDS = ("json", "json", "json", "json", "text", "form")
 # One case in CATASTROPHIC_EVERY carries a nested-quantifier regex on a query parameter (see fuzz_values); each
 # costs a 5 s timeout and a restart while pactmock backtracks.
 CATASTROPHIC_EVERY = 400
@@ -228,6 +230,8 @@ def _query(draw: Draw, b: Builder, catastrophic: bool) -> list[tuple[str, str]]:
         b.mutations.append(
             Mutation("query", "text", "space written as +", lambda s: setattr(s, "plus_for_space", True))
         )
+    if b.spec == V4 and not catastrophic and draw(st.integers(0, 2)) == 0:
+        query += draw(list_parameter(b))
     b.mutations.append(Mutation("query", "extra", "extra parameter", lambda s: s.query.append(("extra", "1"))))
     return query
 
@@ -275,95 +279,29 @@ def cases(draw: Draw, catastrophic: bool = False) -> Case:
     undeclared: set[str] = set()
     if shape.method in PAYLOAD_METHODS and draw(st.integers(0, 3)) > 0:
         shape.has_body = True
-        shape.body = draw(_json_node(b, (), "$", 0))
-        shape.headers.append(("Content-Type", "application/json"))
-        if draw(st.booleans()):
+        kind = draw(st.sampled_from(BODY_KINDS))
+        if kind == "json":
+            shape.body = draw(_json_node(b, (), "$", 0))
+            b.mutations.append(Mutation("body", "$", "empty body", lambda s: setattr(s, "has_body", False)))
+            b.mutations.append(Mutation("body", "$", "not JSON", lambda s: setattr(s, "raw_body", b'{"a": ')))
+        else:
+            draw(text_body(b, shape) if kind == "text" else form_body(b, shape))
+        shape.headers.append(("Content-Type", shape.content_type))
+        if kind == "json" and draw(st.booleans()):
             undeclared.add("Content-Type")  # the pact gives none; the client sends it all the same
         b.mutations.append(
             Mutation("header", "Content-Type", "missing header", lambda s: _drop_header(s, "Content-Type"))
         )
-        b.mutations.append(Mutation("body", "$", "empty body", lambda s: setattr(s, "has_body", False)))
-        b.mutations.append(Mutation("body", "$", "not JSON", lambda s: setattr(s, "raw_body", b'{"a": ')))
-    pact = _pact(spec, shape, b.rules, undeclared)
+    pact = pact_of(spec, shape, b.rules, undeclared)
     adversarial = [m for m in b.mutations if m.kind == "adversarial"]
     others = [m for m in b.mutations if m.kind != "adversarial"]
     chosen = [others[i] for i in draw(st.permutations(range(len(others))))[:MUTATIONS_PER_CASE]]
-    probes = [_probe("example", "", shape)]
+    probes = [probe_of("example", "", shape)]
     for mutation in chosen + adversarial:
         mutated = copy.deepcopy(shape)
         mutation.edit(mutated)
-        probes.append(_probe(f"{mutation.part} {mutation.where}: {mutation.kind}", mutation.part, mutated))
+        probes.append(probe_of(f"{mutation.part} {mutation.where}: {mutation.kind}", mutation.part, mutated))
     return Case(0, spec, pact, probes)
-
-
-def _probe(kind: str, part: str, shape: Shape) -> Probe:
-    target = "/" + "/".join(shape.segments)
-    if shape.query:
-        pairs = [(quote(n, safe=""), quote(v, safe="")) for n, v in shape.query]
-        if shape.plus_for_space:
-            pairs = [(n, v.replace("%20", "+")) for n, v in pairs]
-        target += "?" + "&".join(f"{n}={v}" for n, v in pairs)
-    body = shape.raw_body if shape.raw_body is not None else json.dumps(shape.body).encode() if shape.has_body else b""
-    return Probe(0, kind, part, shape.method, target, tuple(shape.headers), body)
-
-
-def _pact(spec: str, shape: Shape, rules: dict[tuple[str, str], Rule], undeclared: set[str]) -> dict[str, Any]:
-    """The pact file of one case, written the way a pact of `spec` writes it."""
-    v2, v4 = spec == V2, spec == V4
-    request: dict[str, Any] = {"method": shape.method, "path": "/" + "/".join(shape.segments)}
-    if shape.query:
-        if v2:
-            request["query"] = "&".join(f"{quote(n, safe='')}={quote(v, safe='')}" for n, v in shape.query)
-        else:
-            request["query"] = {name: [v for n, v in shape.query if n == name] for name, _ in shape.query}
-    headers = {n: [v] if v4 else v for n, v in shape.headers if n not in undeclared}
-    if headers:
-        request["headers"] = headers
-    if shape.has_body:
-        request["body"] = (
-            {"content": shape.body, "contentType": "application/json", "encoded": False} if v4 else shape.body
-        )
-    if rules:
-        request["matchingRules"] = _v2_rules(rules) if v2 else _v3_rules(rules)
-    return pact_file(spec, request)
-
-
-def pact_file(spec: str, request: dict[str, Any]) -> dict[str, Any]:
-    """A pact file of `spec` holding one interaction: `request`, answered 200 with `{"case": <its prefix>}`."""
-    v4 = spec == V4
-    answer = {"case": PLACEHOLDER}
-    response: dict[str, Any] = {
-        "status": 200,
-        "headers": {"Content-Type": ["application/json"] if v4 else "application/json"},
-        "body": {"content": answer, "contentType": "application/json", "encoded": False} if v4 else answer,
-    }
-    interaction: dict[str, Any] = {"description": f"case {PLACEHOLDER}", "request": request, "response": response}
-    if v4:
-        interaction = {"type": "Synchronous/HTTP", "key": PLACEHOLDER, "pending": False, **interaction}
-    return {
-        "consumer": {"name": "fuzz-consumer"},
-        "provider": {"name": f"fuzz-provider-{PLACEHOLDER}"},
-        "interactions": [interaction],
-        "metadata": {"pactSpecification": {"version": spec}},
-    }
-
-
-def _v2_rules(rules: dict[tuple[str, str], Rule]) -> dict[str, Rule]:
-    prefixes = {"path": "$.path", "query": "$.query.", "header": "$.headers.", "body": "$.body"}
-    return {
-        prefixes[category] + (key[1:] if category == "body" else key): rule for (category, key), rule in rules.items()
-    }
-
-
-def _v3_rules(rules: dict[tuple[str, str], Rule]) -> dict[str, Any]:
-    categories: dict[str, Any] = {}
-    for (category, key), rule in rules.items():
-        entry = {"matchers": [rule], "combine": "AND"}
-        if category == "path":
-            categories["path"] = entry
-        else:
-            categories.setdefault(category, {})[key] = entry
-    return categories
 
 
 def draw_cases(count: int, seed: int) -> list[Case]:

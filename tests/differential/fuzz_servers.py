@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.differential.fuzz_pacts import Case, Probe
+from tests.differential.fuzz_values import Case, Probe
 
 ROOT = Path(__file__).resolve().parents[2]
 PACT_BIN = Path(sys.executable).parent / "pact"

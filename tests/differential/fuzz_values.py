@@ -203,8 +203,10 @@ class Shape:
     segments: list[str]
     query: list[tuple[str, str]] = field(default_factory=list)
     headers: list[tuple[str, str]] = field(default_factory=list)
-    body: Any = None
+    body: Any = None  # JSON: the value; text: the text; form: (name, value) pairs
     has_body: bool = False
+    body_kind: str = "json"  # json, text or form (fuzz_bodies)
+    content_type: str = "application/json"
     raw_body: bytes | None = None  # sent instead of the body when set (JSON that does not parse)
     plus_for_space: bool = False  # a space in a query value written `+` rather than `%20`
 
