@@ -26,6 +26,7 @@ from ..domain.services import Epistemix
 from ..domain.states import UnknownId, apply_state
 from ..store.models import ProviderStateRow
 from .problems import problem
+from .spool import Changed, spooled
 from .state import MockState
 
 log = logging.getLogger(__name__)
@@ -262,10 +263,10 @@ def list_uploads(job_id: int) -> Response:
 
 @control.get("/_mock/jobs/<int:job_id>/uploads/<key>")
 def read_upload(job_id: int, key: str) -> Response:
-    """The bytes uploaded under one key, as they were sent, read from the database a chunk at a time.
+    """The bytes uploaded under one key, as they were sent.
 
-    A client that reads slowly (or never) then holds one chunk, not the whole upload, and no database
-    connection between chunks.
+    They are read from the database a chunk at a time into a file (spool.py), which the server sends as fast
+    as the client reads: a client that never reads holds no copy of the upload in the worker.
     """
     state = _state()
     if "\x00" in key:
@@ -284,12 +285,16 @@ def read_upload(job_id: int, key: str) -> Response:
                     job_id, key, facts.sha256, offset, DOWNLOAD_CHUNK_BYTES
                 )
             if chunk is None:
-                # Replaced while being sent: stop short, so the client sees a body shorter than announced.
-                log.warning("upload %r of job %d was replaced while being read; answer cut short", key, job_id)
-                return
+                raise Changed(f"upload {key!r} of job {job_id} was replaced while being read")
             yield chunk
 
-    response = Response(chunks(), status=200, content_type=facts.content_type or "application/octet-stream")
+    try:
+        body = spooled(facts.sha256, chunks)
+    except Changed as exc:
+        return problem(409, "Changed while read", f"{exc}; ask again", "upload-changed")
+    response = Response(
+        body, status=200, content_type=facts.content_type or "application/octet-stream", direct_passthrough=True
+    )
     response.headers["Content-Length"] = str(facts.size)
     response.headers["x-pactmock-sha256"] = facts.sha256
     return response

@@ -22,6 +22,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from granian.rsgi import ProtocolClosed
@@ -29,6 +30,7 @@ from granian.rsgi import ProtocolClosed
 from .front import ContractFront, NeedsThread
 from .problems import problem
 from .receiving import BodyBudget, Deadlines, Receipt
+from .spool import SpooledFile
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication, WSGIEnvironment
@@ -48,6 +50,7 @@ class Reply:
     head: list[bytes]  # the chunks already pulled
     rest: Iterator[bytes] | None  # more to pull (in the pool), or None
     close: Any = None
+    file: Path | None = None  # the whole body is this file: the server sends it as the client reads
 
 
 class Refusal(Exception):
@@ -231,6 +234,9 @@ class Entrance:
 
     async def _send(self, proto: Any, reply: Reply, loop: asyncio.AbstractEventLoop) -> None:
         try:
+            if reply.file is not None:
+                proto.response_file(reply.status, reply.headers, str(reply.file))
+                return
             if reply.rest is None:
                 proto.response_bytes(reply.status, reply.headers, b"".join(reply.head))
                 return
@@ -263,6 +269,8 @@ def _pull(outcome: WSGIApplication | NeedsThread, environ: WSGIEnvironment) -> R
         return None
 
     result: Iterable[bytes] = app(environ, start_response)
+    if isinstance(result, SpooledFile) and environ["REQUEST_METHOD"] != "HEAD":
+        return Reply(int(started[0][:3]), started[1], [], None, file=result.path)
     if isinstance(result, list) and started:
         return Reply(int(started[0][:3]), started[1], result, None)
     chunks = iter(result)

@@ -241,12 +241,6 @@ def settled_rss(main: int, ceiling: int, seconds: float = 60) -> int:
     return max(samples)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="granian's RSGI stream transport queues what send_bytes is given in an unbounded channel and never "
-    "waits for the client, so the entrance pulls every chunk of the upload whatever the reader takes: 50 readers "
-    "that do not read hold about 430 MB (app/web/entrance.py _send cannot pace itself through RSGI)",
-)
 def test_a_10_mb_download_nobody_reads_is_streamed_not_held_50_times(
     serve: Callable[..., RunningMock], database_url: str
 ) -> None:
