@@ -100,12 +100,18 @@ class Entrance:
             log.debug("%s %s: the client went away before its body arrived", scope.method, scope.path[:200])
             return
         environ = self._environ(scope, body)
-        outcome = self.front.decide(environ)
         loop = asyncio.get_running_loop()
-        if isinstance(outcome, NeedsThread):
-            reply = await loop.run_in_executor(self.pool, _pull, outcome, environ)
-        else:
-            reply = _pull(outcome, environ)
+        try:
+            outcome = self.front.decide(environ)
+            if isinstance(outcome, NeedsThread):
+                reply = await loop.run_in_executor(self.pool, _pull, outcome, environ)
+            else:
+                reply = _pull(outcome, environ)
+        except Exception:
+            # The app answers its own errors; this is a bug in the mock, never the client's doing.
+            log.exception("unexpected error on %s %s", scope.method, scope.path[:300])
+            self._refuse(proto, Refusal(500, "Internal Server Error", "the mock failed; see its log", "internal"))
+            return
         await self._send(proto, reply, loop)
 
     def _check_head(self, scope: Any) -> None:
