@@ -123,14 +123,7 @@ class Entrance:
             if not length.isdigit():
                 raise Refusal(400, "Bad request", "Content-Length is not a number", "bad-request", close=True)
             if int(length) > self.body_limit:
-                raise Refusal(
-                    413,
-                    "Request body too large",
-                    f"the body is over {self.body_limit} bytes, the most this mock accepts",
-                    "body-too-large",
-                    close=True,
-                    limit=self.body_limit,
-                )
+                raise self._too_large()
 
     async def _receive(self, scope: Any, proto: Any, receipt: Receipt) -> bytes:
         """The whole body, within the body deadline, the size limit and the worker's budget for bodies."""
@@ -170,16 +163,19 @@ class Entrance:
             size += len(chunk)
             self._hold(receipt, len(chunk))
             if size > self.body_limit:
-                raise Refusal(
-                    413,
-                    "Request body too large",
-                    f"the body is over {self.body_limit} bytes, the most this mock accepts",
-                    "body-too-large",
-                    close=True,
-                    limit=self.body_limit,
-                )
+                raise self._too_large()
             chunks.append(chunk)
         return b"".join(chunks)
+
+    def _too_large(self) -> Refusal:
+        return Refusal(
+            413,
+            "Request body too large",
+            f"the body is over {self.body_limit} bytes, the most this mock accepts",
+            "body-too-large",
+            close=True,
+            limit=self.body_limit,
+        )
 
     def _hold(self, receipt: Receipt, size: int) -> None:
         if not self.budget.take(size):
