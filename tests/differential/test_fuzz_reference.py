@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from tests.differential.fuzz_bodies import FORM, LIST_PARAMETER, TEXT
 from tests.differential.fuzz_pacts import draw_cases
 from tests.differential.fuzz_servers import Outcome, judge
 from tests.differential.fuzz_values import PLACEHOLDER, V2, V3, V4, Case, Probe
@@ -298,3 +299,7 @@ def test_the_batch_says_something(batch: Batch) -> None:
     assert verdicts["served"] > len(batch.outcomes) / 5, verdicts
     assert verdicts["refused"] > len(batch.outcomes) / 5, verdicts
     assert sum(o.probe.kind == "example" for o in batch.outcomes) >= CASES
+    # Each kind of request the fuzzer draws is there: query lists (class 8), text and form bodies.
+    sent_types = Counter(dict(o.probe.headers).get("Content-Type") for o in batch.outcomes)
+    assert sent_types[TEXT] > CASES / 50 and sent_types[FORM] > CASES / 50, sent_types
+    assert sum(o.probe.kind.startswith(f"query {LIST_PARAMETER}:") for o in batch.outcomes) > CASES / 50
