@@ -7,7 +7,6 @@ serves a whole response, so a seed makes every generated value reproducible.
 
 from __future__ import annotations
 
-import calendar
 import copy
 import dataclasses
 import functools
@@ -19,39 +18,21 @@ import string
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
+from .datetext import evaluate, format_java
 from .model import Body, Response
 from .paths import INDEX_STAR, STAR, parse_path
 from .regexes import RegexRefused, contract_regex
+from .regextext import ALPHANUMERIC, text_for
 from .textgen import generate_in_text, text_body_kind
 
 logger = logging.getLogger(__name__)
 
-_ALPHANUMERIC = string.ascii_letters + string.digits
-_PRINTABLE = "".join(chr(code) for code in range(0x20, 0x7F))
-_WORD = _ALPHANUMERIC + "_"
-# Unbounded repetition (*, +, {n,}) stops this many repeats above its minimum.
-_REPEAT_CAP = 5
 # With a seed, dates must not depend on the clock either.
 _SEEDED_NOW = datetime(2024, 1, 1, tzinfo=UTC)
 _DEFAULT_FORMATS = {"Date": "yyyy-MM-dd", "Time": "HH:mm:ss", "DateTime": "yyyy-MM-dd'T'HH:mm:ss.SSSXXX"}
-_MONTHS = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-]
-_DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 _PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 
 
@@ -123,7 +104,7 @@ def _random_hexadecimal(definition: dict[str, Any], current: Any, context: Gener
 
 
 def _random_string(definition: dict[str, Any], current: Any, context: GeneratorContext, rng: random.Random) -> Any:
-    return "".join(rng.choice(_ALPHANUMERIC) for _ in range(_count(definition, "size", 20)))
+    return "".join(rng.choice(ALPHANUMERIC) for _ in range(_count(definition, "size", 20)))
 
 
 def _random_boolean(definition: dict[str, Any], current: Any, context: GeneratorContext, rng: random.Random) -> Any:
@@ -144,175 +125,7 @@ def _uuid(definition: dict[str, Any], current: Any, context: GeneratorContext, r
     return formats[kind]
 
 
-# --- Regex -----------------------------------------------------------------------------------------------------------
-# Nodes are tuples: ("chars", candidates), ("seq", nodes), ("alt", nodes), ("repeat", node, low, high).
-_Node = tuple[Any, ...]
-_CLASS_ESCAPES = {
-    "d": string.digits,
-    "w": _WORD,
-    "s": " ",
-    "D": "".join(c for c in _PRINTABLE if c not in string.digits),
-    "W": "".join(c for c in _PRINTABLE if c not in _WORD),
-    "S": _PRINTABLE.replace(" ", ""),
-}
-_CONTROL_ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "f": "\f", "v": "\v"}
-_QUANTIFIER = re.compile(r"\{(\d*)(?:(,)(\d*))?\}")
-
-
-class _RegexParser:
-    """Recursive descent over the regex subset contracts use in practice."""
-
-    def __init__(self, pattern: str) -> None:
-        self.pattern = pattern
-        self.pos = 0
-
-    def fail(self, problem: str) -> ValueError:
-        return ValueError(f"Regex generator cannot handle {self.pattern!r}: {problem} at position {self.pos}")
-
-    def peek(self) -> str:
-        return self.pattern[self.pos] if self.pos < len(self.pattern) else ""
-
-    def parse(self) -> _Node:
-        node = self.alternation()
-        if self.pos < len(self.pattern):
-            raise self.fail("unbalanced ')'")
-        return node
-
-    def alternation(self) -> _Node:
-        branches = [self.sequence()]
-        while self.peek() == "|":
-            self.pos += 1
-            branches.append(self.sequence())
-        return branches[0] if len(branches) == 1 else ("alt", tuple(branches))
-
-    def sequence(self) -> _Node:
-        items: list[_Node] = []
-        while self.peek() not in ("", "|", ")"):
-            atom = self.atom()
-            if atom is not None:
-                items.append(self.quantified(atom))
-        return ("seq", tuple(items))
-
-    def atom(self) -> _Node | None:
-        char = self.peek()
-        self.pos += 1
-        if char in "^$":
-            return None  # generated text is always the whole match
-        if char == ".":
-            return ("chars", _PRINTABLE)
-        if char == "\\":
-            return ("chars", self.escape())
-        if char == "[":
-            return ("chars", self.char_class())
-        if char == "(":
-            return self.group()
-        if char in "*+?":
-            raise self.fail(f"nothing to repeat before {char!r}")
-        return ("chars", char)
-
-    def group(self) -> _Node:
-        if self.pattern.startswith("?:", self.pos):
-            self.pos += 2
-        elif named := re.match(r"\?P?<[A-Za-z_]\w*>", self.pattern[self.pos :]):
-            self.pos += named.end()
-        elif self.peek() == "?":
-            raise self.fail("lookaround and inline flags are not supported")
-        node = self.alternation()
-        if self.peek() != ")":
-            raise self.fail("missing ')'")
-        self.pos += 1
-        return node
-
-    def quantified(self, atom: _Node) -> _Node:
-        char = self.peek()
-        if char == "?":
-            low, high = 0, 1
-        elif char == "*":
-            low, high = 0, _REPEAT_CAP
-        elif char == "+":
-            low, high = 1, 1 + _REPEAT_CAP
-        elif (found := _QUANTIFIER.match(self.pattern, self.pos)) and found.group(0) != "{}":
-            low = int(found.group(1) or 0)
-            high = low if not found.group(2) else int(found.group(3)) if found.group(3) else low + _REPEAT_CAP
-            if high < low:
-                raise self.fail(f"bad repetition {found.group(0)}")
-            self.pos = found.end() - 1
-        else:
-            return atom
-        self.pos += 1
-        if self.peek() in ("?", "+"):  # lazy and possessive forms generate the same strings
-            self.pos += 1
-        if self.peek() in ("?", "*", "+"):
-            raise self.fail("multiple repeat")
-        return ("repeat", atom, low, high)
-
-    def escape(self) -> str:
-        char = self.peek()
-        self.pos += 1
-        if char in _CLASS_ESCAPES:
-            return _CLASS_ESCAPES[char]
-        if char in _CONTROL_ESCAPES:
-            return _CONTROL_ESCAPES[char]
-        width = {"x": 2, "u": 4}.get(char)
-        if width:
-            digits = self.pattern[self.pos : self.pos + width]
-            if len(digits) != width or not all(c in string.hexdigits for c in digits):
-                raise self.fail(f"bad \\{char} escape")
-            self.pos += width
-            return chr(int(digits, 16))
-        if not char or char.isalnum():
-            raise self.fail(f"unsupported escape \\{char}")
-        return char
-
-    def char_class(self) -> str:
-        negate = self.peek() == "^"
-        self.pos += negate
-        members: set[str] = set()
-        first = True
-        while first or self.peek() != "]":
-            if not self.peek():
-                raise self.fail("unterminated character class")
-            first = False
-            start = self.class_member()
-            if self.peek() == "-" and self.pattern[self.pos + 1 : self.pos + 2] not in ("]", ""):
-                self.pos += 1
-                end = self.class_member()
-                if len(start) != 1 or len(end) != 1 or start > end:
-                    raise self.fail(f"bad range {start!r}-{end!r}")
-                members.update(chr(code) for code in range(ord(start), ord(end) + 1))
-            else:
-                members.update(start)
-        self.pos += 1
-        chars = "".join(c for c in _PRINTABLE if c not in members) if negate else "".join(sorted(members))
-        if not chars:
-            raise self.fail("character class matches nothing printable")
-        return chars
-
-    def class_member(self) -> str:
-        char = self.peek()
-        self.pos += 1
-        return self.escape() if char == "\\" else char
-
-
-@functools.lru_cache(maxsize=256)
-def _parse_regex(pattern: str) -> _Node:
-    return _RegexParser(pattern).parse()
-
-
-def _emit(node: _Node, rng: random.Random, out: list[str]) -> None:
-    kind = node[0]
-    if kind == "chars":
-        out.append(rng.choice(node[1]))
-    elif kind == "seq":
-        for item in node[1]:
-            _emit(item, rng, out)
-    elif kind == "alt":
-        _emit(rng.choice(node[1]), rng, out)
-    else:
-        for _ in range(rng.randint(node[2], node[3])):
-            _emit(node[1], rng, out)
-
-
+# --- Regex and dates: text written by regextext.py and datetext.py ----------------------------------------------
 def _regex(definition: dict[str, Any], current: Any, context: GeneratorContext, rng: random.Random) -> Any:
     pattern = definition.get("regex")
     if not isinstance(pattern, str):
@@ -321,114 +134,14 @@ def _regex(definition: dict[str, Any], current: Any, context: GeneratorContext, 
         contract_regex(pattern)  # what the matchers refuse, the generator does not produce text for either
     except RegexRefused as exc:
         raise ValueError(f"Regex generator cannot handle {pattern!r}: {exc}") from None
-    out: list[str] = []
-    _emit(_parse_regex(pattern), rng, out)
-    return "".join(out)
-
-
-# --- Dates and times -------------------------------------------------------------------------------------------------
-_EXPRESSION_BASE = re.compile(r"\s*(now|today|tomorrow|yesterday)?", re.IGNORECASE)
-_EXPRESSION_TERM = re.compile(r"\s*([+-])\s*(\d+)\s*(second|minute|hour|day|week|month|year)s?\b", re.IGNORECASE)
-_UNIT_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 604800}
-
-
-def _add_months(moment: datetime, months: int) -> datetime:
-    # Calendar months: Jan 31 + 1 month is the last day of February, not March 2.
-    year, month = divmod(moment.year * 12 + moment.month - 1 + months, 12)
-    day = min(moment.day, calendar.monthrange(year, month + 1)[1])
-    return moment.replace(year=year, month=month + 1, day=day)
-
-
-def _evaluate(expression: str, now: datetime) -> datetime:
-    """Applies a Pact date expression such as "tomorrow", "+1 day +2 hours" or "-3 months" to now."""
-    found = _EXPRESSION_BASE.match(expression)
-    assert found is not None  # every part of the base pattern is optional
-    base = (found.group(1) or "now").lower()
-    moment = now + timedelta(days={"tomorrow": 1, "yesterday": -1}.get(base, 0))
-    pos = found.end()
-    while term := _EXPRESSION_TERM.match(expression, pos):
-        amount = int(term.group(2)) * (-1 if term.group(1) == "-" else 1)
-        unit = term.group(3).lower()
-        if unit in ("month", "year"):
-            moment = _add_months(moment, amount * (12 if unit == "year" else 1))
-        else:
-            moment += timedelta(seconds=amount * _UNIT_SECONDS[unit])
-        pos = term.end()
-    if expression[pos:].strip():
-        raise ValueError(f"unsupported date expression {expression!r} (from {expression[pos:].strip()!r})")
-    return moment
-
-
-def _java_field(letter: str, count: int, moment: datetime) -> str:
-    # Generated moments are always UTC, so every zone field prints the zero offset.
-    numbers = {
-        "d": moment.day,
-        "D": moment.timetuple().tm_yday,
-        "H": moment.hour,
-        "k": moment.hour or 24,
-        "K": moment.hour % 12,
-        "h": moment.hour % 12 or 12,
-        "m": moment.minute,
-        "s": moment.second,
-        "Q": (moment.month - 1) // 3 + 1,
-        "q": (moment.month - 1) // 3 + 1,
-    }
-    if letter in numbers:
-        return str(numbers[letter]).zfill(count)
-    if letter in "yuY":
-        year = moment.isocalendar().year if letter == "Y" else moment.year
-        return f"{year % 100:02d}" if count == 2 else str(year).zfill(count)
-    if letter in "ML":
-        name = _MONTHS[moment.month - 1]
-        return str(moment.month).zfill(count) if count <= 2 else name[:3] if count == 3 else name
-    if letter == "E":
-        name = _DAYS[moment.weekday()]
-        return name if count >= 4 else name[:3]
-    if letter == "S":
-        return f"{moment.microsecond:06d}000".ljust(count, "0")[:count]
-    if letter == "n":
-        return str(moment.microsecond * 1000)
-    if letter == "a":
-        return "AM" if moment.hour < 12 else "PM"
-    if letter == "G":
-        return "AD"
-    zones = {"X": "Z", "x": ["+00", "+0000", "+00:00"][min(count, 3) - 1], "z": "UTC", "O": "GMT", "V": "UTC"}
-    if letter in zones:
-        return zones[letter]
-    if letter == "Z":
-        return "Z" if count >= 5 else "GMT" if count == 4 else "+0000"
-    raise ValueError(f"date/time pattern letter {letter!r} is not supported by the generators")
-
-
-def _format_java(pattern: str, moment: datetime) -> str:
-    out: list[str] = []
-    pos = 0
-    while pos < len(pattern):
-        char = pattern[pos]
-        if char == "'":
-            end = pattern.find("'", pos + 1)
-            end = len(pattern) if end < 0 else end
-            out.append(pattern[pos + 1 : end] if end > pos + 1 else "'")  # '' is a literal quote
-            pos = end + 1
-        elif char.isascii() and char.isalpha():
-            count = 1
-            while pattern[pos + count : pos + count + 1] == char:
-                count += 1
-            out.append(_java_field(char, count, moment))
-            pos += count
-        else:
-            # Optional sections are always printed: every field is available.
-            if char not in "[]":
-                out.append(char)
-            pos += 1
-    return "".join(out)
+    return text_for(pattern, rng)
 
 
 def _date_time(kind: str) -> _Generator:
     def generate(definition: dict[str, Any], current: Any, context: GeneratorContext, rng: random.Random) -> Any:
         now = _SEEDED_NOW if context.seed is not None else datetime.now(UTC)
-        moment = _evaluate(str(definition.get("expression") or ""), now)
-        return _format_java(definition.get("format") or _DEFAULT_FORMATS[kind], moment)
+        moment = evaluate(str(definition.get("expression") or ""), now)
+        return format_java(definition.get("format") or _DEFAULT_FORMATS[kind], moment)
 
     return generate
 
