@@ -7,7 +7,9 @@ state-change URL for the values and sends them instead of the example, so a mock
 - on the path, the expression's literal text must match and each `${...}` stands for one or more
   characters other than `/`;
 - in a query or header value, the literal text must match and each `${...}` takes any text;
-- a body field takes any value of its example's JSON type (besides what its own rule allows).
+- a body field takes any value of its example's JSON type (besides what its own rule allows), or of the
+  kind the verifier sends instead: the one its `dataType` converts to, or, without one, the state's value
+  as it is for a lone `${id}` (the verifier passes a number through where the example is text).
 
 An expression without `${...}` is itself the name of a parameter: the whole value is the placeholder.
 The example still matches as before. When a request matched, the values it carries for each name
@@ -25,13 +27,14 @@ from typing import Any
 
 import re2
 
-from .model import Generators, Mismatch, Request, RuleList, Rules
+from .model import MISSING, Generators, Mismatch, Request, RuleList, Rules
+from .paths import INDEX_STAR, STAR, parse_path
+from .rules import KINDS_MATCHER, kind_of
 from .uripath import decoded_path, path_forms
 
 PROVIDER_STATE = "ProviderState"
 _PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 _REGEX_SPECIAL = frozenset(".^$*+?{}[]\\|()")
-_TYPE = {"match": "type"}
 
 
 @dataclass(frozen=True)
@@ -191,22 +194,56 @@ def injected_of(generators: Generators) -> Injected | None:
     return Injected(template(path, True) if path else None, query, headers)
 
 
-def with_injected_body(rules: Rules, generators: Generators) -> Rules:
-    """The request's rules, with each body field a provider state sets also taking any value of its example's
-    type (its own rule, if any, still accepts what it did: the two combine with OR)."""
-    fields = [key for key, d in (generators.get("body") or {}).items() if _expression(d) is not None]
+def with_injected_body(rules: Rules, generators: Generators, example: Any) -> Rules:
+    """The request's rules, with each body field a provider state sets also taking a value of the kind the
+    state gives it (its own rule, if any, still accepts what it did: the two combine with OR)."""
+    fields = [(key, d) for key, d in (generators.get("body") or {}).items() if _expression(d) is not None]
     if not fields:
         return rules
     body = dict(rules.get("body") or {})
-    for key in fields:
+    for key, definition in fields:
         key = key if key.startswith("$") else "$." + key
+        injected = {"match": KINDS_MATCHER, "kinds": _injected_kinds(definition, _example_at(example, key))}
         own = body.get(key)
         if own is None:
-            body[key] = RuleList((_TYPE,))
+            body[key] = RuleList((injected,))
         elif own.combine == "OR" or len(own.matchers) == 1:
-            body[key] = RuleList((*own.matchers, _TYPE), "OR")
+            body[key] = RuleList((*own.matchers, injected), "OR")
         # An AND of several matchers is the contract's word on the value: left as it is.
     return {**rules, "body": body}
+
+
+_ALL_KINDS = ("string", "number", "boolean", "null", "object", "array")
+_KIND_OF_DATA_TYPE = {"STRING": "string", "INTEGER": "number", "DECIMAL": "number", "FLOAT": "number"}
+
+
+def _injected_kinds(definition: dict[str, Any], example: Any) -> tuple[str, ...]:
+    """The example's kind, and what the verifier may send instead: the kind the generator's dataType converts
+    to, or, without one, the state's value as it is (for a lone placeholder) or text (for an expression)."""
+    kinds = [] if example is MISSING else [kind_of(example)]
+    data_type = str(definition.get("dataType") or "").upper()
+    expression = str(definition.get("expression"))
+    if data_type in _KIND_OF_DATA_TYPE or data_type == "BOOLEAN":
+        kinds.append(_KIND_OF_DATA_TYPE.get(data_type, "boolean"))
+    elif "${" not in expression or _PLACEHOLDER.fullmatch(expression.strip()):
+        kinds += _ALL_KINDS
+    else:
+        kinds.append("string")
+    return tuple(dict.fromkeys(kinds))
+
+
+def _example_at(example: Any, key: str) -> Any:
+    node = example
+    for token in parse_path(key):
+        if isinstance(node, dict) and isinstance(token, str) and token in node:
+            node = node[token]
+        elif isinstance(node, list) and node and (token in (STAR, INDEX_STAR) or isinstance(token, int)):
+            node = node[token if isinstance(token, int) and token < len(node) else 0]
+        elif isinstance(node, dict) and token == STAR and node:
+            node = next(iter(node.values()))
+        else:
+            return MISSING
+    return node
 
 
 def bucket_prefix(literal_path: str, expression: str) -> str:

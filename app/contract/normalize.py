@@ -46,13 +46,14 @@ def normalize_request(raw: dict[str, Any], spec: str) -> Request:
     headers = _headers(raw.get("headers"))
     rules = normalize_rules(raw.get("matchingRules"), spec)
     generators = normalize_generators(raw.get("generators"))
+    body = _body(raw, headers, spec)
     return Request(
         method=str(raw.get("method", "GET")).upper(),
         path=str(raw.get("path", "/")),
         query=parse_query(raw.get("query")),
         headers=headers,
-        body=_body(raw, headers, spec),
-        rules=with_injected_body(rules, generators) if generators else rules,
+        body=body,
+        rules=with_injected_body(rules, generators, body.value) if generators else rules,
         generators=generators,
         injected=injected_of(generators) if generators else None,
     )

@@ -285,6 +285,17 @@ def sniff_content_type(value: Any) -> str:
         return "text/plain"
 
 
+# Built by the engine, never read from a pact: a value of one of the listed JSON kinds (injection.py).
+KINDS_MATCHER = "pactmock:kinds"
+
+
+def _of_kinds(m: dict[str, Any], expected: Any, actual: Any, stringly: bool, inherited: bool) -> str | None:
+    kinds = m.get("kinds") or ()
+    if kind_of(actual) in kinds:
+        return None
+    return f"expected {' or '.join(kinds)} (a value a provider state sets) but got {described(actual)}"
+
+
 def _structural(m: dict[str, Any], expected: Any, actual: Any, stringly: bool, inherited: bool) -> str | None:
     # The walker handles what is inside; here only the container's own kind counts.
     wanted = "array" if m.get("match") == "arrayContains" else None
@@ -316,6 +327,7 @@ _HANDLERS: dict[str, Any] = {
     "eachKey": _structural,
     "eachValue": _structural,
     "values": _structural,
+    KINDS_MATCHER: _of_kinds,
 }
 
 

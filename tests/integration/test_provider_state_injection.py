@@ -3,7 +3,7 @@
 The pact's state parameters differ from its examples (the state says `John`, the example path says `Bob`),
 so the verifier, which asks pactmock's `/_mock/provider-states` for the values and gets the pact's own
 parameters back, sends requests the examples do not describe: `/api/hello/John`, `?name=John`,
-`X-User: John`, `{"id": 42}`. Each must be served, and the answer must carry the values the request chose.
+`X-User: user John`, `{"id": 42, "ref": 42}`. Each must be served, and the answer must carry the values the request chose.
 """
 
 from __future__ import annotations
@@ -77,8 +77,10 @@ INTERACTIONS = [
             "method": "POST",
             "path": "/api/users",
             "headers": JSON,
-            "body": {"id": 1, "role": "admin"},
-            "generators": {"body": {"$.id": from_state("id")}},
+            "body": {"id": 1, "ref": "a", "role": "admin"},
+            # A lone placeholder without a dataType: the verifier sends the state's 42 as it is, a number
+            # where the example is text (pact-python's own generator test writes such a pact).
+            "generators": {"body": {"$.id": {**from_state("id"), "dataType": "INTEGER"}, "$.ref": from_state("${id}")}},
         },
         "response": {"status": 201, "headers": JSON, "body": {"created": True}},
     },
@@ -119,8 +121,10 @@ def test_the_answer_carries_the_values_the_request_chose(pact_dir: Path, tmp_pat
         example = requests.get(mock.url + "/api/hello/Bob", timeout=10)
         too_deep = requests.get(mock.url + "/api/hello/Mary/Ann", timeout=10)
         wrong_form = requests.get(mock.url + "/api/greeting", headers={"X-User": "admin Alan"}, timeout=10)
-        body = requests.post(mock.url + "/api/users", json={"id": 7, "role": "admin"}, timeout=10)
-        body_of_another_type = requests.post(mock.url + "/api/users", json={"id": "7", "role": "admin"}, timeout=10)
+        body = requests.post(mock.url + "/api/users", json={"id": 7, "ref": 7, "role": "admin"}, timeout=10)
+        body_of_another_type = requests.post(
+            mock.url + "/api/users", json={"id": "7", "ref": "a", "role": "admin"}, timeout=10
+        )
     finally:
         stop_mock(mock)
     assert (by_path.status_code, by_path.json()) == (200, {"greeting": "Hello Mary"})
@@ -129,7 +133,7 @@ def test_the_answer_carries_the_values_the_request_chose(pact_dir: Path, tmp_pat
     assert (example.status_code, example.json()) == (200, {"greeting": "Hello Bob"})
     assert body.status_code == 201
     # A placeholder on a path holds no "/"; the literal text of an expression must be there; a body field
-    # keeps its example's JSON type.
+    # whose generator converts to an INTEGER takes numbers only.
     assert too_deep.status_code == 404
     assert wrong_form.status_code == 400
     assert body_of_another_type.status_code == 400

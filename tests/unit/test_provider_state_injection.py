@@ -140,27 +140,38 @@ def test_query_and_header_values_take_any_text_around_the_literal() -> None:
     }
 
 
-def test_a_body_field_takes_any_value_of_its_examples_type_besides_what_its_rule_allows() -> None:
+def test_a_body_field_takes_what_the_verifier_may_send_besides_what_its_rule_allows() -> None:
     interaction = {
         "description": "create",
         "request": {
             "method": "POST",
             "path": "/users",
             "headers": {"Content-Type": "application/json"},
-            "body": {"id": None, "n": 1},
+            "body": {"id": None, "n": 1, "ref": "a", "code": "x-1"},
             "matchingRules": {"body": {"$.id": {"matchers": [{"match": "integer"}]}}},
-            "generators": {"body": {"$.id": from_state("${id}"), "n": from_state("n")}},
+            "generators": {
+                "body": {
+                    "$.id": from_state("${id}") | {"dataType": "INTEGER"},
+                    "n": from_state("n") | {"dataType": "STRING"},
+                    "$.ref": from_state("${ref}"),
+                    "$.code": from_state("x-${code}"),
+                }
+            },
         },
         "response": {},
     }
     router = router_of(interaction)
 
-    def post(body: Any) -> bool:
+    def post(**changes: Any) -> bool:
+        body = {"id": 42, "n": 1, "ref": "a", "code": "x-1", **changes}
         data = json.dumps(body).encode()
         request = Request("POST", "/users", {}, {"Content-Type": ["application/json"]}, Body(data, "application/json"))
         return routed(router, request) is not None
 
-    assert post({"id": 42, "n": 7})  # the rule's integer, and any number for n
-    assert post({"id": None, "n": 1})  # the example's own type (the pact-php example's null)
-    assert not post({"id": "42", "n": 1})
-    assert not post({"id": 42, "n": "7"})
+    assert post()
+    assert post(id=None)  # the example's own kind (the pact-php example's null), besides the rule's integer
+    assert not post(id="42")  # converted to an INTEGER, it is a number
+    assert post(n="7") and post(n=8) and not post(n=True)  # text by its dataType, or the example's number
+    # A lone placeholder without a dataType: the state's value as it is, whatever its kind.
+    assert post(ref=42) and post(ref={"a": 1}) and post(ref=None)
+    assert post(code="x-42") and not post(code=42)  # an expression with text around it writes text
