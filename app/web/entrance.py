@@ -16,6 +16,7 @@ Large answers (an upload read back) go out in chunks, each pulled in the pool as
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import logging
 import sys
@@ -90,16 +91,17 @@ class Entrance:
             self.budget.give(receipt.held)
 
     async def _answer(self, scope: Any, proto: Any, receipt: Receipt) -> None:
+        head = Head(scope.headers.items())
         try:
-            self._check_head(scope)
-            body = await self._receive(scope, proto, receipt)
+            self._check_head(head)
+            body = await self._receive(head, proto, receipt)
         except Refusal as refusal:
             self._refuse(proto, refusal)
             return
         except ProtocolClosed:
             log.debug("%s %s: the client went away before its body arrived", scope.method, scope.path[:200])
             return
-        environ = self._environ(scope, body)
+        environ = self._environ(scope, head, body)
         loop = asyncio.get_running_loop()
         try:
             outcome = self.front.decide(environ)
@@ -114,22 +116,20 @@ class Entrance:
             return
         await self._send(proto, reply, loop)
 
-    def _check_head(self, scope: Any) -> None:
-        headers = scope.headers
-        if len(headers.get_all("host")) > 1:
+    def _check_head(self, head: Head) -> None:
+        if head.hosts > 1:
             raise Refusal(400, "Bad request", "the request has more than one Host header", "bad-request", close=True)
-        length = headers.get("content-length")
+        length = head.content_length
         if length is not None:
             if not length.isdigit():
                 raise Refusal(400, "Bad request", "Content-Length is not a number", "bad-request", close=True)
             if int(length) > self.body_limit:
                 raise self._too_large()
 
-    async def _receive(self, scope: Any, proto: Any, receipt: Receipt) -> bytes:
+    async def _receive(self, head: Head, proto: Any, receipt: Receipt) -> bytes:
         """The whole body, within the body deadline, the size limit and the worker's budget for bodies."""
-        headers = scope.headers
-        length = headers.get("content-length")
-        if length is None and headers.get("transfer-encoding") is None:
+        length = head.content_length
+        if length is None and not head.chunked:
             return b""  # HTTP/1.1: no body without one of them
         if length is not None:
             self._hold(receipt, int(length))
@@ -190,18 +190,19 @@ class Entrance:
             )
         receipt.held += size
 
-    def _environ(self, scope: Any, body: bytes) -> WSGIEnvironment:
-        server_host, _, server_port = scope.server.rpartition(":")
+    def _environ(self, scope: Any, head: Head, body: bytes) -> WSGIEnvironment:
+        server_name, server_port = _host_and_port(scope.server)
+        path = scope.path
         environ: dict[str, Any] = {
             "REQUEST_METHOD": scope.method,
             "SCRIPT_NAME": "",
             # WSGI carries the path's bytes as latin-1 text; granian gives it decoded (invalid UTF-8 as U+FFFD).
-            "PATH_INFO": scope.path if scope.path.isascii() else scope.path.encode("utf-8").decode("latin-1"),
+            "PATH_INFO": path if path.isascii() else path.encode("utf-8").decode("latin-1"),
             "QUERY_STRING": scope.query_string,
-            "SERVER_NAME": server_host.strip("[]"),
+            "SERVER_NAME": server_name,
             "SERVER_PORT": server_port,
             "SERVER_PROTOCOL": f"HTTP/{scope.http_version}",
-            "REMOTE_ADDR": scope.client.rpartition(":")[0].strip("[]"),
+            "REMOTE_ADDR": _host_and_port(scope.client)[0],
             "wsgi.version": (1, 0),
             "wsgi.url_scheme": scope.scheme,
             "wsgi.input": io.BytesIO(body),
@@ -209,16 +210,8 @@ class Entrance:
             "wsgi.multithread": True,
             "wsgi.multiprocess": True,
             "wsgi.run_once": False,
+            **head.cgi,
         }
-        for name, value in scope.headers.items():
-            if name == "transfer-encoding":
-                continue  # the body was received whole: the app sees it with its length
-            key = name.upper().replace("-", "_")
-            if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-                environ[key] = value
-                continue
-            key = "HTTP_" + key
-            environ[key] = f"{environ[key]},{value}" if key in environ else value
         if body or "CONTENT_LENGTH" in environ:
             environ["CONTENT_LENGTH"] = str(len(body))
         return environ
@@ -255,6 +248,43 @@ class Entrance:
         finally:
             if reply.close is not None:
                 reply.close()
+
+
+class Head:
+    """What the entrance needs from the request headers, read in one pass: granian's header map is in Rust,
+    and each look-up into it costs as much as this whole loop over a dozen headers."""
+
+    __slots__ = ("cgi", "chunked", "content_length", "hosts")
+
+    def __init__(self, items: Iterable[tuple[str, str]]) -> None:
+        self.hosts = 0
+        self.content_length: str | None = None
+        self.chunked = False
+        cgi: dict[str, str] = {}
+        for name, value in items:
+            if name == "host":
+                self.hosts += 1
+            elif name == "content-length":
+                self.content_length = value
+            elif name == "transfer-encoding":
+                self.chunked = True
+                continue  # the body is received whole: the app sees it with its length
+            key = _cgi_name(name)
+            cgi[key] = f"{cgi[key]},{value}" if key in cgi else value
+        self.cgi = cgi
+
+
+@functools.lru_cache(maxsize=1024)
+def _cgi_name(header: str) -> str:
+    key = header.upper().replace("-", "_")
+    return key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else "HTTP_" + key
+
+
+@functools.lru_cache(maxsize=64)
+def _host_and_port(address: str) -> tuple[str, str]:
+    """granian gives addresses as "host:port" ("[::1]:port" for IPv6)."""
+    host, _, port = address.rpartition(":")
+    return host.strip("[]"), port
 
 
 def _next_chunk(chunks: Iterator[bytes]) -> bytes | None:
