@@ -33,16 +33,7 @@ def verify_folder(url: str, pact_dir: Path, states_url: str | None, timeout_ms: 
     verdicts = []
     for pact_file in sorted(pact_dir.glob("*.json")):
         provider = _provider(pact_file)
-        verifier = (
-            # The verifier insists the transport's host is the one it was created with.
-            Verifier(provider, host=urlsplit(url).hostname or "localhost")
-            .add_transport(url=url)
-            .add_source(pact_file)
-            .set_error_on_empty_pact(enabled=False)
-            .set_request_timeout(timeout_ms)
-        )
-        if states_url:
-            verifier = verifier.state_handler(states_url, teardown=True, body=True)
+        verifier = verifier_for(Verifier, pact_file, url, states_url, timeout_ms)
         try:
             verifier.verify()
             passed = True
@@ -54,9 +45,24 @@ def verify_folder(url: str, pact_dir: Path, states_url: str | None, timeout_ms: 
     return verdicts
 
 
+def verifier_for(verifier_class: Any, pact_file: Path, url: str, states_url: str | None, timeout_ms: int) -> Any:
+    """pact-python's Verifier over one pact file against `url`, provider states set up through `states_url`."""
+    verifier = (
+        # The verifier insists the transport's host is the one it was created with.
+        verifier_class(_provider(pact_file), host=urlsplit(url).hostname or "localhost")
+        .add_transport(url=url)
+        .add_source(pact_file)
+        .set_error_on_empty_pact(enabled=False)
+        .set_request_timeout(timeout_ms)
+    )
+    if states_url:
+        verifier = verifier.state_handler(states_url, teardown=True, body=True)
+    return verifier
+
+
 def _provider(pact_file: Path) -> str:
     try:
-        return str(json.loads(pact_file.read_text())["provider"]["name"])
+        return str(json.loads(pact_file.read_bytes())["provider"]["name"])
     except (ValueError, KeyError, TypeError):
         return pact_file.stem
 

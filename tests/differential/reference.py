@@ -28,6 +28,7 @@ from typing import Any
 import requests
 
 from app.contract.loader import load_pacts
+from app.verify import verifier_for
 from tests.integration.conftest import start_mock, stop_mock
 
 # The verifier and the CLI send usage statistics unless told not to; tests use no network.
@@ -137,15 +138,7 @@ def verify_interactions(
     from pact import Verifier
 
     os.environ.update(QUIET_ENV)
-    verifier = (
-        Verifier(_provider_name(pact_file), host="127.0.0.1")
-        .add_transport(url=url)
-        .add_source(pact_file)
-        .set_error_on_empty_pact(enabled=False)
-        .set_request_timeout(timeout_ms)
-    )
-    if states_url:
-        verifier = verifier.state_handler(states_url, teardown=True, body=True)
+    verifier = verifier_for(Verifier, pact_file, url, states_url, timeout_ms)
     try:
         with _console_silenced():
             verifier.verify()
@@ -174,13 +167,6 @@ def _console_silenced() -> Iterator[None]:
     finally:
         os.dup2(saved, 1)
         os.close(saved)
-
-
-def _provider_name(pact_file: Path) -> str:
-    try:
-        return str(json.loads(pact_file.read_bytes())["provider"]["name"])
-    except (ValueError, KeyError, TypeError):
-        return pact_file.stem
 
 
 def _reason(result: dict[str, Any]) -> str:
