@@ -202,7 +202,8 @@ class Entrance:
             "SERVER_NAME": server_name,
             "SERVER_PORT": server_port,
             "SERVER_PROTOCOL": f"HTTP/{scope.http_version}",
-            "REMOTE_ADDR": _host_and_port(scope.client)[0],
+            # The client's address changes with every connection (its port): worked out, never remembered.
+            "REMOTE_ADDR": scope.client.rpartition(":")[0].strip("[]"),
             "wsgi.version": (1, 0),
             "wsgi.url_scheme": scope.scheme,
             "wsgi.input": io.BytesIO(body),
