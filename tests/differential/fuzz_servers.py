@@ -13,7 +13,6 @@ import http.client
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.differential.fuzz_values import Case, Probe
+from tests.integration.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 PACT_BIN = Path(sys.executable).parent / "pact"
@@ -65,12 +65,6 @@ class Outcome:
     @property
     def agrees(self) -> bool:
         return self.pactmock.verdict == self.reference.verdict
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Server:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -29,7 +28,7 @@ import requests
 
 from app.contract.loader import load_pacts
 from app.verify import verifier_for
-from tests.integration.conftest import start_mock, stop_mock
+from tests.integration.conftest import free_port, start_mock, stop_mock
 
 # The verifier and the CLI send usage statistics unless told not to; tests use no network.
 QUIET_ENV = {"PACT_DO_NOT_TRACK": "true"}
@@ -49,12 +48,6 @@ def pact_binary() -> str:
     if not found:
         raise FileNotFoundError("`pact` (pact-python-cli) is not installed: pip install -e '.[test]'")
     return found
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
