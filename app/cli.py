@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 import click
 
-from .contract.loader import load_pacts
+from .contract.read.loader import load_pacts
 from .settings import Settings, SettingsError
 
 

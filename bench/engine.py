@@ -40,8 +40,8 @@ from typing import Any
 
 from app.contract import compare_request, match_request
 from app.contract.model import Body, Interaction, Request, Response, RuleList, Rules
-from app.contract.normalize import normalize_request
-from app.contract.router import Router
+from app.contract.read.normalize import normalize_request
+from app.contract.serve.router import Router
 
 SIZES = (10, 1_000, 100_000)
 REGEX_SHARE = 0.01

@@ -3,7 +3,7 @@
 Imports neither Flask nor SQLAlchemy, so it can be used (and tested) on its own.
 """
 
-from .compare import compare_request, compare_response, match_request, match_response
+from .match.compare import compare_request, compare_response, match_request, match_response
 from .model import Body, Contract, Interaction, Mismatch, Request, Response
 
 __all__ = [

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 if TYPE_CHECKING:
-    from .injection import Injected
+    from .serve.injection import Injected
 
 # A matching-rule category ("body", "header", "query", "path", "method", "status")
 # maps a path or a name to the list of matchers that apply there. Categories with
@@ -123,7 +123,7 @@ class CompiledParts(NamedTuple):
 
 
 class InteractionSource(Protocol):
-    """Compiles the interactions of a pact too large to hold compiled (see index.py)."""
+    """Compiles the interactions of a pact too large to hold compiled (see read/index.py)."""
 
     def compiled(self, interaction: Interaction) -> CompiledParts: ...
 

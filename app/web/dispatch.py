@@ -15,13 +15,13 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request
 from werkzeug.wrappers import Request
 
-from ..contract.generators import GeneratorContext, apply_generators
+from ..contract.match.rules import sniff_content_type
+from ..contract.match.uripath import wire_path
 from ..contract.model import MISSING, Body, Interaction, Mismatch
 from ..contract.model import Request as ContractRequest
 from ..contract.model import Response as ContractResponse
-from ..contract.normalize import is_binary_type, is_json_type
-from ..contract.rules import sniff_content_type
-from ..contract.uripath import wire_path
+from ..contract.read.normalize import is_binary_type, is_json_type
+from ..contract.serve.generators import GeneratorContext, apply_generators
 from .handlers import Handler, find_handler
 from .handling import handle
 from .problems import problem

@@ -9,7 +9,7 @@ import math
 from flask import Response
 from werkzeug.wrappers import Request
 
-from ..contract.compare import match_response
+from ..contract.match.compare import match_response
 from ..contract.model import MISSING, Body, Interaction
 from ..contract.model import Response as ContractResponse
 from ..domain.errors import Invalid, NotFound, QuotaExceeded

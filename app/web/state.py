@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from ..contract.loader import LoadResult, load_pacts
-from ..contract.router import Router
+from ..contract.read.loader import LoadResult, load_pacts
+from ..contract.serve.router import Router
 from ..domain.lifecycle import Durations
 from ..domain.services import Policy
 from ..settings import Settings
@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 # Below this many HTTP interactions a pact is compiled whole at start, so a broken interaction is reported
 # before the first request, as it always was: 2,000 compile in well under a second and hold about 14 MB per
 # worker. From it on, compiling whole costs seconds and hundreds of megabytes in every worker, so the file
-# is indexed and each interaction compiled on first use (contract/index.py, docs/contract-engine.md).
+# is indexed and each interaction compiled on first use (contract/read/index.py, docs/contract-engine.md).
 COMPILE_LAZILY_FROM = 2000
 
 

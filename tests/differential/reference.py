@@ -26,7 +26,7 @@ from typing import Any
 
 import requests
 
-from app.contract.loader import load_pacts
+from app.contract.read.loader import load_pacts
 from app.verify import verifier_for
 from tests.integration.conftest import free_port, start_mock, stop_mock
 

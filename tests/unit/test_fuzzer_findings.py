@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from app.contract.loader import parse_pact
 from app.contract.model import MISSING, Body, Request
-from app.contract.router import Router
+from app.contract.read.loader import parse_pact
+from app.contract.serve.router import Router
 
 JSON = {"Content-Type": ["application/json"]}
 

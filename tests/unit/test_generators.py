@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from app.contract.datetimes import matches_format
-from app.contract.generators import GeneratorContext, apply_generators, generate_value
+from app.contract.match.datetimes import matches_format
 from app.contract.model import Body, Response
+from app.contract.serve.generators import GeneratorContext, apply_generators, generate_value
 
 SEEDED = GeneratorContext(seed=7)
 
@@ -276,7 +276,7 @@ def test_mock_server_url_without_a_known_url_or_match_keeps_the_example() -> Non
 
 
 def test_unknown_generator_type_keeps_the_example_and_warns(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="app.contract.generators"):
+    with caplog.at_level(logging.WARNING, logger="app.contract.serve.generators"):
         assert gen({"type": "Fancy"}, {"a": 1}) == {"a": 1}
     assert len(caplog.records) == 1
     assert "Fancy" in caplog.records[0].getMessage()

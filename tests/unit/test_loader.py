@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from app.contract.compare import match_request
-from app.contract.loader import load_pact_file, load_pacts, parse_pact
+from app.contract.match.compare import match_request
 from app.contract.model import MISSING, Body, Contract, Interaction, Request
-from app.contract.normalize import ContractError
-from app.contract.router import Router
+from app.contract.read.loader import load_pact_file, load_pacts, parse_pact
+from app.contract.read.normalize import ContractError
+from app.contract.serve.router import Router
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01"
 
@@ -269,7 +269,7 @@ def test_unknown_fields_are_warned_about_once_each_and_ignored() -> None:
 
 
 def test_unknown_field_warning_says_where_and_is_logged(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="app.contract.loader"):
+    with caplog.at_level(logging.WARNING, logger="app.contract.read.loader"):
         _, warnings = parse_pact(pact([interaction("one", flavour="x")]), "file.json")
     assert warnings == ["file.json: unknown field 'flavour' in interaction 0 ('one') ignored"]
     assert warnings[0] in caplog.text

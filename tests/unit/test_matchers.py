@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from app.contract.datetimes import DateFormatError, compile_format, matches_format
+from app.contract.match.datetimes import DateFormatError, compile_format, matches_format
+from app.contract.match.rulepaths import parse_path, path_weight, select_rule
+from app.contract.match.rules import check, check_all, values_equal
 from app.contract.model import RuleList
-from app.contract.paths import parse_path, path_weight, select_rule
-from app.contract.rules import check, check_all, values_equal
 
 
 def passes(matcher: dict, actual: object, expected: object = None, **kw: bool) -> bool:

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from app.contract.generators import GeneratorContext, apply_generators
-from app.contract.loader import load_pacts, parse_pact
 from app.contract.model import MISSING, Body, Interaction, Request
-from app.contract.router import Router
+from app.contract.read.loader import load_pacts, parse_pact
+from app.contract.serve.generators import GeneratorContext, apply_generators
+from app.contract.serve.router import Router
 
 
 def from_state(expression: str) -> dict[str, str]:

@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from app.contract.compare import compare_request
-from app.contract.loader import parse_pact
+from app.contract.match.compare import compare_request
+from app.contract.match.regexes import contract_regex, regex_problem
 from app.contract.model import MISSING, Body, Request
-from app.contract.regexes import contract_regex, regex_problem
-from app.contract.router import Router
+from app.contract.read.loader import parse_pact
+from app.contract.serve.router import Router
 from app.web.dispatch import default_content_type, to_flask
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x01\xff"
@@ -224,7 +224,7 @@ def test_a_refused_regex_is_named_at_load_time_and_the_rest_of_the_file_serves()
 
 # --- 5. Generators on form and XML bodies -----------------------------------------------------------------------------
 def generated(response: dict[str, Any]) -> Any:
-    from app.contract.generators import GeneratorContext, apply_generators
+    from app.contract.serve.generators import GeneratorContext, apply_generators
 
     contract, _ = parse_pact(pact(http("it", {"method": "GET", "path": "/"}, response)), "t")
     return apply_generators(contract.interactions[0].response, GeneratorContext(seed=5)).body.value
@@ -262,7 +262,7 @@ def test_xml_attributes_and_text_from_generators_are_generated() -> None:
             },
         }
     )
-    from app.contract.xmlbody import parse_xml
+    from app.contract.match.xmlbody import parse_xml
 
     root = parse_xml(body)
     assert body.startswith('<?xml version="1.0"?>') and 100 <= int(root.attrib["id"]) <= 999
@@ -383,7 +383,7 @@ def test_the_candidate_whose_accept_header_matches_answers() -> None:
 def test_duplicates_are_handled_alike_in_files_compiled_on_first_use(tmp_path: Any, lazily: int | None) -> None:
     import json
 
-    from app.contract.loader import load_pacts
+    from app.contract.read.loader import load_pacts
 
     same = http("get it", {"method": "GET", "path": "/a"}, {"status": 200, "body": {"a": 1}})
     differing = http("other", {"method": "GET", "path": "/b"})

@@ -15,9 +15,9 @@ import pytest
 from flask import Flask
 
 from app import create_app
-from app.contract.loader import parse_pact
 from app.contract.model import MISSING, Body, Request
-from app.contract.router import Router
+from app.contract.read.loader import parse_pact
+from app.contract.serve.router import Router
 from app.settings import Settings
 from app.store import migrate
 

@@ -19,11 +19,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.contract import loader, skeleton
-from app.contract.jsonstream import Element, Member, read_members
-from app.contract.loader import load_pact_file
+from app.contract.read import loader, skeleton
 from app.contract.model import ProviderState, Request, Response
-from app.contract.normalize import ContractError
+from app.contract.read.jsonstream import Element, Member, read_members
+from app.contract.read.loader import load_pact_file
+from app.contract.read.normalize import ContractError
 
 HTTP = "Synchronous/HTTP"
 PATH_RULE = {"matchers": [{"match": "regex", "regex": r"^/things/\d+$"}], "combine": "AND"}

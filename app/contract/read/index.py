@@ -25,7 +25,7 @@ from array import array
 from pathlib import Path
 from typing import Any
 
-from .model import Body, CompiledParts, Interaction, Request, Response
+from ..model import Body, CompiledParts, Interaction, Request, Response
 from .normalize import ContractError, normalize_request, normalize_response
 
 log = logging.getLogger(__name__)

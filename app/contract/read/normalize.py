@@ -9,8 +9,8 @@ import json
 from typing import Any
 from urllib.parse import parse_qsl
 
-from .injection import injected_of, with_injected_body
-from .model import MISSING, Body, Generators, Request, Response, RuleList, Rules
+from ..model import MISSING, Body, Generators, Request, Response, RuleList, Rules
+from ..serve.injection import injected_of, with_injected_body
 
 SINGLE_VALUE_CATEGORIES = ("path", "method", "status")
 _MATCHER_ALIASES = {

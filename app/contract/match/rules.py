@@ -11,8 +11,8 @@ import json
 import re
 from typing import Any
 
+from ..model import MISSING
 from .datetimes import DateFormatError, is_iso_date, is_iso_datetime, is_iso_time, matches_format
-from .model import MISSING
 from .regexes import RegexRefused, contract_regex
 
 STRUCTURAL = frozenset({"arrayContains", "eachKey", "eachValue", "values"})

@@ -15,9 +15,9 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from .model import Body
-from .paths import INDEX_STAR, STAR, Location, parse_path, xml_path_weight
-from .xmlbody import local_name
+from ..match.rulepaths import INDEX_STAR, STAR, Location, parse_path, xml_path_weight
+from ..match.xmlbody import local_name
+from ..model import Body
 
 # generate(category, key, definition, current value) -> the generated value
 Generate = Callable[[str, str, dict[str, Any], Any], Any]

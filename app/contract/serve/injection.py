@@ -27,10 +27,10 @@ from typing import Any
 
 import re2
 
-from .model import MISSING, Generators, Mismatch, Request, RuleList, Rules
-from .paths import INDEX_STAR, STAR, parse_path
-from .rules import KINDS_MATCHER, kind_of
-from .uripath import decoded_path, path_forms
+from ..match.rulepaths import INDEX_STAR, STAR, parse_path
+from ..match.rules import KINDS_MATCHER, kind_of
+from ..match.uripath import decoded_path, path_forms
+from ..model import MISSING, Generators, Mismatch, Request, RuleList, Rules
 
 PROVIDER_STATE = "ProviderState"
 _PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")

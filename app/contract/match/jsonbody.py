@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .model import RuleList, RuleSet
-from .paths import Location, RuleChoice, rule_selector
+from ..model import RuleList, RuleSet
+from .rulepaths import Location, RuleChoice, rule_selector
 from .rules import TYPE_LIKE, check_all, described, kind_of, show, values_equal
 
 
@@ -166,7 +166,7 @@ class JsonWalker:
 
 
 def _variant_rules(raw: dict[str, Any]) -> RuleSet:
-    from .normalize import normalize_rules
+    from ..read.normalize import normalize_rules
 
     if not raw:
         return {}

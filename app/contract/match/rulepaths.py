@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from functools import lru_cache
 
-from .model import RuleList, RuleSet
+from ..model import RuleList, RuleSet
 from .rules import STRUCTURAL
 
 # An actual location inside a body: field names are str, array indices int.

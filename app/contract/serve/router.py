@@ -15,12 +15,12 @@ import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from .compare import match_request
+from ..match.compare import match_request
+from ..match.regexes import ContractRegex, RegexRefused, contract_regex, most_slashes
+from ..match.rules import check_all
+from ..match.uripath import decoded_path, decoded_regex, path_forms, same_path
+from ..model import Interaction, Mismatch, Request
 from .injection import bucket_prefix, path_takes, template
-from .model import Interaction, Mismatch, Request
-from .regexes import ContractRegex, RegexRefused, contract_regex, most_slashes
-from .rules import check_all
-from .uripath import decoded_path, decoded_regex, path_forms, same_path
 
 _REGEX_META = set(".^$*+?{}[]\\|()")
 _MAX_SUGGESTION_SCAN = 2000
@@ -209,7 +209,7 @@ class Router:
         `active_states` may be a function: it is called only when several candidates compete, so the
         common single-candidate request never pays for looking the states up.
 
-        A candidate found broken when compiled (see index.py) cannot judge the request: it is chosen
+        A candidate found broken when compiled (see read/index.py) cannot judge the request: it is chosen
         only when no sound candidate matches fully, and its stand-in response says what is wrong.
         """
         candidates = self.candidates(actual.method, actual.path)

@@ -11,11 +11,11 @@ import re
 from typing import Any
 from urllib.parse import parse_qsl
 
+from ..model import Body, Mismatch, Request, Response, RuleSet
+from ..read.normalize import is_binary_type, is_json_type, normalize_request, normalize_response
 from .jsonbody import Finding, JsonWalker
-from .model import Body, Mismatch, Request, Response, RuleSet
-from .normalize import is_binary_type, is_json_type, normalize_request, normalize_response
-from .paths import format_location
 from .query import match_query
+from .rulepaths import format_location
 from .rules import check_all, show
 from .uripath import decoded_path, decoded_regex, same_path
 from .xmlbody import XmlSyntaxError, XmlWalker, parse_xml

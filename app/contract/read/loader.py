@@ -21,12 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from ..match.regexes import regex_problem
+from ..model import Contract, Interaction, Message, ProviderState, Request, Response
+from ..serve.injection import path_expression_of
 from .index import COMPILED_KEPT, CompiledCache, PactIndex, compile_http
-from .injection import path_expression_of
 from .jsonstream import Element, JsonSyntaxError, NotAnObject
-from .model import Contract, Interaction, Message, ProviderState, Request, Response
 from .normalize import ContractError, path_rule_of, spec_of
-from .regexes import regex_problem
 from .skeleton import read_pact
 
 log = logging.getLogger(__name__)

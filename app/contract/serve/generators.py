@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from ..match.regexes import RegexRefused, contract_regex
+from ..match.rulepaths import INDEX_STAR, STAR, parse_path
+from ..model import Body, Response
 from .datetext import evaluate, format_java
-from .model import Body, Response
-from .paths import INDEX_STAR, STAR, parse_path
-from .regexes import RegexRefused, contract_regex
 from .regextext import ALPHANUMERIC, text_for
 from .textgen import generate_in_text, text_body_kind
 

@@ -11,9 +11,9 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..model import RuleSet
 from .jsonbody import Finding
-from .model import RuleSet
-from .paths import Location, RuleChoice, select_rule
+from .rulepaths import Location, RuleChoice, select_rule
 from .rules import TYPE_LIKE, check_all, show
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..model import Mismatch, RuleList, RuleSet
 from .jsonbody import JsonWalker
-from .model import Mismatch, RuleList, RuleSet
-from .paths import format_location
+from .rulepaths import format_location
 from .rules import check_all, show
 
 _LIST_MATCHERS = frozenset({"arrayContains", "eachValue"})
