@@ -1,4 +1,4 @@
-"""What the domain refuses; the web layer turns each into a problem+json response."""
+"""What the domain refuses, and what the store reports: the web layer's error table maps each to problem+json."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ class DomainError(Exception):
 
 
 class NotFound(DomainError):
+    """The request names a job, run or upload that does not exist."""
+
     def __init__(self, what: str, ident: object, hint: str = "") -> None:
         self.what = what
         self.ident = ident
@@ -18,9 +20,29 @@ class Invalid(DomainError):
     """The contract allowed the request, but the mock cannot act on it (for example context "run" without runId)."""
 
 
+class UnknownId(DomainError):
+    """A provider state names an id no column can hold."""
+
+
+class IdsExhausted(DomainError):
+    """Every id a 64-bit column can hold has been handed out (reachable only through provider states)."""
+
+
 class QuotaExceeded(DomainError):
     """Storing this would pass a bound the mock keeps on what it holds (uploads per job, uploads in all)."""
 
     def __init__(self, message: str, limit: int) -> None:
         self.limit = limit
         super().__init__(message)
+
+
+class Changed(DomainError):
+    """What was being read was replaced meanwhile (an upload written again while it was downloaded)."""
+
+
+class Conflict(Exception):
+    """Another transaction got there first (a duplicate key, a deadlock, a row deleted under us): try again."""
+
+
+class StoreUnavailable(Exception):
+    """The database is down, unreachable or saturated: the client should come back, not give up."""

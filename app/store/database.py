@@ -16,6 +16,8 @@ AUTOCOMMIT_ENGINE = "autocommit_engine"
 
 
 class Database:
+    """One engine (and, on PostgreSQL, an autocommitting one) and the sessions that work over them."""
+
     def __init__(self, settings: Settings) -> None:
         self.url = settings.database_url
         self.engine = make_engine(settings)
@@ -30,6 +32,7 @@ class Database:
 
     @property
     def backend(self) -> str:
+        """The dialect's name: sqlite or postgresql."""
         return self.engine.dialect.name
 
     @contextmanager
@@ -49,8 +52,3 @@ class Database:
         """Raise the driver's error when the database cannot be reached."""
         with self.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-
-    def dispose(self) -> None:
-        self.engine.dispose()
-        if self.autocommit_engine is not None:
-            self.autocommit_engine.dispose()

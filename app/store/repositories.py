@@ -1,25 +1,23 @@
-"""Repositories: the only code that builds queries. Every value travels as a bound parameter."""
+"""Repositories for ids, jobs, uploads and provider states: the only code that builds their queries.
+
+Each implements a port of domain/ports.py and hands back domain values, never rows. Every value travels
+as a bound parameter. Runs have their own module (runs.py): theirs is the hot write path.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from .models import IdCounter, JobRow, ProviderStateRow, RunRow, UploadRow
-
-MAX_ID = 2**63 - 1
-
-
-class IdsExhausted(RuntimeError):
-    """Every id a 64-bit column can hold has been handed out (reachable only through provider states)."""
+from ..domain.errors import IdsExhausted
+from ..domain.model import MAX_ID, Job, Upload
+from .tables import IdCounter, JobRow, ProviderStateRow, RunRow, UploadRow
 
 
-class IdAllocator:
+class SqlIdCounters:
     """Ids come from a counter row updated in the inserting transaction.
 
     The row lock serialises concurrent inserts, and a rolled-back insert rolls back its id too,
@@ -30,6 +28,7 @@ class IdAllocator:
         self.session = session
 
     def take(self, table: str) -> int:
+        """The next id of `table`; IdsExhausted when the next one would not fit."""
         statement = (
             update(IdCounter)
             .where(IdCounter.name == table)
@@ -53,67 +52,83 @@ class IdAllocator:
         )
 
 
-class JobRepository:
+def _job(row: JobRow) -> Job:
+    return Job(row.id, row.user_id, row.tags, row.created_ts)
+
+
+class SqlJobs:
+    """Jobs in the `jobs` table."""
+
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def add(self, job_id: int, user_id: int, tags: list[Any], now: datetime) -> JobRow:
-        job = JobRow(id=job_id, user_id=user_id, tags=tags, created_ts=now)
-        self.session.add(job)
+    def add(self, job: Job) -> Job:
+        """Insert the job (flushed at once, so a duplicate id raises here)."""
+        self.session.add(JobRow(id=job.id, user_id=job.user_id, tags=job.tags, created_ts=job.created_ts))
         self.session.flush()
         return job
 
-    def get(self, job_id: int) -> JobRow | None:
-        return self.session.get(JobRow, job_id)
+    def get(self, job_id: int) -> Job | None:
+        """The job, or None."""
+        row = self.session.get(JobRow, job_id)
+        return None if row is None else _job(row)
 
-    def get_for_update(self, job_id: int) -> JobRow | None:
-        return self.session.execute(select(JobRow).where(JobRow.id == job_id).with_for_update()).scalar_one_or_none()
+    def lock(self, job_id: int) -> Job | None:
+        """The job, its row locked to the end of the transaction, or None."""
+        row = self.session.execute(select(JobRow).where(JobRow.id == job_id).with_for_update()).scalar_one_or_none()
+        return None if row is None else _job(row)
 
     def delete(self, job_id: int) -> None:
+        """Remove the job, its runs and its uploads."""
         # Runs and uploads go with their job; deleted explicitly so SQLite without cascades agrees.
         self.session.execute(delete(UploadRow).where(UploadRow.job_id == job_id))
         self.session.execute(delete(RunRow).where(RunRow.job_id == job_id))
         self.session.execute(delete(JobRow).where(JobRow.id == job_id))
 
 
-@dataclass(frozen=True)
-class UploadFacts:
-    size: int
-    sha256: str
-    content_type: str | None
+# The columns of an upload other than its bytes, in the order of domain.model.Upload.
+UPLOAD_FACTS = (
+    UploadRow.job_id,
+    UploadRow.key,
+    UploadRow.content_type,
+    UploadRow.size,
+    UploadRow.sha256,
+    UploadRow.uploaded_ts,
+)
 
 
-class UploadRepository:
+class SqlUploads:
+    """Uploads in the `uploads` table; the bytes are read back a chunk at a time, in the database."""
+
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def put(self, upload: UploadRow) -> UploadRow:
+    def put(self, upload: Upload, data: bytes) -> Upload:
         """Store the bytes under (job, key), replacing an earlier upload as S3 does."""
-        existing = self.get(upload.job_id, upload.key)
-        if existing is None:
-            self.session.add(upload)
-            self.session.flush()
-            return upload
-        existing.content_type = upload.content_type
-        existing.size = upload.size
-        existing.sha256 = upload.sha256
-        existing.data = upload.data
-        existing.uploaded_ts = upload.uploaded_ts
-        self.session.flush()
-        return existing
-
-    def get(self, job_id: int, key: str) -> UploadRow | None:
-        return self.session.execute(
-            select(UploadRow).where(UploadRow.job_id == job_id, UploadRow.key == key)
+        values = {
+            "content_type": upload.content_type,
+            "size": upload.size,
+            "sha256": upload.sha256,
+            "data": data,
+            "uploaded_ts": upload.uploaded_ts,
+        }
+        existing = self.session.execute(
+            select(UploadRow).where(UploadRow.job_id == upload.job_id, UploadRow.key == upload.key)
         ).scalar_one_or_none()
+        if existing is None:
+            self.session.add(UploadRow(job_id=upload.job_id, key=upload.key, **values))
+        else:
+            for name, value in values.items():
+                setattr(existing, name, value)
+        self.session.flush()
+        return upload
 
-    def facts(self, job_id: int, key: str) -> UploadFacts | None:
+    def get(self, job_id: int, key: str) -> Upload | None:
+        """What is stored under (job, key), without its bytes."""
         row = self.session.execute(
-            select(UploadRow.size, UploadRow.sha256, UploadRow.content_type).where(
-                UploadRow.job_id == job_id, UploadRow.key == key
-            )
+            select(*UPLOAD_FACTS).where(UploadRow.job_id == job_id, UploadRow.key == key)
         ).one_or_none()
-        return None if row is None else UploadFacts(*row)
+        return None if row is None else Upload(*row)
 
     def chunk(self, job_id: int, key: str, sha256: str, offset: int, size: int) -> bytes | None:
         """Part of the bytes, read in the database: a large upload is never held whole to be sent."""
@@ -135,19 +150,20 @@ class UploadRepository:
         ).one()
         return int(job_bytes), int(total)
 
-    def for_job(self, job_id: int) -> Sequence[UploadRow]:
-        return (
-            self.session.execute(select(UploadRow).where(UploadRow.job_id == job_id).order_by(UploadRow.key))
-            .scalars()
-            .all()
-        )
+    def of_job(self, job_id: int) -> list[Upload]:
+        """The job's uploads, by key."""
+        rows = self.session.execute(select(*UPLOAD_FACTS).where(UploadRow.job_id == job_id).order_by(UploadRow.key))
+        return [Upload(*row) for row in rows]
 
 
-class ProviderStateRepository:
+class SqlProviderStates:
+    """Active provider states in the `provider_states` table."""
+
     def __init__(self, session: Session) -> None:
         self.session = session
 
     def activate(self, name: str, params: dict[str, Any], now: datetime) -> None:
+        """Record the state as active (again) with these parameters."""
         row = self.session.get(ProviderStateRow, name)
         if row is None:
             self.session.add(ProviderStateRow(name=name, params=params, activated_ts=now))
@@ -156,7 +172,9 @@ class ProviderStateRepository:
             row.activated_ts = now
 
     def deactivate(self, name: str) -> None:
+        """Forget the state."""
         self.session.execute(delete(ProviderStateRow).where(ProviderStateRow.name == name))
 
     def active(self) -> frozenset[str]:
+        """The names of the active states."""
         return frozenset(self.session.execute(select(ProviderStateRow.name)).scalars())

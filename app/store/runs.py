@@ -10,19 +10,17 @@ queued on the lock, that wait was what bounded throughput; bench/RESULTS.md, par
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from ..domain.model import MAX_ID, NEW_STATUS, Move, Run
 from . import runs_postgresql
 from .database import AUTOCOMMIT_ENGINE
-from .models import IdCounter, JobRow, RunRow
-from .repositories import MAX_ID
+from .tables import IdCounter, JobRow, RunRow
 
-NEW_STATUS = "NOT_STARTED"
 # Core statements on the table itself: no ORM unit of work on the hot paths.
 RUNS = RunRow.metadata.tables["runs"]
 COLUMNS = (
@@ -38,31 +36,9 @@ COLUMNS = (
 )
 
 
-@dataclass(slots=True)
-class Run:
-    """A run as stored, detached from any session."""
+class SqlRuns:
+    """Runs in the `runs` table (the Runs port)."""
 
-    id: int
-    job_id: int
-    user_id: int
-    request: dict[str, Any]
-    status: str
-    status_ts: datetime
-    created_ts: datetime
-    user_deleted: bool
-    epx_client_version: str | None
-
-
-@dataclass(frozen=True)
-class Move:
-    """A run's step forward in its lifecycle, from the status it was read with."""
-
-    run: Run
-    status: str
-    since: datetime
-
-
-class RunRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
@@ -111,34 +87,21 @@ class RunRepository:
             return None
         ids = list(range(first_id, first_id + count))
         rows = [
-            {
-                "id": run_id,
-                "job_id": request["jobId"],
-                "user_id": user_id,
-                "request": request,
-                "status": NEW_STATUS,
-                "status_ts": now,
-                "created_ts": now,
-                "user_deleted": False,
-                "epx_client_version": client_version,
-            }
+            _row(Run(run_id, request["jobId"], user_id, request, NEW_STATUS, now, now, False, client_version))
             for run_id, request in zip(ids, requests, strict=True)
         ]
         self.session.execute(insert(RUNS), rows)
         self.session.commit()
         return ids
 
-    def add(self, run: RunRow) -> RunRow:
-        self.session.add(run)
-        self.session.flush()
-        return run
+    def add(self, run: Run) -> None:
+        """Insert the run with the id it carries (flushed at once, so a duplicate id raises here)."""
+        self.session.execute(insert(RUNS), [_row(run)])
 
-    def get(self, run_id: int) -> RunRow | None:
-        return self.session.get(RunRow, run_id)
-
-    def for_job(self, job_id: int) -> list[Run]:
-        rows = self.session.execute(select(*COLUMNS).where(RunRow.job_id == job_id).order_by(RunRow.id))
-        return [Run(*row) for row in rows]
+    def get(self, run_id: int) -> Run | None:
+        """The run, or None."""
+        row = self.session.execute(select(*COLUMNS).where(RunRow.id == run_id)).one_or_none()
+        return None if row is None else Run(*row)
 
     def latest_of_job(self, job_id: int, limit: int) -> list[Run]:
         """The job's `limit` most recent runs, oldest first."""
@@ -148,6 +111,7 @@ class RunRepository:
         return [Run(*row) for row in reversed(list(rows))]
 
     def count_of_job(self, job_id: int) -> int:
+        """How many runs the job has."""
         return int(self.session.execute(select(func.count()).where(RunRow.job_id == job_id)).scalar_one())
 
     def advance(self, moves: Sequence[Move]) -> None:
@@ -189,4 +153,19 @@ class RunRepository:
         return {run_id for run_id, *_ in rows} if result.rowcount == len(rows) else set()
 
     def delete(self, run_id: int) -> None:
+        """Remove the run."""
         self.session.execute(delete(RunRow).where(RunRow.id == run_id))
+
+
+def _row(run: Run) -> dict[str, Any]:
+    return {
+        "id": run.id,
+        "job_id": run.job_id,
+        "user_id": run.user_id,
+        "request": run.request,
+        "status": run.status,
+        "status_ts": run.status_ts,
+        "created_ts": run.created_ts,
+        "user_deleted": run.user_deleted,
+        "epx_client_version": run.epx_client_version,
+    }

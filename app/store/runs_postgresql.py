@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from .repositories import MAX_ID
+from ..domain.model import MAX_ID
 
 # Writes nothing when a job is missing or the counter has no room for every run: the UPDATE's condition
 # fails, so the INSERT has no ids to join, and the first id carried back is empty. A run's id is the

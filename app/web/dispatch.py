@@ -1,7 +1,7 @@
-"""Judge a request by the contracts: a stub answer, a refusal, or the domain handler bound to its route.
+"""Judge a request by the contracts: a stub answer, a refusal, or the provider's handler bound to its route.
 
-`judge` takes the request as a plain werkzeug request, so the same judgement serves Flask's catch-all view
-(below) and the contract front (front.py), which answers most contract routes without Flask.
+`judge` takes the request as a plain werkzeug request; the contract front (front.py), the one entrance for
+every route a pact defines, acts on its verdict.
 """
 
 from __future__ import annotations
@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request
+from flask import Response
 from werkzeug.wrappers import Request
 
 from ..contract.match.rules import sniff_content_type
@@ -22,13 +23,11 @@ from ..contract.model import Request as ContractRequest
 from ..contract.model import Response as ContractResponse
 from ..contract.read.normalize import is_binary_type, is_json_type
 from ..contract.serve.generators import GeneratorContext, apply_generators
-from .handlers import Handler, find_handler
-from .handling import handle
+from ..providers.registry import Handler
 from .problems import problem
-from .state import MockState
+from .served import Served
 
 log = logging.getLogger(__name__)
-dispatch = Blueprint("dispatch", __name__)
 
 # Set by clients and proxies for the transport, never a contract's business (README lists them).
 TRANSPORT_HEADERS = frozenset(
@@ -53,61 +52,47 @@ class Stub:
 
 @dataclass(frozen=True)
 class Bound:
-    """A domain handler answers (handling.handle)."""
+    """A provider's handler answers (bound.handle)."""
 
     interaction: Interaction
     handler: Handler
     path_params: dict[str, str]
 
 
-def _state() -> MockState:
-    state: MockState = current_app.config["MOCK_STATE"]
-    return state
+def judge(req: Request, served: Served, active_states: Callable[[], frozenset[str]]) -> Response | Stub | Bound:
+    """What the contracts say to this request; a Response when the mock itself answers (refusals, preflight).
 
-
-@dispatch.route("/", defaults={"path": ""}, methods=ALL_METHODS)
-@dispatch.route("/<path:path>", methods=ALL_METHODS)
-def serve(path: str) -> Response:
-    state = _state()
-    verdict = judge(request, state)
-    if isinstance(verdict, Bound):
-        return handle(request, verdict.interaction, state, verdict.handler, verdict.path_params)
-    if isinstance(verdict, Stub):
-        return stub_answer(verdict.interaction, state, request)
-    return verdict
-
-
-def judge(req: Request, state: MockState) -> Response | Stub | Bound:
-    """What the contracts say to this request; a Response when the mock itself answers (refusals, preflight)."""
+    `active_states` is called only when candidates compete by provider state.
+    """
     if req.method == "OPTIONS" and "Access-Control-Request-Method" in req.headers:
         return _preflight(req)
-    too_large = _too_large(req, state)
+    too_large = _too_large(req, served)
     if too_large is not None:
         return too_large
     actual = actual_request(req)
-    result = state.router.route(actual, state.active_states, ignored_headers=TRANSPORT_HEADERS)
-    if result.interaction is not None:
+    result = served.router.route(actual, active_states, ignored_headers=TRANSPORT_HEADERS)
+    interaction = result.interaction
+    if interaction is not None:
         # DEBUG, not INFO: a line per answered request cost about a third of the stub path's CPU time.
-        log.debug("%s %s -> %r", actual.method, clipped(actual.path), result.interaction.description)
-        contract = result.interaction.contract
+        log.debug("%s %s -> %r", actual.method, clipped(actual.path), interaction.description)
+        if interaction.problem is not None:
+            # The contract's fault, not the client's: the interaction cannot be compiled (read/index.py).
+            return problem("broken-interaction", interaction.problem, interaction=describe(interaction))
+        contract = interaction.contract
         # Handlers take the path decoded, as the WSGI server gave it.
-        bound = find_handler(contract.provider if contract else None, actual.method, req.path)
+        bound = served.providers.find(contract.provider if contract else None, actual.method, req.path)
         if bound is not None:
-            return Bound(result.interaction, bound[0], bound[1])
-        return Stub(result.interaction)
+            return Bound(interaction, bound[0], bound[1])
+        return Stub(interaction)
     if result.too_deep is not None:
         log.info("%s %s -> no interaction: %s", actual.method, clipped(actual.path), result.too_deep)
-        return problem(404, "No interaction for this route", result.too_deep, "no-interaction", closest=[])
+        return problem("no-interaction", result.too_deep, closest=[])
     if result.closest is None:
         log.info("%s %s -> no interaction", actual.method, clipped(actual.path))
-        suggestions = [_describe(i) for i in result.suggestions]
+        suggestions = [describe(i) for i in result.suggestions]
         hint = f"; closest: {', '.join(s['request'] for s in suggestions)}" if suggestions else ""
         return problem(
-            404,
-            "No interaction for this route",
-            f"no contract describes {actual.method} {clipped(actual.path)}{hint}",
-            "no-interaction",
-            closest=suggestions,
+            "no-interaction", f"no contract describes {actual.method} {clipped(actual.path)}{hint}", closest=suggestions
         )
     return _refuse(actual, result.closest, result.mismatches)
 
@@ -120,6 +105,7 @@ def clipped(value: str, limit: int = LOGGED_CHARS) -> str:
 
 
 def actual_request(req: Request) -> ContractRequest:
+    """The request as the engine judges it."""
     headers: dict[str, list[str]] = {}
     for name, value in req.headers:
         headers.setdefault(name, []).append(value)
@@ -136,24 +122,22 @@ def actual_request(req: Request) -> ContractRequest:
     )
 
 
-def _too_large(req: Request, state: MockState) -> Response | None:
+def _too_large(req: Request, served: Served) -> Response | None:
     """Binary bodies (uploads) may be up to the upload limit; every other body up to the JSON limit.
 
     The app-wide MAX_CONTENT_LENGTH already refuses anything over the upload limit while reading.
     """
-    limit = state.settings.max_json_bytes
+    limit = served.settings.max_json_bytes
     if req.mimetype in BINARY_TYPES or is_binary_type(req.mimetype):
-        limit = state.settings.max_upload_bytes
+        limit = served.settings.max_upload_bytes
     size = req.content_length
     if size is None:
         size = len(req.get_data(cache=True))
     if size <= limit:
         return None
     return problem(
-        413,
-        "Request body too large",
-        f"the body is over {limit} bytes, the most this mock accepts for {req.mimetype or 'this content'}",
         "body-too-large",
+        f"the body is over {limit} bytes, the most this mock accepts for {req.mimetype or 'this content'}",
         limit=limit,
     )
 
@@ -181,18 +165,16 @@ def _refuse(actual: ContractRequest, closest: Interaction, mismatches: list[Mism
         status,
         clipped("; ".join(m.message for m in mismatches), 4 * LOGGED_CHARS),
     )
-    title = "Unauthorized" if status == 401 else "Request does not match the contract"
     return problem(
-        status,
-        title,
-        "; ".join(m.message for m in mismatches),
         "unauthorized" if status == 401 else "contract-mismatch",
-        interaction=_describe(closest),
+        "; ".join(m.message for m in mismatches),
+        interaction=describe(closest),
         mismatches=[m.as_dict() for m in mismatches],
     )
 
 
-def _describe(interaction: Interaction) -> dict[str, Any]:
+def describe(interaction: Interaction) -> dict[str, Any]:
+    """An interaction as a problem names it: description, request line, provider states, contract."""
     contract = interaction.contract
     return {
         "description": interaction.description,
@@ -202,7 +184,8 @@ def _describe(interaction: Interaction) -> dict[str, Any]:
     }
 
 
-def stub_answer(interaction: Interaction, state: MockState, req: Request) -> Response:
+def stub_answer(interaction: Interaction, served: Served, req: Request) -> Response:
+    """The interaction's own response, its generators applied for this request."""
     params: dict[str, Any] = {}
     for provider_state in interaction.provider_states:
         params.update(provider_state.params)
@@ -213,19 +196,20 @@ def stub_answer(interaction: Interaction, state: MockState, req: Request) -> Res
         params.update(injected.bind(actual_request(req)))
     context = GeneratorContext(
         provider_state_params=params,
-        mock_server_url=state.settings.mock_server_url or req.host_url.rstrip("/"),
-        seed=state.settings.generator_seed,
+        mock_server_url=served.settings.mock_server_url or req.host_url.rstrip("/"),
+        seed=served.settings.generator_seed,
     )
     try:
         generated = apply_generators(interaction.response, context)
     except ValueError as exc:
         # A generator the contract declares cannot run: the contract's fault, not the client's.
         log.error("interaction %r cannot be answered: %s", interaction.description, exc)
-        return problem(500, "Contract cannot be served", str(exc), "bad-generator", interaction=_describe(interaction))
+        return problem("bad-generator", str(exc), interaction=describe(interaction))
     return to_flask(generated)
 
 
 def to_flask(response: ContractResponse) -> Response:
+    """A contract response as HTTP: the body encoded as its content type says, else as the reference would."""
     body = response.body.value
     content_type = response.body.content_type
     if body is MISSING or body is None:

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from granian.rsgi import ProtocolClosed
 
 from .front import ContractFront, NeedsThread
-from .problems import problem
+from .problems import CATALOGUE, CONTENT_TYPE, problem_body
 from .receiving import BodyBudget, Deadlines, Receipt
 from .spool import SpooledFile
 
@@ -57,10 +57,10 @@ class Reply:
 class Refusal(Exception):
     """A request refused before the app sees it; `close` asks the client to open a new connection."""
 
-    def __init__(self, status: int, title: str, detail: str, kind: str, *, close: bool = False, **extra: Any) -> None:
+    def __init__(self, kind: str, detail: str, *, close: bool = False, **extra: Any) -> None:
         super().__init__(detail)
-        self.status, self.title, self.detail, self.kind, self.close = status, title, detail, kind, close
-        self.extra = extra
+        self.kind, self.detail, self.close, self.extra = kind, detail, close, extra
+        self.status = CATALOGUE[kind].status
 
 
 class Entrance:
@@ -112,17 +112,17 @@ class Entrance:
         except Exception:
             # The app answers its own errors; this is a bug in the mock, never the client's doing.
             log.exception("unexpected error on %s %s", scope.method, scope.path[:300])
-            self._refuse(proto, Refusal(500, "Internal Server Error", "the mock failed; see its log", "internal"))
+            self._refuse(proto, Refusal("internal", "the mock failed; see its log"))
             return
         await self._send(proto, reply, loop)
 
     def _check_head(self, head: Head) -> None:
         if head.hosts > 1:
-            raise Refusal(400, "Bad request", "the request has more than one Host header", "bad-request", close=True)
+            raise Refusal("bad-request", "the request has more than one Host header", close=True)
         length = head.content_length
         if length is not None:
             if not length.isdigit():
-                raise Refusal(400, "Bad request", "Content-Length is not a number", "bad-request", close=True)
+                raise Refusal("bad-request", "Content-Length is not a number", close=True)
             if int(length) > self.body_limit:
                 raise self._too_large()
 
@@ -147,10 +147,8 @@ class Entrance:
             if not self.deadlines.expired(task):
                 raise
             raise Refusal(
-                408,
-                "Request body too slow",
-                f"the request body did not arrive within {timeout:g} s (PACTMOCK_BODY_TIMEOUT_SECONDS)",
                 "body-timeout",
+                f"the request body did not arrive within {timeout:g} s (PACTMOCK_BODY_TIMEOUT_SECONDS)",
                 close=True,
             ) from None
         finally:
@@ -169,10 +167,8 @@ class Entrance:
 
     def _too_large(self) -> Refusal:
         return Refusal(
-            413,
-            "Request body too large",
-            f"the body is over {self.body_limit} bytes, the most this mock accepts",
             "body-too-large",
+            f"the body is over {self.body_limit} bytes, the most this mock accepts",
             close=True,
             limit=self.body_limit,
         )
@@ -180,11 +176,9 @@ class Entrance:
     def _hold(self, receipt: Receipt, size: int) -> None:
         if not self.budget.take(size):
             raise Refusal(
-                503,
-                "Busy receiving other bodies",
+                "bodies-in-flight",
                 f"this worker holds {self.budget.held} bytes of request bodies still arriving or being answered; "
                 f"{size} more would pass PACTMOCK_MAX_BODY_BYTES_IN_FLIGHT ({self.budget.limit}); retry shortly",
-                "bodies-in-flight",
                 close=True,
                 retry_after=1,
             )
@@ -220,13 +214,13 @@ class Entrance:
     @staticmethod
     def _refuse(proto: Any, refusal: Refusal) -> None:
         log.info("refused before the app: %d %s", refusal.status, refusal.detail)
-        response = problem(refusal.status, refusal.title, refusal.detail, refusal.kind, **refusal.extra)
-        headers = [("content-type", response.content_type or "application/problem+json")]
+        body = problem_body(refusal.kind, refusal.detail, **refusal.extra)
+        headers = [("content-type", CONTENT_TYPE)]
         if "retry_after" in refusal.extra:
             headers.append(("retry-after", str(refusal.extra["retry_after"])))
         if refusal.close:
             headers.append(("connection", "close"))
-        proto.response_bytes(refusal.status, headers, response.get_data())
+        proto.response_bytes(refusal.status, headers, body)
 
     async def _send(self, proto: Any, reply: Reply, loop: asyncio.AbstractEventLoop) -> None:
         try:

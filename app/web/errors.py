@@ -1,35 +1,74 @@
-"""The answer to an exception raised while answering a request, through Flask or the contract front."""
+"""The one table from an exception raised while answering to its problem+json answer.
+
+Domain refusals, the store's conflicts and outages, and HTTP errors Flask raises all come here; nothing
+else in the web layer picks a status for an exception.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from flask import Response
-from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
+from ..domain.errors import (
+    Changed,
+    Conflict,
+    IdsExhausted,
+    Invalid,
+    NotFound,
+    QuotaExceeded,
+    StoreUnavailable,
+    UnknownId,
+)
 from .problems import problem
 
 log = logging.getLogger(__name__)
+# A client told to come back waits this long first.
 RETRY_AFTER_SECONDS = 2
-DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
+
+
+def _extra_none(_error: Exception) -> dict[str, Any]:
+    return {}
+
+
+# exception type -> (problem type, its extension members); the first entry the exception is an instance of wins.
+TABLE: list[tuple[type[Exception], str, Callable[[Any], dict[str, Any]]]] = [
+    (NotFound, "not-found", lambda error: {"resource": error.what}),
+    (Invalid, "invalid-request", _extra_none),
+    (UnknownId, "bad-provider-state", _extra_none),
+    (IdsExhausted, "ids-exhausted", _extra_none),
+    # Nothing was stored: an earlier upload under the same key is still there, whole.
+    (QuotaExceeded, "storage-quota", lambda error: {"limit": error.limit}),
+    (Changed, "upload-changed", _extra_none),
+    (Conflict, "conflict", _extra_none),
+    (StoreUnavailable, "database-unavailable", _extra_none),
+]
+RETRY_LATER = ("conflict", "database-unavailable")
+HTTP_SLUGS = {400: "bad-request", 404: "not-found", 405: "method-not-allowed", 413: "body-too-large"}
 
 
 def error_response(error: Exception, method: str, path: str) -> Response:
+    """The answer to `error`, raised while answering `method path`; a 500 (and its traceback logged) for a bug."""
     if isinstance(error, HTTPException):
-        status = error.code or 400
-        return problem(status, error.name, error.description or error.name, error.name.lower().replace(" ", "-"))
-    if isinstance(error, DATABASE_UNAVAILABLE):
-        # The database is down, unreachable or saturated: the client should come back, not give up.
-        log.warning("database unavailable on %s %s: %s", method, path, error.__class__.__name__)
-        response = problem(
-            503,
-            "Database unavailable",
-            "the mock's database cannot be reached right now; retry shortly",
-            "database-unavailable",
-        )
-        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        return response
+        # Flask's own refusals: no such control page, a method a control route does not take, a body too large.
+        return problem(HTTP_SLUGS.get(error.code or 400, "bad-request"), error.description or error.name)
+    for kind, slug, extra in TABLE:
+        if isinstance(error, kind):
+            return _known(error, slug, extra(error), method, path)
     log.exception("unexpected error on %s %s", method, path)
-    return problem(500, "Internal Server Error", "the mock failed to handle this request; see its log", "internal")
+    return problem("internal", "the mock failed to handle this request; see its log")
+
+
+def _known(error: Exception, slug: str, extra: dict[str, Any], method: str, path: str) -> Response:
+    detail = str(error)
+    if isinstance(error, StoreUnavailable):
+        # The driver's words may name hosts and users: logged, not answered.
+        log.warning("database unavailable on %s %s: %s", method, path, error)
+        detail = "the mock's database cannot be reached right now; retry shortly"
+    response = problem(slug, f"{detail}; ask again" if isinstance(error, Changed) else detail, **extra)
+    if slug in RETRY_LATER:
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response

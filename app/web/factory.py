@@ -1,31 +1,42 @@
-"""Build the Flask application: control plane, health, CORS, the contract dispatcher, and the front ahead of it."""
+"""Build the Flask application: the control plane under /_mock/, CORS, the error table, and the contract
+front ahead of it all. The one place the web layer meets the store: it opens it and hands on the port."""
 
 from __future__ import annotations
 
 from flask import Flask, Response, request
 
+from ..providers import epistemix
+from ..providers.registry import Registry
 from ..settings import Settings
+from ..store.unit_of_work import SqlStore
 from .body_guard import BodyGuard
 from .control import control
 from .cors import add_cors, allowed_origin
-from .dispatch import dispatch
 from .entrance import Entrance
 from .errors import error_response
 from .front import ContractFront
-from .state import MockState
+from .served import Served, load_contracts, policy_of
 
 
 def build_app(settings: Settings | None = None) -> Flask:
+    """The WSGI application for these settings (from the environment when none are given)."""
     settings = settings or Settings.from_env()
     app = Flask("pactmock")
-    state = MockState.load(settings)
-    app.config["MOCK_STATE"] = state
+    contracts, router = load_contracts(settings)
+    served = Served(
+        settings=settings,
+        contracts=contracts,
+        router=router,
+        providers=Registry(epistemix.BINDINGS),
+        store=SqlStore.connect(settings),
+        policy=policy_of(settings),
+    )
+    app.extensions["pactmock.served"] = served
     # Werkzeug stops reading a body past this. A chunked body (no Content-Length) may be cut off
     # there rather than refused, so the cap sits one byte above the largest allowed body: a body that
     # reaches it is too large by our own check in dispatch, never stored truncated.
     app.config["MAX_CONTENT_LENGTH"] = max(settings.max_upload_bytes, settings.max_json_bytes) + 1
     app.register_blueprint(control)
-    app.register_blueprint(dispatch)
 
     @app.after_request
     def add_cors_headers(response: Response) -> Response:
@@ -38,8 +49,8 @@ def build_app(settings: Settings | None = None) -> Flask:
     def answer_error(error: Exception) -> Response:
         return error_response(error, request.method, request.path)
 
-    # Contract routes skip Flask's per-request machinery; everything else still goes through it.
-    front = ContractFront(app.wsgi_app, state, app.config["MAX_CONTENT_LENGTH"])
+    # Every route a pact defines is answered by the front; only the control plane reaches Flask.
+    front = ContractFront(app.wsgi_app, served, app.config["MAX_CONTENT_LENGTH"])
     app.extensions["pactmock.front"] = front
     # Outermost: whatever answered, a body left unread must not break the client's next request.
     app.wsgi_app = BodyGuard(front)  # type: ignore[method-assign]

@@ -1,10 +1,10 @@
-"""A plain WSGI callable ahead of Flask that answers contract routes itself.
+"""The one entrance for every route a pact defines: a plain WSGI callable ahead of Flask.
 
 Flask's request context, URL map and response finishing cost about as much as judging a request by
-the contracts. Routes that only the contracts answer (stubs and the mock's refusals) do not need any
-of it: this front judges them with the same code Flask's catch-all view runs (dispatch.judge) and
-answers them directly, and runs the domain handler bound to a route the same way. The control plane
-and anything Flask's URL map would treat specially go to Flask untouched.
+the contracts, and contract routes need none of it: this front judges every request that is not for
+the control plane (dispatch.judge), answers stubs and refusals itself, and runs the provider handler
+bound to a route (bound.handle). Only /_mock/ (and pactmock's own pages / and /health, where no pact
+defines them) goes to Flask.
 
 `decide` says what answers a request without doing any database work: an answer ready to go out, or
 `NeedsThread`, work that may wait on the database. The entrance (entrance.py) runs the first on its
@@ -23,19 +23,29 @@ from typing import TYPE_CHECKING
 from flask import Request, Response
 
 from ..contract.model import Interaction
+from ..domain.provider_states import active_provider_states
+from .bound import handle
 from .cors import add_cors, allowed_origin
 from .dispatch import ALL_METHODS, Bound, Stub, judge, stub_answer
 from .errors import error_response
-from .handling import handle
-from .state import DatabaseNeeded, MockState, no_database_here
+from .problems import problem
+from .served import Served
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 # pactmock's own pages outside /_mock/, answered by Flask only where no served pact defines the path.
 OWN_PAGES = frozenset({"", "/", "/health"})
-# Flask's URL map redirects paths with "//" and its path converter does not match a newline.
-FLASK_PATH_MARKS = ("//", "\n")
+
+
+class DatabaseNeeded(Exception):
+    """The decision needs the provider states, and the caller cannot wait on the database (the event loop)."""
+
+
+def _database_needed() -> frozenset[str]:
+    raise DatabaseNeeded
+
+
 # Prepared answers kept at most; past it the store starts again (a contract may have 100,000 interactions).
 MAX_PREPARED = 10_000
 
@@ -66,9 +76,9 @@ class NeedsThread:
 class ContractFront:
     """Wraps Flask's WSGI app (`app.wsgi_app`): contract routes answered here, the rest passed on."""
 
-    def __init__(self, flask_app: WSGIApplication, state: MockState, max_content_length: int) -> None:
+    def __init__(self, flask_app: WSGIApplication, served: Served, max_content_length: int) -> None:
         self.flask_app = flask_app
-        self.state = state
+        self.served = served
         self.max_content_length = max_content_length
         self.prepared: dict[tuple[int, str | None], tuple[Interaction, Prepared]] = {}
         self.contract_pages = frozenset(page for page in OWN_PAGES if self._defined_by_a_pact(page or "/"))
@@ -86,66 +96,72 @@ class ContractFront:
         `inline`: the caller cannot wait on the database here; a decision that would is handed back as
         NeedsThread and taken again, in full, in the thread.
         """
-        raw_path = environ.get("PATH_INFO") or ""
-        if self._for_flask(raw_path):
+        if self._for_flask(environ.get("PATH_INFO") or "", environ.get("REQUEST_METHOD") or ""):
             return NeedsThread(lambda: self.flask_app)
         req = Request(environ)
-        if req.method not in ALL_METHODS:
-            return NeedsThread(lambda: self.flask_app)
         req.max_content_length = self.max_content_length
-        allow = allowed_origin(environ.get("HTTP_ORIGIN"), self.state.settings.cors_origins)
+        allow = allowed_origin(environ.get("HTTP_ORIGIN"), self.served.settings.cors_origins)
+        if req.method not in ALL_METHODS:
+            return self._with_cors(problem("method-not-allowed", f"no pact uses the method {req.method[:40]!r}"), allow)
         if not inline:
-            return self._judged(req, allow)
+            return self._judged(req, allow, self._active_states)
         try:
-            with no_database_here():
-                return self._judged(req, allow)
+            return self._judged(req, allow, _database_needed)
         except DatabaseNeeded:
-            return NeedsThread(lambda: self._in_thread(self._judged(req, allow)))
+            return NeedsThread(lambda: self._in_thread(self._judged(req, allow, self._active_states)))
 
-    def _judged(self, req: Request, allow: str | None) -> WSGIApplication | NeedsThread:
+    def _active_states(self) -> frozenset[str]:
+        return active_provider_states(self.served.store)
+
+    def _judged(
+        self, req: Request, allow: str | None, active_states: Callable[[], frozenset[str]]
+    ) -> WSGIApplication | NeedsThread:
         try:
-            verdict = judge(req, self.state)
+            verdict = judge(req, self.served, active_states)
             if isinstance(verdict, Bound):
                 bound = verdict
                 return NeedsThread(lambda: self._handled(req, bound, allow))
             if isinstance(verdict, Stub):
                 if not any(verdict.interaction.response.generators.values()):
                     return self._prepared(verdict.interaction, req, allow)
-                verdict = stub_answer(verdict.interaction, self.state, req)
+                verdict = stub_answer(verdict.interaction, self.served, req)
         except DatabaseNeeded:
             raise
         except Exception as error:
             verdict = error_response(error, req.method, req.path)
-        add_cors(verdict.headers, allow)
-        return verdict
+        return self._with_cors(verdict, allow)
+
+    @staticmethod
+    def _with_cors(response: Response, allow: str | None) -> Response:
+        add_cors(response.headers, allow)
+        return response
 
     @staticmethod
     def _in_thread(outcome: WSGIApplication | NeedsThread) -> WSGIApplication:
         return outcome.run() if isinstance(outcome, NeedsThread) else outcome
 
-    def _for_flask(self, raw_path: str) -> bool:
-        if raw_path.startswith("/_mock") or any(mark in raw_path for mark in FLASK_PATH_MARKS):
+    def _for_flask(self, raw_path: str, method: str) -> bool:
+        if raw_path == "/_mock" or raw_path.startswith("/_mock/"):
             return True
         # The contract wins over pactmock's own pages: a pact may define GET / (a HAL index, say).
-        return raw_path in OWN_PAGES and raw_path not in self.contract_pages
+        return raw_path in OWN_PAGES and raw_path not in self.contract_pages and method in ("GET", "HEAD")
 
     def _defined_by_a_pact(self, path: str) -> bool:
-        return any(self.state.router.candidates(method, path) for method in ALL_METHODS)
+        return any(self.served.router.candidates(method, path) for method in ALL_METHODS)
 
     def _handled(self, req: Request, bound: Bound, allow: str | None) -> Response:
         try:
-            response = handle(req, bound.interaction, self.state, bound.handler, bound.path_params)
+            response = handle(req, bound.interaction, self.served, bound.handler, bound.path_params)
         except Exception as error:
             response = error_response(error, req.method, req.path)
-        add_cors(response.headers, allow)
-        return response
+        return self._with_cors(response, allow)
 
     def _prepared(self, interaction: Interaction, req: Request, allow: str | None) -> Prepared:
         key = (id(interaction), allow)
         found = self.prepared.get(key)
         if found is not None and found[0] is interaction:
             return found[1]
-        response = stub_answer(interaction, self.state, req)
+        response = stub_answer(interaction, self.served, req)
         add_cors(response.headers, allow)
         status_code = response.status_code
         prepared = Prepared(

@@ -17,6 +17,8 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from ..domain.errors import Changed
+
 SPOOL_KEEP_SECONDS = 600
 READ_BYTES = 256 * 1024
 
@@ -33,11 +35,8 @@ class SpooledFile:
                 yield chunk
 
 
-class Changed(Exception):
-    """The bytes changed while they were being spooled (an upload replaced meanwhile)."""
-
-
 def spool_dir() -> Path:
+    """Where spooled answers are kept: one folder per user, in the system's temporary folder."""
     folder = Path(tempfile.gettempdir()) / f"pactmock-spool-{os.getuid()}"
     folder.mkdir(mode=0o700, exist_ok=True)
     return folder

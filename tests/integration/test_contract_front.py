@@ -1,8 +1,7 @@
-"""The contract front (app/web/front.py) answers exactly as Flask's own path does.
+"""The contract front (app/web/front.py) is the one entrance for every route a pact defines.
 
-The front is an optimisation: for every request it takes, status line, headers and body must be the
-bytes Flask would have produced. Each request below goes once through the app as served and once
-through the Flask application behind the front, in process, and the two answers are compared.
+Each request below is answered in process by the front, never by Flask behind it, with the status (and
+problem type) it should get; the same bytes again when replayed, and when decided on the event loop.
 """
 
 from __future__ import annotations
@@ -21,6 +20,7 @@ from werkzeug.test import run_wsgi_app
 from app import create_app
 from app.settings import Settings
 from app.store import migrate
+from app.web.front import NeedsThread
 from tests.epx import EPX_HEADERS
 
 REGISTER_RULES = {
@@ -209,13 +209,49 @@ CASES: dict[str, dict[str, Any]] = {
     "unknown method": environ("PROPFIND", "/jobs/register"),
     "root, not GET": environ("POST", "/"),
 }
-# What Flask's URL map treats specially (a redirect, no match, 405) or the control plane answers.
-LEFT_TO_FLASK = {
-    "stub, leading double slash",
-    "stub, inner double slash",
-    "path with a newline",
-    "unknown method",
-    "root, not GET",
+# What each case is answered with: status, and the problem type of a refusal. Recorded from the Flask
+# catch-all view that used to answer contract routes beside the front, and kept when the front became the
+# one entrance; two answers changed on purpose: a path with an inner "//" or a newline is judged by the
+# contracts like any other path (Flask redirected, or answered its own 404). A leading "//" is one slash
+# to werkzeug, as it was to Flask.
+EXPECTED: dict[str, tuple[int, str]] = {
+    "stub": (200, ""),
+    "stub from an allowed origin": (200, ""),
+    "stub from another origin": (200, ""),
+    "stub, lower-case method": (200, ""),
+    "stub, trailing slash": (404, "no-interaction"),
+    "stub, leading double slash": (200, ""),
+    "stub, inner double slash": (404, "no-interaction"),
+    "generators": (200, ""),
+    "broken generator": (500, "bad-generator"),
+    "204 with an example body": (204, ""),
+    "HEAD": (200, ""),
+    "unusual status, text body": (299, ""),
+    "no body": (202, ""),
+    "location and a contract's own CORS header": (301, ""),
+    "query": (200, ""),
+    "query mismatch": (400, "contract-mismatch"),
+    "provider states compete": (200, ""),
+    "missing credential": (401, "unauthorized"),
+    "body mismatch": (400, "contract-mismatch"),
+    "body not JSON": (400, "contract-mismatch"),
+    "no interaction": (404, "no-interaction"),
+    "path with a newline": (404, "no-interaction"),
+    "path not UTF-8": (404, "no-interaction"),
+    "path in UTF-8": (404, "no-interaction"),
+    "path with control characters": (404, "no-interaction"),
+    "path with a space, ? and %": (404, "no-interaction"),
+    "JSON over the limit": (413, "body-too-large"),
+    "chunked JSON over the limit": (413, "body-too-large"),
+    "chunked upload at the limit": (200, ""),
+    "chunked upload over the limit": (413, "body-too-large"),
+    "chunked, server does not terminate input": (200, ""),
+    "Content-Length not a number": (200, ""),
+    "body shorter than its Content-Length": (400, "bad-request"),
+    "preflight": (204, ""),
+    "plain OPTIONS": (404, "no-interaction"),
+    "unknown method": (405, "method-not-allowed"),
+    "root, not GET": (404, "no-interaction"),
 }
 
 
@@ -258,28 +294,40 @@ def answer(wsgi_app: Any, env: dict[str, Any]) -> tuple[str, list[tuple[str, str
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_front_answers_as_flask_does(app: Flask, case: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_front_answers_every_contract_route_itself(app: Flask, case: str, monkeypatch: pytest.MonkeyPatch) -> None:
     front = app.wsgi_app.app  # type: ignore[attr-defined]  # inside the BodyGuard
-    flask_app = front.flask_app
-    through_flask = answer(flask_app, CASES[case])
     handed_over: list[str] = []
 
     def recording_flask_app(env: dict[str, Any], start_response: Any) -> Any:
         handed_over.append(env["PATH_INFO"])
-        return flask_app(env, start_response)
+        raise AssertionError("a contract route reached Flask")
 
     monkeypatch.setattr(front, "flask_app", recording_flask_app)
-    # Twice: the second answer of a stub without generators is a replay of the first.
-    assert answer(front, CASES[case]) == through_flask
-    assert answer(front, CASES[case]) == through_flask
-    assert bool(handed_over) == (case in LEFT_TO_FLASK)
+    first = answer(front, CASES[case])
+    status, problem_type = EXPECTED[case]
+    assert int(first[0].split()[0]) == status, first
+    if problem_type:
+        assert json.loads(first[2])["type"] == f"/_mock/problems/{problem_type}", first
+    # The second answer of a stub without generators is a replay of the first; the event loop's decision
+    # (entrance.py) and the thread's are the same answer.
+    assert answer(front, CASES[case]) == first
+    assert answer(_decided_on_the_loop(front), CASES[case]) == first
+    assert handed_over == []
+
+
+def _decided_on_the_loop(front: Any) -> Any:
+    def app(env: dict[str, Any], start_response: Any) -> Any:
+        outcome = front.decide(env, inline=True)
+        return (outcome.run() if isinstance(outcome, NeedsThread) else outcome)(env, start_response)
+
+    return app
 
 
 def test_replayed_stub_is_the_contracts_answer(app: Flask) -> None:
     status, headers, body = answer(app.wsgi_app, CASES["stub from an allowed origin"])
     assert status == "200 OK"
     assert json.loads(body) == {"id": 123, "userId": 456, "tags": ["info_job"]}
-    allowed = app.config["MOCK_STATE"].settings.cors_origins[0]
+    allowed = app.extensions["pactmock.served"].settings.cors_origins[0]
     assert ("Access-Control-Allow-Origin", allowed) in headers
     assert (("Vary", "Origin") in headers) == (allowed != "*")
     assert ("X-Trace", "a, b") in headers

@@ -156,7 +156,7 @@ def assert_problem(reply: Reply, status: int) -> dict[str, Any]:
     assert reply.headers["Content-Type"] == "application/problem+json", str(reply)
     problem = reply.json()
     assert problem["status"] == status, problem
-    assert problem["type"].startswith("https://"), problem
+    assert problem["type"].startswith("/_mock/problems/"), problem
     assert problem["title"] and problem["detail"], problem
     return problem
 

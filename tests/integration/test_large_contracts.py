@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from app.web.state import COMPILE_LAZILY_FROM
+from app.web.served import COMPILE_LAZILY_FROM
 from bench import synthetic
 
 from .conftest import RunningMock, start_mock, stop_mock

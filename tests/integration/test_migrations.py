@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, inspect, text
 
 from app.settings import database_url as with_driver
 from app.store import migrate
-from app.store.models import Base
+from app.store.tables import Base
 
 from .conftest import fresh_postgres_database
 

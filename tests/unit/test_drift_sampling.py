@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.web.handling import DriftSampler
+from app.web.bound import DriftSampler
 
 
 def test_every_answer_is_checked_until_the_first_ones_then_one_in_every() -> None:

@@ -8,9 +8,9 @@ first use and kept in a cache of bounded size shared by every pact loaded this
 way, so memory stays flat however many distinct interactions a long run asks for.
 
 An interaction that turns out to be broken (a bad matcher, an unreadable body)
-is logged at ERROR once and answered, whenever a request is routed to it, with
-a 500 problem+json naming the file, the interaction and the reason: the client
-did nothing wrong, the mock cannot serve what its contract says.
+is logged at ERROR once and kept as a stand-in whose `problem` names the file,
+the interaction and the reason: whoever serves it (the web layer answers 500
+problem+json) says so whenever a request is routed to it.
 """
 
 from __future__ import annotations
@@ -25,14 +25,12 @@ from array import array
 from pathlib import Path
 from typing import Any
 
-from ..model import Body, CompiledParts, Interaction, Request, Response
+from ..model import CompiledParts, Interaction, Request, Response
 from .normalize import ContractError, normalize_request, normalize_response
 
 log = logging.getLogger(__name__)
 
 COMPILED_KEPT = 2048
-# The problem type the web layer's problem+json answers use (web/problems.py), for the same kind of answer.
-BROKEN_PROBLEM_TYPE = "https://pactmock.dev/problems/broken-interaction"
 
 
 def compile_http(raw: dict[str, Any], spec: str, where: str) -> tuple[Request, Response]:
@@ -54,9 +52,6 @@ class CompiledCache:
         self.kept = kept
         # functools' cache is written in C and safe across threads: a hit costs well under a microsecond.
         self.lookup = functools.lru_cache(maxsize=kept)(_compile)
-
-    def clear(self) -> None:
-        self.lookup.cache_clear()
 
 
 def _compile(index: PactIndex, interaction: Interaction) -> CompiledParts:
@@ -91,11 +86,6 @@ class PactIndex:
     def compiled(self, interaction: Interaction) -> CompiledParts:
         assert self.cache is not None  # set by the loader before any interaction is handed out
         return self.cache.lookup(self, interaction)
-
-    def compile_strict(self, interaction: Interaction) -> tuple[Request, Response]:
-        """Compile now, raising ContractError: for loading a file whole."""
-        assert interaction.position is not None
-        return compile_http(self.raw(interaction.position), self.spec, describe(interaction))
 
     def compile_now(self, interaction: Interaction) -> CompiledParts:
         """Compile on first use; a broken interaction gets a stand-in that answers with the reason."""
@@ -134,19 +124,4 @@ class PactIndex:
 def _stand_in(interaction: Interaction, reason: str) -> CompiledParts:
     rules = {"path": {"": interaction.path_rule}} if interaction.path_rule is not None else {}
     request = Request(method=interaction.method, path=interaction.path, rules=rules)
-    contract = interaction.contract
-    body = {
-        "type": BROKEN_PROBLEM_TYPE,
-        "title": "Contract cannot be served",
-        "status": 500,
-        "detail": reason,
-        "interaction": {
-            "description": interaction.description,
-            "request": f"{interaction.method} {interaction.path}",
-            "providerStates": list(interaction.state_names),
-            "contract": f"{contract.consumer} -> {contract.provider}" if contract else None,
-        },
-    }
-    content_type = "application/problem+json"
-    response = Response(status=500, headers={"Content-Type": [content_type]}, body=Body(body, content_type))
-    return CompiledParts(request, response, reason)
+    return CompiledParts(request, Response(status=500), reason)

@@ -294,11 +294,6 @@ def _shared_rule_list(matchers: list[dict[str, Any]], combine: str) -> RuleList:
     return found
 
 
-def normalize_matcher(raw: Any) -> dict[str, Any]:
-    matcher = _checked_matcher(raw)
-    return _shared_matcher(matcher, _matcher_key(matcher))
-
-
 def _checked_matcher(raw: Any) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise ContractError(f"a matcher must be an object, not {raw!r}")

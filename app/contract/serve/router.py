@@ -39,10 +39,6 @@ class RouteResult:
     # Why no interaction can have this path at all (deeper than any served one), when that is the answer.
     too_deep: str | None = None
 
-    @property
-    def route_found(self) -> bool:
-        return self.interaction is not None or self.closest is not None
-
 
 def _first_segment(path: str) -> str:
     parts = path.split("/", 2)

@@ -1,4 +1,5 @@
-"""Run a bound domain handler inside the request's one transaction, then hold its answer to the contract."""
+"""The adapter between HTTP and a provider's bound handler: the request as plain data in, the answer as HTTP
+out, and that answer held to the contract."""
 
 from __future__ import annotations
 
@@ -12,12 +13,10 @@ from werkzeug.wrappers import Request
 from ..contract.match.compare import match_response
 from ..contract.model import MISSING, Body, Interaction
 from ..contract.model import Response as ContractResponse
-from ..domain.errors import Invalid, NotFound, QuotaExceeded
-from ..domain.services import Epistemix
-from ..store.repositories import IdsExhausted
-from .handlers import Answer, Call, Handler
+from ..providers.registry import Answer, Call, Handler
+from .errors import error_response
 from .problems import problem
-from .state import MockState
+from .served import Served
 
 log = logging.getLogger(__name__)
 DRIFT_CHECK_MAX_BYTES = 64 * 1024
@@ -46,36 +45,32 @@ DRIFT_SAMPLER = DriftSampler()
 
 
 def handle(
-    request: Request, interaction: Interaction, state: MockState, handler: Handler, path_params: dict[str, str]
+    request: Request, interaction: Interaction, served: Served, handler: Handler, path_params: dict[str, str]
 ) -> Response:
     """The handler's answer to ``request`` (a plain werkzeug request: no Flask context is needed)."""
     data = request.get_data(cache=True)
     try:
         parsed = _finite_json(data) if data and request.is_json else None
     except NonFinite as exc:
-        return problem(400, "Request cannot be acted on", str(exc), "invalid-request")
+        return problem("invalid-request", str(exc))
     except ValueError:
         parsed = None  # the contract already refused bodies it cannot read; a handler checks its own needs
+    call = Call(
+        store=served.store,
+        policy=served.policy,
+        now=served.clock(),
+        json=parsed,
+        data=data,
+        content_type=request.content_type,
+        query={name: request.args.getlist(name) for name in request.args} if request.query_string else {},
+        headers={name.lower(): value for name, value in request.headers.items()},
+        path_params=path_params,
+        base_url=served.settings.mock_server_url or request.host_url.rstrip("/"),
+    )
     try:
-        with state.database.transaction(write=True) as session:
-            call = Call(
-                service=Epistemix(session, state.policy),
-                json=parsed,
-                data=data,
-                request=request,
-                path_params=path_params,
-                mock_server_url=state.settings.mock_server_url,
-            )
-            answer = handler(call)
-    except NotFound as exc:
-        return problem(404, "Not found", str(exc), "not-found", resource=exc.what)
-    except Invalid as exc:
-        return problem(400, "Request cannot be acted on", str(exc), "invalid-request")
-    except IdsExhausted as exc:
-        return problem(409, "No ids left", str(exc), "ids-exhausted")
-    except QuotaExceeded as exc:
-        # Nothing was stored: an earlier upload under the same key is still there, whole.
-        return problem(507, "Insufficient storage", str(exc), "storage-quota", limit=exc.limit)
+        answer = handler(call)
+    except Exception as error:
+        return error_response(error, request.method, request.path)
     response = _to_flask(answer)
     if DRIFT_SAMPLER.due(interaction):
         _check_drift(interaction, answer, response)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, LargeBinary, MetaData, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from ..domain.model import CLIENT_VERSION_LENGTH, CONTENT_TYPE_LENGTH, STATE_NAME_LENGTH
 from .types import UtcDateTime
 
 # Explicit constraint names keep migrations identical on SQLite and PostgreSQL.
@@ -20,12 +21,9 @@ NAMING = {
 }
 
 
-# The longest values the text columns hold; the domain refuses longer ones (a 400, not a database error).
-CLIENT_VERSION_LENGTH = 64
-CONTENT_TYPE_LENGTH = 255
-
-
 class Base(DeclarativeBase):
+    """The declarative base of every table, with the naming convention above."""
+
     metadata = MetaData(naming_convention=NAMING)
 
 
@@ -38,6 +36,8 @@ class IdCounter(Base):
 
 
 class JobRow(Base):
+    """A job (domain.model.Job)."""
+
     __tablename__ = "jobs"
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     user_id: Mapped[int] = mapped_column(BigInteger)
@@ -46,6 +46,8 @@ class JobRow(Base):
 
 
 class RunRow(Base):
+    """A run (domain.model.Run)."""
+
     __tablename__ = "runs"
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     job_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
@@ -60,6 +62,8 @@ class RunRow(Base):
 
 
 class UploadRow(Base):
+    """An upload's facts and bytes (domain.model.Upload)."""
+
     __tablename__ = "uploads"
     __table_args__ = (UniqueConstraint("job_id", "key", name="uq_uploads_job_id_key"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -76,10 +80,6 @@ class ProviderStateRow(Base):
     """Provider states the verifier has set up; kept in the database so every worker process sees them."""
 
     __tablename__ = "provider_states"
-    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    name: Mapped[str] = mapped_column(String(STATE_NAME_LENGTH), primary_key=True)
     params: Mapped[dict[str, Any]] = mapped_column(JSON)
     activated_ts: Mapped[datetime] = mapped_column(UtcDateTime)
-
-
-# The contract's example ids: a fresh database hands these out first.
-FIRST_IDS = {"jobs": 123, "runs": 978}

@@ -1,68 +1,22 @@
-"""Domain handlers bound to contract routes: the contract checks the request first, then these act on it.
+"""The Epistemix and S3 routes the mock serves from state: the contract checks each request first, then these act.
 
-A handler is bound to (provider, method, path pattern); interactions of other providers on the same
-route stay stubbed. Each returns the status and JSON body (or bytes) of its answer.
+Each reads what it needs from the request, calls one domain service, and shapes the answer the way the
+contract's example does.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cached_property
 from typing import Any
 
-from werkzeug.wrappers import Request
+from ...domain import services
+from ...domain.errors import Invalid
+from ...domain.lifecycle import pod_phase
+from ...domain.model import Job, Run
+from ..registry import Answer, Binding, Call
 
-from ..domain.errors import Invalid
-from ..domain.lifecycle import pod_phase
-from ..domain.services import Epistemix
-from ..store.models import JobRow
-from ..store.runs import Run
-
-
-@dataclass
-class Call:
-    """What a handler gets: the request as parsed, and the service over this request's transaction.
-
-    Query, headers and base URL are worked out when a handler asks: most handlers read one of them.
-    """
-
-    service: Epistemix
-    json: Any
-    data: bytes
-    request: Request
-    path_params: dict[str, str]
-    mock_server_url: str | None = None
-
-    @property
-    def content_type(self) -> str | None:
-        return self.request.content_type
-
-    @cached_property
-    def query(self) -> dict[str, list[str]]:
-        return {name: self.request.args.getlist(name) for name in self.request.args}
-
-    @cached_property
-    def headers(self) -> dict[str, str]:
-        return {name.lower(): value for name, value in self.request.headers.items()}
-
-    @property
-    def base_url(self) -> str:
-        return self.mock_server_url or self.request.host_url.rstrip("/")
-
-
-@dataclass
-class Answer:
-    status: int
-    json: Any = None
-    data: bytes | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-Handler = Callable[[Call], Answer]
 ID_DIGITS = re.compile(r"[0-9]+")
 
 
@@ -100,11 +54,13 @@ def _job_id(raw: str, where: str) -> int:
     return int(digits[:20])
 
 
-def job_json(job: JobRow) -> dict[str, Any]:
+def job_json(job: Job) -> dict[str, Any]:
+    """A job as the API shows it."""
     return {"id": job.id, "userId": job.user_id, "tags": job.tags}
 
 
 def run_json(run: Run) -> dict[str, Any]:
+    """A run as the API shows it."""
     return {
         "id": run.id,
         "jobId": run.job_id,
@@ -120,13 +76,15 @@ def run_json(run: Run) -> dict[str, Any]:
 
 
 def register_job(call: Call) -> Answer:
+    """POST /jobs/register: a new job with the tags given."""
     tags = _object(call).get("tags", [])
     if not isinstance(tags, list):
         raise Invalid(f'"tags" must be a list, not {tags!r}')
-    return Answer(200, job_json(call.service.register_job(tags)))
+    return Answer(200, job_json(services.register_job(call.store, call.policy, tags, call.now)))
 
 
 def upload_url(call: Call) -> Answer:
+    """POST /jobs: the pre-signed URL the client PUTs a job's (or run's) input or config to."""
     body = _object(call)
     job_id = _integer(body.get("jobId"), "jobId")
     context, kind = body.get("context"), body.get("type")
@@ -135,17 +93,18 @@ def upload_url(call: Call) -> Answer:
     if kind not in ("input", "config"):
         raise Invalid(f'"type" must be "input" or "config", not {kind!r}')
     run_id = None if body.get("runId") is None else _integer(body.get("runId"), "runId")
-    key = call.service.upload_key(job_id, context, kind, run_id)
+    key = services.upload_key(call.store, job_id, context, kind, run_id)
     return Answer(200, {"url": f"{call.base_url}/s3/uploads/{job_id}/{key}"})
 
 
 def submit_runs(call: Call) -> Answer:
+    """POST /runs: one run per run request, all or none."""
     requests = _object(call).get("runRequests")
     if not isinstance(requests, list) or not all(isinstance(r, dict) for r in requests):
         raise Invalid('"runRequests" must be a list of objects')
     for index, request in enumerate(requests):
         _integer(request.get("jobId"), f"runRequests[{index}].jobId")
-    runs = call.service.submit_runs(requests, _client_version(call))
+    runs = services.submit_runs(call.store, call.policy, requests, _client_version(call), call.now)
     responses = [
         {"runId": run.id, "jobId": run.job_id, "status": "Submitted", "errors": None, "runRequest": run.request}
         for run in runs
@@ -154,28 +113,23 @@ def submit_runs(call: Call) -> Answer:
 
 
 def list_runs(call: Call) -> Answer:
+    """GET /runs?job_id=: the job's runs, brought up to now."""
     raw = (call.query.get("job_id") or [""])[0]
-    listing = call.service.runs_of(_job_id(raw, "query parameter job_id"))
+    listing = services.runs_of(call.store, call.policy, _job_id(raw, "query parameter job_id"), call.now)
     # The client reads every run it gets; a job with tens of thousands would make one answer of megabytes.
     # The most recent ones are listed, and the header says how many there are in all.
     return Answer(200, {"runs": [run_json(run) for run in listing.runs]}, headers={"X-Total-Count": str(listing.total)})
 
 
 def put_upload(call: Call) -> Answer:
+    """PUT to a pre-signed URL: the bytes are kept as S3 would keep them."""
     job_id = _job_id(call.path_params["job_id"], "the upload URL's job id")
-    upload = call.service.store_upload(job_id, call.path_params["key"], call.data, call.content_type)
-    # S3 answers an upload with the MD5 of the object as its ETag.
-    return Answer(
-        200, data=b"", headers={"ETag": f'"{hashlib.md5(call.data).hexdigest()}"', "x-pactmock-sha256": upload.sha256}
+    upload = services.store_upload(
+        call.store, call.policy, job_id, call.path_params["key"], call.data, call.content_type, call.now
     )
-
-
-@dataclass(frozen=True)
-class Binding:
-    provider: str
-    method: str
-    path: re.Pattern[str]
-    handler: Handler
+    # S3 answers an upload with the MD5 of the object as its ETag.
+    etag = f'"{hashlib.md5(call.data).hexdigest()}"'
+    return Answer(200, data=b"", headers={"ETag": etag, "x-pactmock-sha256": upload.sha256})
 
 
 BINDINGS = (
@@ -185,12 +139,3 @@ BINDINGS = (
     Binding("Epistemix", "GET", re.compile(r"/runs"), list_runs),
     Binding("S3", "PUT", re.compile(r"/s3/uploads/(?P<job_id>[^/]+)/(?P<key>[^/]+)"), put_upload),
 )
-
-
-def find_handler(provider: str | None, method: str, path: str) -> tuple[Handler, dict[str, str]] | None:
-    for binding in BINDINGS:
-        if binding.provider == provider and binding.method == method:
-            found = binding.path.fullmatch(path)
-            if found:
-                return binding.handler, found.groupdict()
-    return None

@@ -1,0 +1,106 @@
+"""Provider states the Pact verifier (or a test) asks for, as data in the store.
+
+Setting a state up creates what its name says exists; tearing it down removes it again. States
+the mock does not know are still recorded: they steer which interaction answers a request.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from .errors import Conflict, UnknownId
+from .model import MAX_ID, Job, Policy, Run
+from .ports import Store, UnitOfWork
+
+JOB_EXISTS = re.compile(r"job (\d+) exists")
+JOB_HAS_RUN = re.compile(r"job (\d+) has run (\d+)")
+# Parallel test workers set up the same state at once: the loser of that race (a duplicate key, a deadlock,
+# or a row the other one just deleted) runs again, after a short random pause, and finds the winner's rows.
+STATE_ATTEMPTS = 10
+
+# The run a "job N has run M" state stands for: what the epx client submits for a small simulation.
+EXAMPLE_RUN_REQUEST: dict[str, Any] = {
+    "workingDir": "/home/epx/run",
+    "size": "hot",
+    "fredVersion": "latest",
+    "population": {"version": "US_2010.v5", "locations": ["Loving_County_TX"]},
+    "fredArgs": [{"flag": "-p", "value": "main.fred"}],
+    "fredFiles": ["/home/epx/main.fred"],
+}
+EXAMPLE_CLIENT_VERSION = "1.2.3"
+
+
+def apply_provider_state(
+    store: Store, policy: Policy, name: str, params: dict[str, Any], setup: bool, now: datetime
+) -> bool:
+    """Set up or tear down one state; True when the mock knows what data the state names."""
+    for attempt in range(1, STATE_ATTEMPTS + 1):
+        try:
+            with store.writing() as uow:
+                return _apply(uow, policy, name, params, setup, now)
+        except Conflict:
+            if attempt == STATE_ATTEMPTS:
+                raise
+            time.sleep(random.uniform(0.001, 0.01 * attempt))
+    raise AssertionError("unreachable")
+
+
+def active_provider_states(store: Store) -> frozenset[str]:
+    """The states set up now; kept in the store, so every worker process routes by the same ones."""
+    with store.reading() as uow:
+        return uow.provider_states.active()
+
+
+def _apply(uow: UnitOfWork, policy: Policy, name: str, params: dict[str, Any], setup: bool, now: datetime) -> bool:
+    if setup:
+        uow.provider_states.activate(name, params, now)
+    else:
+        uow.provider_states.deactivate(name)
+    for pattern, handler in HANDLERS:
+        found = pattern.fullmatch(name.strip())
+        if found:
+            ids = [int(group) for group in found.groups()]
+            # The counter moves past a state's id, so the largest id itself cannot be named.
+            if any(not 0 < i < MAX_ID for i in ids):
+                raise UnknownId(f"provider state {name!r} names an id outside 1..{MAX_ID - 1}")
+            handler(uow, policy, ids, setup, now)
+            return True
+    return False
+
+
+def _job_exists(uow: UnitOfWork, policy: Policy, ids: list[int], setup: bool, now: datetime) -> None:
+    [job_id] = ids
+    if not setup:
+        uow.jobs.delete(job_id)
+        return
+    if uow.jobs.get(job_id) is None:
+        uow.jobs.add(Job(job_id, policy.user_id, [], now))
+        uow.ids.reserve("jobs", job_id)
+
+
+def _job_has_run(uow: UnitOfWork, policy: Policy, ids: list[int], setup: bool, now: datetime) -> None:
+    job_id, run_id = ids
+    if not setup:
+        uow.runs.delete(run_id)
+        uow.jobs.delete(job_id)
+        return
+    _job_exists(uow, policy, [job_id], True, now)
+    run = uow.runs.get(run_id)
+    if run is not None and run.job_id != job_id:
+        uow.runs.delete(run_id)
+        run = None
+    if run is None:
+        request = {"jobId": job_id, **EXAMPLE_RUN_REQUEST}
+        uow.runs.add(Run(run_id, job_id, policy.user_id, request, "RUNNING", now, now, False, EXAMPLE_CLIENT_VERSION))
+        uow.ids.reserve("runs", run_id)
+
+
+HANDLERS: list[tuple[re.Pattern[str], Callable[[UnitOfWork, Policy, list[int], bool, datetime], None]]] = [
+    (JOB_EXISTS, _job_exists),
+    (JOB_HAS_RUN, _job_has_run),
+]

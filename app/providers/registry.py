@@ -1,0 +1,70 @@
+"""The seam every stateful provider registers through: which handler answers (provider, method, path)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ..domain.model import Policy
+from ..domain.ports import Store
+
+
+@dataclass
+class Call:
+    """What a handler gets: the request as parsed, and what it may act on (store, policy, the time now)."""
+
+    store: Store
+    policy: Policy
+    now: datetime
+    json: Any
+    data: bytes
+    content_type: str | None
+    query: dict[str, list[str]]
+    headers: dict[str, str]  # names in lower case
+    path_params: dict[str, str]
+    base_url: str
+
+
+@dataclass
+class Answer:
+    """A handler's answer: status and a JSON value, or bytes, plus headers."""
+
+    status: int
+    json: Any = None
+    data: bytes | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+Handler = Callable[[Call], Answer]
+
+
+@dataclass(frozen=True)
+class Binding:
+    """A handler bound to one route of one provider; interactions of other providers there stay stubbed."""
+
+    provider: str
+    method: str
+    path: re.Pattern[str]
+    handler: Handler
+
+
+class Registry:
+    """The bindings of every registered provider."""
+
+    def __init__(self, bindings: Iterable[Binding] = ()) -> None:
+        self.bindings: list[Binding] = list(bindings)
+        self.providers = frozenset(binding.provider for binding in self.bindings)
+
+    def find(self, provider: str | None, method: str, path: str) -> tuple[Handler, dict[str, str]] | None:
+        """The handler for this route of this provider and its path parameters, or None (a stub answers)."""
+        if provider not in self.providers:
+            return None
+        for binding in self.bindings:
+            if binding.provider == provider and binding.method == method:
+                found = binding.path.fullmatch(path)
+                if found:
+                    return binding.handler, found.groupdict()
+        return None
