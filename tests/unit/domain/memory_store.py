@@ -1,0 +1,282 @@
+"""The Store port of app/domain/ports.py over dicts: the domain's services tested without a database.
+
+It keeps the SQL store's promises, so a test that passes here says something about the real one
+(tests/integration/test_store_agreement.py runs one scenario against both):
+- `writing()` works on a copy and publishes it only when the block ends normally; an exception (or a
+  conflict injected with `fail_next_writes`) rolls everything back, id counters included, so ids are
+  gap-free.
+- `Runs.submit` commits at once, with whatever the unit of work wrote before it, as the SQLite store does.
+- Writers queue on one lock, as SQLite's writers queue on BEGIN IMMEDIATE.
+- Repositories hand out copies, so a caller changing a Run it was given changes nothing stored.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from app.domain.errors import Conflict, IdsExhausted, StoreUnavailable
+from app.domain.model import MAX_ID, NEW_STATUS, Job, Move, Run, Upload
+from app.domain.ports import IdCounters, Jobs, ProviderStates, Runs, Store, Uploads
+
+# Where migrations/versions/0001 starts the counters: the contract's example ids come first.
+FIRST_IDS = {"jobs": 123, "runs": 978}
+
+
+@dataclass
+class Tables:
+    """Everything the store holds; one copy per writing unit of work."""
+
+    jobs: dict[int, Job] = field(default_factory=dict)
+    runs: dict[int, Run] = field(default_factory=dict)
+    uploads: dict[tuple[int, str], tuple[Upload, bytes]] = field(default_factory=dict)
+    next_ids: dict[str, int] = field(default_factory=lambda: dict(FIRST_IDS))
+    provider_states: dict[str, tuple[dict[str, Any], datetime]] = field(default_factory=dict)
+
+
+class MemoryIdCounters:
+    """Gap-free counters: they live in the unit of work's copy, so a rollback gives their ids back."""
+
+    def __init__(self, tables: Tables) -> None:
+        self.tables = tables
+
+    def take(self, table: str) -> int:
+        """The next id; IdsExhausted once MAX_ID - 1 has been handed out (the SQL counter's bound)."""
+        value = self.tables.next_ids[table]
+        if value >= MAX_ID:
+            raise IdsExhausted(f"no {table} ids are left: the next one would not fit in a 64-bit column")
+        self.tables.next_ids[table] = value + 1
+        return value
+
+    def has_room(self, table: str, count: int) -> bool:
+        """Whether `count` more ids fit."""
+        return self.tables.next_ids[table] <= MAX_ID - count
+
+    def reserve(self, table: str, value: int) -> None:
+        """Move the counter past an id a provider state chose."""
+        if self.tables.next_ids[table] <= value:
+            self.tables.next_ids[table] = value + 1
+
+
+class MemoryJobs:
+    """Jobs by id."""
+
+    def __init__(self, tables: Tables) -> None:
+        self.tables = tables
+
+    def add(self, job: Job) -> Job:
+        """Store a new job; Conflict on a duplicate id, as the primary key would raise."""
+        if job.id in self.tables.jobs:
+            raise Conflict(f"duplicate job id {job.id}")
+        self.tables.jobs[job.id] = copy.deepcopy(job)
+        return job
+
+    def get(self, job_id: int) -> Job | None:
+        """A copy of the job, or None."""
+        return copy.deepcopy(self.tables.jobs.get(job_id))
+
+    def lock(self, job_id: int) -> Job | None:
+        """As get: writers already queue on the store's one lock."""
+        return self.get(job_id)
+
+    def delete(self, job_id: int) -> None:
+        """Remove the job with its runs and uploads (the foreign keys cascade)."""
+        self.tables.jobs.pop(job_id, None)
+        for run_id in [run.id for run in self.tables.runs.values() if run.job_id == job_id]:
+            del self.tables.runs[run_id]
+        for where in [where for where in self.tables.uploads if where[0] == job_id]:
+            del self.tables.uploads[where]
+
+
+class MemoryRuns:
+    """Runs by id; `commit` publishes the unit of work's copy (submit commits, as SqlRuns.submit does)."""
+
+    def __init__(self, tables: Tables, commit: Callable[[], None]) -> None:
+        self.tables = tables
+        self.commit = commit
+
+    def submit(
+        self, requests: Sequence[dict[str, Any]], user_id: int, client_version: str | None, now: datetime
+    ) -> list[Run] | None:
+        """One run per request, committed; None (nothing written) when a job is missing or ids have no room."""
+        if not requests:
+            return []
+        if any(request["jobId"] not in self.tables.jobs for request in requests):
+            return None
+        first = self.tables.next_ids["runs"]
+        if first > MAX_ID - len(requests):
+            return None
+        self.tables.next_ids["runs"] = first + len(requests)
+        runs = [
+            Run(
+                first + offset,
+                request["jobId"],
+                user_id,
+                copy.deepcopy(request),
+                NEW_STATUS,
+                now,
+                now,
+                False,
+                client_version,
+            )
+            for offset, request in enumerate(requests)
+        ]
+        for run in runs:
+            self.tables.runs[run.id] = copy.deepcopy(run)
+        self.commit()
+        return runs
+
+    def add(self, run: Run) -> None:
+        """Store the run under its own id; Conflict on a duplicate id or a missing job, as the keys would raise."""
+        if run.id in self.tables.runs or run.job_id not in self.tables.jobs:
+            raise Conflict(f"run {run.id} of job {run.job_id} cannot be inserted")
+        self.tables.runs[run.id] = copy.deepcopy(run)
+
+    def get(self, run_id: int) -> Run | None:
+        """A copy of the run, or None."""
+        return copy.deepcopy(self.tables.runs.get(run_id))
+
+    def latest_of_job(self, job_id: int, limit: int) -> list[Run]:
+        """The job's `limit` highest-numbered runs, oldest first."""
+        ids = sorted(run.id for run in self.tables.runs.values() if run.job_id == job_id)
+        return [copy.deepcopy(self.tables.runs[run_id]) for run_id in ids[-limit:]] if limit > 0 else []
+
+    def count_of_job(self, job_id: int) -> int:
+        """How many runs the job has."""
+        return sum(1 for run in self.tables.runs.values() if run.job_id == job_id)
+
+    def advance(self, moves: Sequence[Move]) -> None:
+        """Store each move whose run still has the status it was read with; the others read the stored step."""
+        for move in moves:
+            stored = self.tables.runs.get(move.run.id)
+            if stored is not None and stored.status == move.run.status:
+                stored.status, stored.status_ts = move.status, move.since
+            # A run deleted meanwhile keeps the move, as the SQL store finds no row to read back.
+            source = stored if stored is not None else replace(move.run, status=move.status, status_ts=move.since)
+            move.run.status, move.run.status_ts = source.status, source.status_ts
+
+    def delete(self, run_id: int) -> None:
+        """Remove the run."""
+        self.tables.runs.pop(run_id, None)
+
+
+class MemoryUploads:
+    """Uploads by (job, key), with their bytes."""
+
+    def __init__(self, tables: Tables) -> None:
+        self.tables = tables
+
+    def put(self, upload: Upload, data: bytes) -> Upload:
+        """Store or replace; Conflict when the job is missing, as the foreign key would raise."""
+        if upload.job_id not in self.tables.jobs:
+            raise Conflict(f"job {upload.job_id} does not exist")
+        self.tables.uploads[upload.job_id, upload.key] = (upload, bytes(data))
+        return upload
+
+    def get(self, job_id: int, key: str) -> Upload | None:
+        """What is stored under (job, key), or None."""
+        found = self.tables.uploads.get((job_id, key))
+        return None if found is None else found[0]
+
+    def chunk(self, job_id: int, key: str, sha256: str, offset: int, size: int) -> bytes | None:
+        """Bytes from offset (empty past the end); None when the upload is gone or has other bytes now."""
+        found = self.tables.uploads.get((job_id, key))
+        if found is None or found[0].sha256 != sha256:
+            return None
+        return found[1][offset : offset + size]
+
+    def bytes_held(self, job_id: int, key: str) -> tuple[int, int]:
+        """Bytes of uploads other than (job, key): of that job, and in all."""
+        others = [upload for where, (upload, _) in self.tables.uploads.items() if where != (job_id, key)]
+        return sum(u.size for u in others if u.job_id == job_id), sum(u.size for u in others)
+
+    def of_job(self, job_id: int) -> list[Upload]:
+        """The job's uploads, by key."""
+        return [upload for (job, _), (upload, _) in sorted(self.tables.uploads.items()) if job == job_id]
+
+
+class MemoryProviderStates:
+    """Active provider states by name."""
+
+    def __init__(self, tables: Tables) -> None:
+        self.tables = tables
+
+    def activate(self, name: str, params: dict[str, Any], now: datetime) -> None:
+        """Record the state (again) with these parameters."""
+        self.tables.provider_states[name] = (copy.deepcopy(params), now)
+
+    def deactivate(self, name: str) -> None:
+        """Forget the state."""
+        self.tables.provider_states.pop(name, None)
+
+    def active(self) -> frozenset[str]:
+        """The names of the active states."""
+        return frozenset(self.tables.provider_states)
+
+
+class MemoryUnitOfWork:
+    """The repositories over one copy of the tables."""
+
+    def __init__(self, tables: Tables, commit: Callable[[], None]) -> None:
+        # Typed as the ports, not the classes: a Protocol's attributes must match exactly.
+        self.jobs: Jobs = MemoryJobs(tables)
+        self.runs: Runs = MemoryRuns(tables, commit)
+        self.uploads: Uploads = MemoryUploads(tables)
+        self.ids: IdCounters = MemoryIdCounters(tables)
+        self.provider_states: ProviderStates = MemoryProviderStates(tables)
+
+
+class MemoryStore:
+    """A Store whose units of work are transactions over dicts."""
+
+    backend = "memory"
+
+    def __init__(self) -> None:
+        self.committed = Tables()
+        self.unavailable = False
+        self._writer = threading.Lock()
+        self._conflicts_to_raise = 0
+
+    def contents(self) -> Tables:
+        """A copy of everything committed: what a test compares to see that nothing was written."""
+        return copy.deepcopy(self.committed)
+
+    def fail_next_writes(self, count: int) -> None:
+        """The next `count` writing units of work end in Conflict and publish nothing (a lost race)."""
+        self._conflicts_to_raise = count
+
+    @contextmanager
+    def reading(self) -> Iterator[MemoryUnitOfWork]:
+        """A unit of work over a snapshot; it fails the test if anything was written through it."""
+        snapshot = copy.deepcopy(self.committed)
+        yield MemoryUnitOfWork(snapshot, lambda: None)
+        if snapshot != self.committed:
+            raise AssertionError("a reading unit of work changed what the store holds")
+
+    @contextmanager
+    def writing(self) -> Iterator[MemoryUnitOfWork]:
+        """A unit of work over a copy, published when the block ends normally and dropped when it raises."""
+        with self._writer:
+            working = copy.deepcopy(self.committed)
+            yield MemoryUnitOfWork(working, lambda: self._publish(working))
+            if self._conflicts_to_raise > 0:
+                self._conflicts_to_raise -= 1
+                raise Conflict("another transaction got there first (injected by the test)")
+            self._publish(working)
+
+    def ping(self) -> None:
+        """StoreUnavailable when a test has set `unavailable`."""
+        if self.unavailable:
+            raise StoreUnavailable("the memory store was switched off by the test")
+
+    def _publish(self, tables: Tables) -> None:
+        self.committed = copy.deepcopy(tables)
+
+
+# mypy checks here that the fake implements the port the services take.
+_: Store = MemoryStore()
