@@ -14,6 +14,7 @@ DURATIONS = Durations(not_started=1, queued=2, running=3)
 
 
 def at(seconds: float) -> datetime:
+    """START plus some seconds."""
     return START + timedelta(seconds=seconds)
 
 
