@@ -53,8 +53,11 @@ def test_pod_phase_follows_status() -> None:
     st.lists(st.floats(min_value=0, max_value=50, allow_nan=False), min_size=1, max_size=20),
     st.tuples(*(st.floats(min_value=0, max_value=10, allow_nan=False) for _ in range(3))),
 )
-def test_reading_at_later_times_never_moves_a_run_backwards(offsets: list[float], steps: tuple[float, ...]) -> None:
-    durations = Durations(*steps)
+def test_reading_at_later_times_never_moves_a_run_backwards(
+    offsets: list[float], steps: tuple[float, float, float]
+) -> None:
+    not_started, queued, running = steps
+    durations = Durations(not_started, queued, running)
     status, since = "NOT_STARTED", START
     for offset in sorted(offsets):
         new_status, new_since = advance(status, since, at(offset), durations)
