@@ -9,7 +9,9 @@ if TYPE_CHECKING:
 
     from .settings import Settings
 
-__version__ = "0.1.0"
+from .version import __version__
+
+__all__ = ["__version__", "create_app"]
 
 
 def create_app(settings: Settings | None = None) -> Flask:

@@ -15,11 +15,11 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from .. import __version__
 from ..domain import services
 from ..domain.errors import StoreUnavailable
 from ..domain.model import STATE_NAME_LENGTH
 from ..domain.provider_states import apply_provider_state
+from ..version import __version__
 from .problems import CATALOGUE, problem
 from .served import Served
 from .spool import spooled
