@@ -63,6 +63,7 @@ class Body:
 
     @property
     def present(self) -> bool:
+        """Whether the message has a body at all (a JSON null or an empty body is one)."""
         return self.value is not MISSING
 
 
@@ -77,6 +78,8 @@ def find_header(headers: dict[str, list[str]], name: str) -> list[str] | None:
 
 @dataclass
 class Request:
+    """An HTTP request as the contract expects it, or as a client sent it (then without rules or generators)."""
+
     method: str = "GET"
     path: str = "/"
     # Query parameters and headers keep every value: both may repeat.
@@ -89,11 +92,14 @@ class Request:
     injected: Injected | None = None
 
     def header(self, name: str) -> list[str] | None:
+        """Values of a header, looked up case-insensitively; None when the request has none."""
         return find_header(self.headers, name)
 
 
 @dataclass
 class Response:
+    """An HTTP response as the contract gives it, or as a provider answered (then without rules or generators)."""
+
     status: int = 200
     headers: dict[str, list[str]] = field(default_factory=dict)
     body: Body = field(default_factory=Body)
@@ -101,11 +107,14 @@ class Response:
     generators: Generators = field(default_factory=dict)
 
     def header(self, name: str) -> list[str] | None:
+        """Values of a header, looked up case-insensitively; None when the response has none."""
         return find_header(self.headers, name)
 
 
 @dataclass(frozen=True)
 class ProviderState:
+    """A state the provider is put in before an interaction: its name and the parameters it is set up with."""
+
     name: str
     params: dict[str, Any] = field(default_factory=dict)
 
@@ -125,7 +134,9 @@ class CompiledParts(NamedTuple):
 class InteractionSource(Protocol):
     """Compiles the interactions of a pact too large to hold compiled (see read/index.py)."""
 
-    def compiled(self, interaction: Interaction) -> CompiledParts: ...
+    def compiled(self, interaction: Interaction) -> CompiledParts:
+        """The interaction's request and response compiled from the file, or stand-ins naming its problem."""
+        ...
 
 
 class Interaction:
@@ -209,6 +220,7 @@ class Interaction:
         return interaction
 
     def parts(self) -> CompiledParts:
+        """The request and response: those held, or those the source compiles on first use."""
         held = self._held
         if held is not None:
             return held
@@ -217,10 +229,12 @@ class Interaction:
 
     @property
     def request(self) -> Request:
+        """The request as the contract expects it (compiled on first use for an indexed interaction)."""
         return self.parts().request
 
     @property
     def response(self) -> Response:
+        """The response the contract gives (compiled on first use for an indexed interaction)."""
         return self.parts().response
 
     @property
@@ -230,6 +244,7 @@ class Interaction:
 
     @property
     def state_names(self) -> tuple[str, ...]:
+        """The names of its provider states, in the pact's order."""
         return tuple(state.name for state in self.provider_states)
 
     def __repr__(self) -> str:
@@ -247,6 +262,9 @@ class Message:
 
 @dataclass
 class Contract:
+    """One pact: consumer, provider, specification version (V1 to V4), where it was read from,
+    its HTTP interactions and its messages."""
+
     consumer: str
     provider: str
     spec: str
@@ -271,6 +289,7 @@ class Mismatch:
     message: str
 
     def as_dict(self) -> dict[str, Any]:
+        """The mismatch as JSON-ready data, for a problem+json answer: bytes by their count, an absent value as null."""
         return {
             "part": self.part,
             "path": self.path,

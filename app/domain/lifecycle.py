@@ -22,16 +22,20 @@ POD_PHASES = {
 
 @dataclass(frozen=True)
 class Durations:
+    """How many seconds a run stays in each step, and the final status it then reaches (DONE or ERROR)."""
+
     not_started: float
     queued: float
     running: float
     outcome: str = "DONE"
 
     def of(self, status: str) -> float:
+        """Seconds a run stays in ``status``, one of STEPS."""
         return {"NOT_STARTED": self.not_started, "QUEUED": self.queued, "RUNNING": self.running}[status]
 
 
 def rank(status: str) -> int:
+    """How far along the lifecycle ``status`` is; both final statuses rank last. A run's rank never goes down."""
     return len(STEPS) if status in FINAL else STEPS.index(status)
 
 
@@ -48,4 +52,5 @@ def advance(status: str, since: datetime, now: datetime, durations: Durations) -
 
 
 def pod_phase(status: str) -> str:
+    """The Kubernetes pod phase a run status is reported as; Unknown for a status the lifecycle lacks."""
     return POD_PHASES.get(status, "Unknown")

@@ -17,6 +17,7 @@ class UtcDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Refuses a naive datetime (ValueError) rather than guess its zone; an aware one is written as UTC."""
         if value is None:
             return None
         if value.tzinfo is None:
@@ -24,6 +25,7 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        """Reads a naive value (SQLite's) as UTC, and converts an aware one (PostgreSQL's) to UTC."""
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -27,11 +27,14 @@ class CountingInput:
         self.ended = False
 
     def read(self, size: int | None = -1) -> bytes:
+        """Reads as the wrapped input does, counting the bytes. Reading to the end, or getting nothing
+        when asking for some, marks the end seen."""
         data = self.inner.read() if size is None or size < 0 else self.inner.read(size)
         self._saw(data, size)
         return data
 
     def readline(self, size: int | None = -1) -> bytes:
+        """Reads a line as the wrapped input does, counting its bytes; an empty line marks the end seen."""
         data = self.inner.readline() if size is None or size < 0 else self.inner.readline(size)
         self.count += len(data)
         if not data:

@@ -36,6 +36,7 @@ class DriftSampler:
         self.answers: dict[int, int] = {}
 
     def due(self, interaction: object) -> bool:
+        """Whether this answer to ``interaction`` is one to check against the contract (it is counted either way)."""
         count = self.answers.get(id(interaction), 0) + 1
         self.answers[id(interaction)] = count
         return count <= self.first or count % self.every == 0

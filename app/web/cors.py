@@ -15,6 +15,7 @@ def allowed_origin(origin: str | None, allowed: tuple[str, ...]) -> str | None:
 
 
 def add_cors(headers: Headers, allow: str | None) -> None:
+    """Set the CORS headers of an answer allowed for ``allow`` (see `allowed_origin`); none when it is None."""
     if allow is None:
         return
     headers["Access-Control-Allow-Origin"] = allow

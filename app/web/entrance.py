@@ -46,6 +46,9 @@ WHOLE_ANSWER_BYTES = 256 * 1024
 
 @dataclass
 class Reply:
+    """A WSGI answer ready to send: status, headers, the body chunks pulled so far and the ``rest`` to pull,
+    or the ``file`` that is the whole body; ``close`` is the WSGI result's, called when sending ends."""
+
     status: int
     headers: list[tuple[str, str]]
     head: list[bytes]  # the chunks already pulled

@@ -29,12 +29,14 @@ class BodyBudget:
         self.held = 0
 
     def take(self, size: int) -> bool:
+        """Hold ``size`` more bytes if the budget allows; False, holding nothing, when it does not."""
         if self.held + size > self.limit:
             return False
         self.held += size
         return True
 
     def give(self, size: int) -> None:
+        """Give back ``size`` bytes taken before, once their request is answered."""
         self.held -= size
 
 
@@ -52,16 +54,19 @@ class Deadlines:
         self.sweeper: asyncio.Task[None] | None = None
 
     def watch(self, task: asyncio.Task[Any]) -> None:
+        """Start the deadline of the body read ``task`` runs (and the sweep, on first use)."""
         loop = task.get_loop()
         self.started[task] = loop.time()
         if self.sweeper is None:
             self.sweeper = loop.create_task(self._sweep())
 
     def forget(self, task: asyncio.Task[Any]) -> None:
+        """Stop watching ``task``: its read has ended, in time or not."""
         self.started.pop(task, None)
         self.cancelled.discard(task)
 
     def expired(self, task: asyncio.Task[Any]) -> bool:
+        """Whether ``task`` was cancelled by its deadline, rather than by anything else."""
         return task in self.cancelled
 
     async def _sweep(self) -> None:

@@ -36,6 +36,8 @@ def compare_response(expected: dict[str, Any], actual: dict[str, Any], spec: str
 def match_request(
     expected: Request, actual: Request, *, ignored_headers: frozenset[str] = frozenset()
 ) -> list[Mismatch]:
+    """Every way ``actual`` breaks ``expected``: method, path, query, headers (but ``ignored_headers``), body.
+    A value of the form a provider state may inject is not held against it."""
     mismatches = match_method(expected, actual)
     mismatches += match_path(expected, actual)
     mismatches += match_query(expected.query, actual.query, expected.rules.get("query"))
@@ -47,6 +49,7 @@ def match_request(
 
 
 def match_response(expected: Response, actual: Response) -> list[Mismatch]:
+    """Every way ``actual`` breaks the contract's ``expected`` response: status, headers, body."""
     mismatches = match_status(expected, actual)
     mismatches += match_headers(expected.headers, actual.headers, expected.rules.get("header"))
     mismatches += match_body(expected.body, actual.body, expected.rules.get("body"), is_request=False)
@@ -62,6 +65,7 @@ def _single_rule(expected_rules: dict[str, RuleSet], category: str, expected: An
 
 
 def match_method(expected: Request, actual: Request) -> list[Mismatch]:
+    """The method compared without regard to case, or by the contract's method rule when it has one."""
     failures = _single_rule(expected.rules, "method", expected.method, actual.method.upper())
     if failures is None:
         failures = (
@@ -101,6 +105,7 @@ def _decoded_rule_matches(rules: dict[str, RuleSet], expected: str, decoded: str
 
 
 def match_status(expected: Response, actual: Response) -> list[Mismatch]:
+    """The status compared exactly, or by the contract's status rule (a status class, say) when it has one."""
     failures = _single_rule(expected.rules, "status", expected.status, actual.status)
     if failures is None:
         failures = (
@@ -115,6 +120,8 @@ def match_headers(
     ruleset: RuleSet | None,
     ignored: frozenset[str] = frozenset(),
 ) -> list[Mismatch]:
+    """Every expected header but those in ``ignored``, found by name in any case; headers the contract lacks pass.
+    Content-Type and Accept compare as media types, others as comma-separated values, unless a rule decides."""
     lowered_actual = {name.lower(): values for name, values in actual.items()}
     lowered_rules = {name.lower(): rule for name, rule in (ruleset or {}).items()}
     mismatches: list[Mismatch] = []
@@ -150,6 +157,8 @@ def _split(value: str) -> list[str]:
 
 
 def parse_media_type(value: str) -> tuple[str, dict[str, str]]:
+    """The type/subtype (lower-cased) and the parameters by lower-cased name, quotes removed:
+    `text/html; Charset="utf-8"` -> (`text/html`, {`charset`: `utf-8`})."""
     media, *params = value.split(";")
     parsed = {}
     for param in params:
@@ -209,6 +218,8 @@ def _is_empty(body: Body) -> bool:
 
 
 def match_body(expected: Body, actual: Body, ruleset: RuleSet | None, *, is_request: bool) -> list[Mismatch]:
+    """Every way ``actual`` breaks ``expected``, compared as the kind of body the contract's is (`body_kind`).
+    None when the contract says nothing of the body; ``is_request`` refuses keys and elements it lacks."""
     if not expected.present:
         return []
     if _is_empty(expected):

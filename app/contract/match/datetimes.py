@@ -130,6 +130,8 @@ def compile_format(pattern: str) -> tuple[re.Pattern[str], tuple[tuple[str, int,
 
 
 def matches_format(value: str, pattern: str) -> bool:
+    """Whether ``value`` has the Java pattern's shape, every numeric field in range, on a day the calendar has;
+    DateFormatError when the pattern is not one."""
     regex, ranges = compile_format(pattern)
     found = regex.fullmatch(value)
     if not found:
@@ -157,6 +159,7 @@ def _on_the_calendar(fields: dict[str, int]) -> bool:
 
 
 def is_iso_date(value: str) -> bool:
+    """Whether ``value`` is an ISO 8601 date: what the date matcher checks when it has no format."""
     try:
         date.fromisoformat(value)
     except ValueError:
@@ -165,6 +168,7 @@ def is_iso_date(value: str) -> bool:
 
 
 def is_iso_time(value: str) -> bool:
+    """Whether ``value`` is an ISO 8601 time, with or without an offset (`Z` too): the time matcher without a format."""
     try:
         time.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
@@ -173,6 +177,8 @@ def is_iso_time(value: str) -> bool:
 
 
 def is_iso_datetime(value: str) -> bool:
+    """Whether ``value`` is an ISO 8601 date and time (`T` or a space between, up to nanoseconds, an optional offset):
+    the datetime matcher without a format."""
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?" + _ZONE + "?", value):
         return False
     try:

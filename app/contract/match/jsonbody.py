@@ -12,6 +12,8 @@ from .rules import TYPE_LIKE, check_all, described, kind_of, show, values_equal
 
 @dataclass
 class Finding:
+    """One mismatch a body walk found: where, what the contract has there, what came, and the sentence."""
+
     location: Location
     expected: Any
     actual: Any
@@ -35,6 +37,8 @@ class JsonWalker:
         self._rule_at = rule_selector(self.ruleset)
 
     def compare(self, location: Location, expected: Any, actual: Any) -> None:
+        """Compare ``actual`` with ``expected`` at ``location``, under the rule that applies there if any.
+        Every mismatch found goes to ``findings``."""
         choice = self._rule_at(location)
         if choice is None:
             self._plain(location, expected, actual)

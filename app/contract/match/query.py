@@ -23,6 +23,8 @@ _LIST_RULESETS: dict[int, tuple[RuleList, RuleSet]] = {}
 def match_query(
     expected: dict[str, list[str]], actual: dict[str, list[str]], ruleset: RuleSet | None, part: str = "query"
 ) -> list[Mismatch]:
+    """Every expected parameter missing or breaking its rule, and every parameter the contract does not name.
+    ``part`` says which these are: query parameters, or form fields of a body."""
     label = "query parameter" if part == "query" else "form field"
     mismatches: list[Mismatch] = []
     for name, want in expected.items():

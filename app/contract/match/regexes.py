@@ -62,6 +62,7 @@ class ContractRegex:
         self._memo: dict[str, bool] = {}
 
     def fullmatch(self, text: str) -> bool:
+        """Whether the whole of ``text`` matches; answers for short texts are remembered (a bounded number)."""
         found = self._memo.get(text)
         if found is not None:
             return found

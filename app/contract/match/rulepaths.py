@@ -117,6 +117,8 @@ def xml_path_weight(tokens: tuple[str | int, ...], location: Location) -> tuple[
 
 
 def select_rule(ruleset: RuleSet | None, location: Location, *, xml: bool = False) -> RuleChoice | None:
+    """The rules that apply at ``location`` (the most specific rule path wins), or None.
+    With ``xml``, rule paths are weighed against XML locations (`xml_path_weight`)."""
     if not ruleset:
         return None
     return _memo_of(ruleset, xml).select(location)
@@ -235,6 +237,7 @@ def _index_blind(expressions: tuple[str, ...], location: Location) -> Location:
 
 
 def format_location(location: Location) -> str:
+    """The location written as a rule path (`$.a[0]['x y']`): how mismatches name where they are."""
     out = "$"
     for element in location:
         if isinstance(element, int):

@@ -55,6 +55,7 @@ def kind_of(value: Any) -> str:
 
 
 def show(value: Any) -> str:
+    """A value as a message quotes it: JSON cut to 80 characters, bytes by their count, MISSING as "nothing"."""
     if value is MISSING:
         return "nothing"
     if isinstance(value, bytes):
@@ -64,6 +65,7 @@ def show(value: Any) -> str:
 
 
 def described(value: Any) -> str:
+    """A value with its JSON kind, for messages (`string "abc"`); null and nothing as they are."""
     if value is None or value is MISSING:
         return show(value)
     return f"{kind_of(value)} {show(value)}"
@@ -264,6 +266,8 @@ _MAGIC = (
 
 
 def sniff_content_type(value: Any) -> str:
+    """The media type a value's content looks like (a known file signature, markup, JSON, else text or bytes):
+    what the contentType matcher checks, and the type a bytes answer that names none is sent as."""
     if isinstance(value, (dict, list)):
         return "application/json"
     data = value if isinstance(value, bytes) else str(value).encode()

@@ -34,6 +34,7 @@ def decoded_path(path: str) -> str:
 
 
 def same_path(expected: str, actual: str) -> bool:
+    """Whether two paths are one URI path: equal as written, or once decoded."""
     return expected == actual or decoded_path(expected) == decoded_path(actual)
 
 

@@ -18,10 +18,13 @@ from .rules import TYPE_LIKE, check_all, show
 
 
 class XmlSyntaxError(ValueError):
+    """A body that is not well-formed XML; the message says where."""
+
     pass
 
 
 def parse_xml(text: Any) -> ET.Element:
+    """The root element of an XML body given as text or bytes; XmlSyntaxError when it is not well-formed."""
     data = text if isinstance(text, bytes) else str(text).encode("utf-8")
     try:
         return ET.fromstring(data)
@@ -30,6 +33,7 @@ def parse_xml(text: Any) -> ET.Element:
 
 
 def local_name(tag: str) -> str:
+    """An element or attribute name without its `{namespace}` part."""
     return tag.rsplit("}", 1)[-1]
 
 
@@ -42,6 +46,12 @@ def _qualified(tag: str) -> str:
 
 @dataclass
 class XmlWalker:
+    """Compares XML elements under body matching rules, collecting every mismatch in ``findings``.
+
+    ``allow_unexpected`` is the Pact asymmetry (see JsonWalker): a response may carry attributes and
+    elements the contract lacks, a request may not.
+    """
+
     ruleset: RuleSet | None
     allow_unexpected: bool
     findings: list[Finding] = field(default_factory=list)
@@ -53,9 +63,12 @@ class XmlWalker:
         self.findings.append(Finding(location, expected, actual, message))
 
     def compare_root(self, expected: ET.Element, actual: ET.Element) -> None:
+        """Compare two documents from their root elements, located by the expected root's local name."""
         self.compare_element((local_name(expected.tag),), expected, actual)
 
     def compare_element(self, location: Location, expected: ET.Element, actual: ET.Element) -> None:
+        """Compare one element's tag, attributes, text and children at ``location``.
+        Under a type-like rule at exactly that location the tag may differ."""
         choice = self._rule(location)
         type_like = choice is not None and choice.exact and any(m["match"] in TYPE_LIKE for m in choice.rules.matchers)
         if expected.tag != actual.tag and not type_like:

@@ -42,6 +42,7 @@ def compile_http(raw: dict[str, Any], spec: str, where: str) -> tuple[Request, R
 
 
 def describe(interaction: Interaction) -> str:
+    """How messages name an interaction: its position in the file and its description."""
     return f"interaction {interaction.position} ({interaction.description!r})"
 
 
@@ -81,9 +82,11 @@ class PactIndex:
         return len(self._offsets) - 1
 
     def raw(self, position: int) -> Any:
+        """The interaction at ``position`` read again from the file and decoded, as the pact writes it."""
         return json.loads(os.pread(self._fd, self._lengths[position], self._offsets[position]))
 
     def compiled(self, interaction: Interaction) -> CompiledParts:
+        """The interaction compiled, from the cache every indexed pact shares (compiled now on a miss)."""
         assert self.cache is not None  # set by the loader before any interaction is handed out
         return self.cache.lookup(self, interaction)
 

@@ -29,6 +29,8 @@ _MARGIN_CHARS = 64 * 1024
 
 
 class JsonSyntaxError(ValueError):
+    """Invalid JSON, with the line and column in the whole file, as `json.loads` reports them."""
+
     def __init__(self, reason: str, line: int, column: int) -> None:
         super().__init__(f"{reason} at line {line} column {column}")
         self.reason = reason
@@ -41,6 +43,8 @@ class NotAnObject(ValueError):
 
 
 class Member(NamedTuple):
+    """One member of the top-level object with its value decoded whole (the streamed array's comes empty)."""
+
     key: str
     value: Any
 

@@ -48,6 +48,8 @@ _KNOWN_INTERACTION, _KNOWN_REQUEST, _KNOWN_RESPONSE = _KNOWN["interaction"], _KN
 
 @dataclass(frozen=True)
 class LoadProblem:
+    """A pact file that was not loaded, and why."""
+
     source: str
     reason: str
 
@@ -57,12 +59,15 @@ class LoadProblem:
 
 @dataclass
 class LoadResult:
+    """What loading found: the contracts read, the files refused and why, and warnings (fields ignored, ...)."""
+
     contracts: list[Contract] = field(default_factory=list)
     problems: list[LoadProblem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
     @property
     def interactions(self) -> list[Interaction]:
+        """Every HTTP interaction of every contract loaded, in load order."""
         return [i for contract in self.contracts for i in contract.interactions]
 
 
@@ -100,6 +105,7 @@ def load_pacts(
 def load_pact_file(
     path: Path, compile_lazily_from: int | None = None, cache: CompiledCache | None = None
 ) -> tuple[Contract, list[str]]:
+    """One pact file as a contract and its warnings, indexed when large (see load_pacts); ContractError if unusable."""
     try:
         with path.open("rb") as file:
             builder = _PactBuilder(str(path), PactIndex(path, file))

@@ -41,6 +41,7 @@ def spec_of(version: str | None) -> str:
 
 
 def normalize_request(raw: dict[str, Any], spec: str) -> Request:
+    """A request as a pact of version ``spec`` writes it, as the model; ContractError when it is unusable."""
     if not isinstance(raw, dict):
         raise ContractError("a request must be a JSON object")
     headers = _headers(raw.get("headers"))
@@ -60,6 +61,7 @@ def normalize_request(raw: dict[str, Any], spec: str) -> Request:
 
 
 def normalize_response(raw: dict[str, Any], spec: str) -> Response:
+    """A response as a pact of version ``spec`` writes it, as the model; ContractError when it is unusable."""
     if not isinstance(raw, dict):
         raise ContractError("a response must be a JSON object")
     headers = _headers(raw.get("headers"))
@@ -112,6 +114,7 @@ def _text(value: Any) -> str:
 
 
 def content_type_of(headers: dict[str, list[str]]) -> str | None:
+    """The first Content-Type value among ``headers`` (the name in any case), or None."""
     for name, values in headers.items():
         if name.lower() == "content-type" and values:
             return values[0]
@@ -171,6 +174,7 @@ def is_binary_type(content_type: str | None) -> bool:
 
 
 def is_json_type(content_type: str | None) -> bool:
+    """Whether a content type is JSON: application/json or any `+json` type, parameters aside."""
     if not content_type:
         return False
     media = content_type.split(";")[0].strip().lower()
@@ -178,6 +182,8 @@ def is_json_type(content_type: str | None) -> bool:
 
 
 def normalize_rules(raw: Any, spec: str) -> Rules:
+    """A pact's matchingRules (V2 `$.body...` paths or V3/V4 categories) as category -> path or name -> RuleList,
+    with matcher aliases resolved; ContractError when they cannot be read."""
     if not raw:
         return {}
     if not isinstance(raw, dict):
@@ -317,6 +323,8 @@ def _checked_matcher(raw: Any) -> dict[str, Any]:
 
 
 def normalize_generators(raw: Any) -> Generators:
+    """A pact's generators as category -> path or name -> definition (a path's, method's or status's one
+    under the key ``""``); ContractError when they cannot be read."""
     if not raw:
         return {}
     if not isinstance(raw, dict):

@@ -97,6 +97,8 @@ def _java_field(letter: str, count: int, moment: datetime) -> str:
 
 
 def format_java(pattern: str, moment: datetime) -> str:
+    """``moment`` printed with a Java date/time pattern: zones print as UTC, optional sections always print;
+    ValueError for a pattern letter the generators do not support."""
     out: list[str] = []
     pos = 0
     while pos < len(pattern):

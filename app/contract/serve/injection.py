@@ -62,6 +62,7 @@ class Template:
 
     @property
     def literal(self) -> str:
+        """The expression's literal text, every placeholder removed."""
         return _PLACEHOLDER.sub("", self.expression)
 
     @property

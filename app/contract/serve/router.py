@@ -101,6 +101,8 @@ def _literal_prefix(regex: str) -> str:
 
 
 class Router:
+    """The interactions a mock serves, filed so that a request finds its candidates by method and path."""
+
     def __init__(self, interactions: Iterable[Interaction] = ()) -> None:
         self._literal: dict[tuple[str, str], list[Interaction]] = {}
         # method -> literal prefix up to a "/" -> the paths given by matchers there
@@ -117,6 +119,7 @@ class Router:
             self.add(interaction)
 
     def add(self, interaction: Interaction) -> None:
+        """File an interaction under its literal path, or in the bucket of its path pattern's literal prefix."""
         # Only what an indexed interaction always holds: its request is compiled when first routed to.
         method, path, path_rule = interaction.method, interaction.path, interaction.path_rule
         self.count += 1
@@ -158,6 +161,7 @@ class Router:
             self._bucket_depths = sorted([*self._bucket_depths, depth])
 
     def candidates(self, method: str, path: str) -> list[Interaction]:
+        """The interactions whose method and path a request has, literal paths first; nothing else is judged yet."""
         method = method.upper()
         key = decoded_path(path)
         found = list(self._literal.get((method, key), ()))

@@ -38,6 +38,7 @@ def text_body_kind(body: Body) -> str | None:
 
 
 def generate_in_text(kind: str, value: str | bytes, generators: dict[str, dict[str, Any]], generate: Generate) -> Any:
+    """A form or XML body (``kind``) with every value a generator reaches replaced, written as text again."""
     text = value.decode("utf-8") if isinstance(value, bytes) else value
     if kind == "form":
         return _in_form(text, generators, generate)
