@@ -26,7 +26,7 @@ a. the Epistemix contract, a stub path: ``POST /jobs/register`` with the epx cli
    database handlers to the provider ``Epistemix``, so both servers get a copy of ``pacts/epx-epistemix.json``
    whose provider is renamed ``EpistemixStub``: interactions of a provider without handlers are answered from
    the contract, with no database work.
-b. synthetic contracts (``bench.synthetic``) of 100, 1,000, 10,000 and 100,000 interactions, requesting the
+b. synthetic contracts (``tests.support.synthetic``) of 100, 1,000, 10,000 and 100,000 interactions, requesting the
    middle one (a literal-path POST with a JSON body and header rules).
 c. the stateful ``POST /runs`` of provider ``Epistemix`` (``pacts/``), a database write per request, after the
    provider state ``job 123 exists`` is set up; on a fresh SQLite file and on a fresh PostgreSQL database
@@ -65,9 +65,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bench import synthetic
 from bench.loadgen import ENGINES, resolve_engine, run_load
-from tests.epx import EPX_HEADERS, run_request
+from tests.support import synthetic
+from tests.support.epx import EPX_HEADERS, run_request
 
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"

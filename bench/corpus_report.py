@@ -17,7 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tests.differential.reference import Comparison, compare_with_reference, missing_reason
+from tests.support.reference import Comparison, compare_with_reference, missing_reason
 
 CORPUS = Path(__file__).resolve().parents[1] / "tests" / "corpus"
 

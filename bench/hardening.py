@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.loadgen import run_load
-from tests.epx import EPX_HEADERS
+from tests.support.epx import EPX_HEADERS
 
 ROOT = Path(__file__).resolve().parents[1]
 REGISTER_BODY = b'{"tags": ["info_job"]}'

@@ -12,7 +12,7 @@ import socket
 import threading
 from collections import Counter
 
-from tests.epx import EPX_HEADERS
+from tests.support.epx import EPX_HEADERS
 
 SLOW_BODY_HEAD = (
     "POST /jobs/register HTTP/1.1\r\nHost: soak\r\n"

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # The epx client's request shapes, as the tests use them (run from the project root, so `tests` imports).
-from tests.epx import EPX_HEADERS, OCTET_STREAM, run_request
+from tests.support.epx import EPX_HEADERS, OCTET_STREAM, run_request
 
 from .soak_client import Call, Reply
 

@@ -58,7 +58,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.loadgen import ENGINES, LoadResult, resolve_engine, run_load
-from tests.epx import EPX_HEADERS
+from tests.support.epx import EPX_HEADERS
 
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"

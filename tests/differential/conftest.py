@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.differential.reference import Comparison, compare_with_reference
+from tests.support.reference import Comparison, compare_with_reference
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 _COMPARISONS: dict[str, Comparison] = {}

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.differential.conftest import CORPUS
-from tests.differential.reference import Comparison, http_descriptions, missing_reason
+from tests.support.reference import Comparison, http_descriptions, missing_reason
 
 # Interactions pactmock fails that the reference verifies, each with its defect class, e.g.
 #   ("pactphp-binary.json", "A get request to /image.jpg"): "defect class 4: base64 binary body not decoded",

@@ -21,7 +21,7 @@ from app import create_app
 from app.settings import Settings
 from app.store import migrate
 from app.web.front import NeedsThread
-from tests.epx import EPX_HEADERS
+from tests.support.epx import EPX_HEADERS
 
 REGISTER_RULES = {
     "header": {

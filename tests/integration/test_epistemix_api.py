@@ -24,7 +24,7 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
-from tests.epx import EPX_HEADERS, OCTET_STREAM, run_request
+from tests.support.epx import EPX_HEADERS, OCTET_STREAM, run_request
 
 from .conftest import RunningMock, stop_mock
 

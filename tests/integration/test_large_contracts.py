@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from app.web.served import COMPILE_LAZILY_FROM
-from bench import synthetic
+from tests.support import synthetic
 
 from .conftest import RunningMock, start_mock, stop_mock
 

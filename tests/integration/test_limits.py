@@ -8,7 +8,7 @@ from pathlib import Path
 
 import requests
 
-from tests.epx import EPX_HEADERS
+from tests.support.epx import EPX_HEADERS
 
 PACT_DIR = Path(__file__).resolve().parents[2] / "pacts"
 HEADERS = EPX_HEADERS

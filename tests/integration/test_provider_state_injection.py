@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import requests
 
-from tests.differential.reference import verify_interactions
 from tests.integration.conftest import start_mock, stop_mock
+from tests.support.reference import verify_interactions
 
 STATE = {"name": "a user exists", "params": {"name": "John", "id": 42}}
 JSON = {"Content-Type": "application/json"}

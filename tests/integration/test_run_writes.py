@@ -19,8 +19,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from app.settings import database_url as driver_url
-from tests.epx import EPX_HEADERS, OCTET_STREAM, run_request
 from tests.integration.conftest import migrated_postgres_database, start_mock, stop_mock
+from tests.support.epx import EPX_HEADERS, OCTET_STREAM, run_request
 
 PACT_DIR = Path(__file__).resolve().parents[2] / "pacts"
 MAX_ID = 2**63 - 1

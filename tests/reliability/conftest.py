@@ -21,9 +21,9 @@ import requests
 from sqlalchemy import create_engine, text
 
 from app.settings import database_url as normalised_url
-from tests.epx import EPX_HEADERS, OCTET_STREAM  # noqa: F401 (re-exported to the tests here)
-from tests.epx import run_request as epx_run_request
 from tests.integration.conftest import RunningMock, database_url, run_mock, start_mock, stop_mock  # noqa: F401
+from tests.support.epx import EPX_HEADERS, OCTET_STREAM  # noqa: F401 (re-exported to the tests here)
+from tests.support.epx import run_request as epx_run_request
 
 PACT_DIR = Path(__file__).resolve().parents[2] / "pacts"
 # Several worker processes share the database: what a multi-core deployment runs.

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from tests.epx import EPX_HEADERS
+from tests.support.epx import EPX_HEADERS
 
 Address = tuple[str, int]
 

@@ -22,8 +22,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from app.settings import database_url as with_driver
-from tests.epx import EPX_HEADERS, run_request
 from tests.integration.conftest import migrated_postgres_database, start_mock, stop_mock
+from tests.support.epx import EPX_HEADERS, run_request
 
 PACT_DIR = Path(__file__).resolve().parents[2] / "pacts"
 HEADERS = EPX_HEADERS

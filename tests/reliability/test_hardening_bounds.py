@@ -17,8 +17,8 @@ from collections.abc import Callable
 
 import requests
 
-from tests.epx import EPX_HEADERS
 from tests.integration.conftest import RunningMock
+from tests.support.epx import EPX_HEADERS
 
 from .conftest import FIRST_JOB_ID, OCTET_STREAM, Connection, query, run_request, set_up_state
 from .slow_peers import address_of, collect, connect_many, epx_head, exchange, request_head

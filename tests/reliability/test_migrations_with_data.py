@@ -14,8 +14,8 @@ from pathlib import Path
 
 import requests
 
-from tests.epx import EPX_HEADERS
 from tests.integration.conftest import start_mock, stop_mock
+from tests.support.epx import EPX_HEADERS
 
 ROOT = Path(__file__).resolve().parents[2]
 PACT_DIR = ROOT / "pacts"

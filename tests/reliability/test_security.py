@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.epx import EPX_HEADERS
 from tests.integration.conftest import RunningMock, start_mock, stop_mock
+from tests.support.epx import EPX_HEADERS
 
 PACT_DIR = Path(__file__).resolve().parents[2] / "pacts"
 ADMIN_TOKEN = "admin-0f6c1e9b7d2a4c58"

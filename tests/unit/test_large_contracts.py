@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 
-from app.contract.read import jsonstream
 from app.contract.match.compare import match_request
 from app.contract.model import Body, Request
+from app.contract.read import jsonstream
 from app.contract.read.jsonstream import Element, JsonSyntaxError, Member, NotAnObject, read_members
 from app.contract.read.loader import load_pacts
 from app.contract.read.normalize import normalize_rules
 from app.contract.serve.router import Router
-from bench import synthetic
+from tests.support import synthetic
 
 
 @pytest.fixture

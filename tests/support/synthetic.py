@@ -2,8 +2,8 @@
 
 Run from the project root::
 
-    python -m bench.synthetic 1000 /tmp/pacts          # writes /tmp/pacts/synthetic-1000.json, prints the probe
-    python -m bench.synthetic 100000 /tmp/pacts --json  # the probe request as JSON
+    python -m tests.support.synthetic 1000 /tmp/pacts          # writes /tmp/pacts/synthetic-1000.json, prints the probe
+    python -m tests.support.synthetic 100000 /tmp/pacts --json  # the probe request as JSON
 
 Every interaction is a ``Synchronous/HTTP`` interaction of the provider ``SyntheticProvider`` (no pactmock
 handler is bound to it, so pactmock answers from the contract), shaped like the Epistemix ones: an
@@ -206,7 +206,10 @@ def write_pact(directory: Path, count: int) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     path = pact_path(directory, count)
     head = {"consumer": {"name": CONSUMER}, "provider": {"name": PROVIDER}}
-    metadata = {"pactSpecification": {"version": "4.0"}, "generatedBy": {"name": "bench.synthetic", "count": count}}
+    metadata = {
+        "pactSpecification": {"version": "4.0"},
+        "generatedBy": {"name": "tests.support.synthetic", "count": count},
+    }
     with path.open("w", encoding="utf-8") as out:
         out.write(json.dumps(head)[:-1] + ', "interactions": [\n')
         for index in range(count):
@@ -218,7 +221,7 @@ def write_pact(directory: Path, count: int) -> Path:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.synthetic", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tests.support.synthetic", description=__doc__.splitlines()[0])
     parser.add_argument("count", type=int, help="number of interactions")
     parser.add_argument("directory", type=Path, help="where to write synthetic-<count>.json")
     parser.add_argument("--json", action="store_true", help="print the probe request as JSON")
