@@ -28,7 +28,7 @@ import requests
 
 from app.contract.read.loader import load_pacts
 from app.verify import verifier_for
-from tests.integration.conftest import free_port, start_mock, stop_mock
+from tests.support.mock_process import free_port, start_mock, stop_mock
 
 # The verifier and the CLI send usage statistics unless told not to; tests use no network.
 QUIET_ENV = {"PACT_DO_NOT_TRACK": "true"}
@@ -52,11 +52,14 @@ def pact_binary() -> str:
 
 @dataclass
 class RunningStub:
+    """A `pact stub` process: its base URL and the file its output goes to."""
+
     url: str
     process: subprocess.Popen[bytes]
     log_path: Path
 
     def log(self) -> str:
+        """Everything the stub has printed so far."""
         return self.log_path.read_text(errors="replace")
 
 
@@ -84,6 +87,7 @@ def start_stub(pacts: Path, log_dir: Path, *, timeout_s: float = STUB_START_TIME
 
 
 def stop_stub(stub: RunningStub) -> None:
+    """Stop the stub (SIGTERM, then SIGKILL if it lingers)."""
     stub.process.terminate()
     try:
         stub.process.wait(timeout=10)
@@ -94,6 +98,7 @@ def stop_stub(stub: RunningStub) -> None:
 
 @contextmanager
 def running_stub(pacts: Path, log_dir: Path) -> Iterator[RunningStub]:
+    """`pact stub` on `pacts` for the length of a with block."""
     stub = start_stub(pacts, log_dir)
     try:
         yield stub
@@ -181,6 +186,7 @@ class Comparison:
     refused_by_reference: str | None = None
 
     def verified_by_reference(self) -> list[str]:
+        """Interactions the verifier passes against the reference."""
         return [d for d in self.descriptions if self.reference.get(d, Verdict(False)).passed]
 
     def failed_by_pactmock(self) -> list[str]:

@@ -198,6 +198,7 @@ def probe(count: int) -> Probe:
 
 
 def pact_path(directory: Path, count: int) -> Path:
+    """Where the pact of ``count`` interactions lives inside ``directory``."""
     return directory / f"synthetic-{count}.json"
 
 
@@ -221,6 +222,7 @@ def write_pact(directory: Path, count: int) -> Path:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: write a synthetic pact and print its probe request."""
     parser = argparse.ArgumentParser(prog="python -m tests.support.synthetic", description=__doc__.splitlines()[0])
     parser.add_argument("count", type=int, help="number of interactions")
     parser.add_argument("directory", type=Path, help="where to write synthetic-<count>.json")
