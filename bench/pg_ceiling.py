@@ -7,6 +7,7 @@ as the mock sends them) from N clients, against a fresh database migrated by `pa
 Whatever the mock does in Python comes on top of this, on the same cores.
 
     python -m bench.pg_ceiling [--clients 4,8,32] [--duration 10] [--postgres-url URL]
+    python -m bench.pg_ceiling --check-script [--postgres-url URL]   # run the script once, print the run it stored
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ JOB_ID = 123
 
 
 def pgbench_binary() -> str | None:
+    """The pgbench command: on PATH, else the newest one Debian installs beside the server."""
     found = shutil.which("pgbench")
     if found:
         return found
@@ -70,6 +72,7 @@ def _libpq_url(url: str) -> str:
 
 
 def prepare(url: str) -> None:
+    """Migrate the fresh database at `url` as `pactmock db upgrade` does and add the job runs are submitted for."""
     env = {**os.environ, "DATABASE_URL": url}
     done = subprocess.run(
         [sys.executable, "-m", "app.cli", "db", "upgrade"], env=env, capture_output=True, text=True, cwd=ROOT
@@ -83,6 +86,7 @@ def prepare(url: str) -> None:
 
 
 def run_pgbench(binary: str, url: str, script: Path, clients: int, duration: int) -> dict[str, Any]:
+    """Run `script` from `clients` pgbench clients for `duration` seconds; its throughput, latency and failures."""
     done = subprocess.run(
         [
             binary,
@@ -116,13 +120,45 @@ def run_pgbench(binary: str, url: str, script: Path, clients: int, duration: int
     }
 
 
+def check_script(server_url: str) -> dict[str, Any]:
+    """Run the submission script once in a fresh database: the id it returned and the runs table afterwards.
+
+    What pgbench sends must be the mock's own submission; this shows it stores a run as `POST /runs` does.
+    """
+    import psycopg2
+
+    name, url = create_database(server_url)
+    try:
+        prepare(url)
+        script = submission_script(url)
+        with psycopg2.connect(_libpq_url(url)) as connection, connection.cursor() as cursor:
+            connection.autocommit = True
+            # pgbench's "\;" joins statements into one message; psycopg2 takes them plainly separated.
+            cursor.execute(script.replace(" \\; ", "; "))
+            returned_id = int(cursor.fetchone()[0])
+            cursor.execute("SELECT id, job_id, request->>'workingDir' FROM runs ORDER BY id")
+            runs = [list(row) for row in cursor.fetchall()]
+    finally:
+        drop_database(server_url, name)
+    return {"job_id": JOB_ID, "returned_id": returned_id, "runs": runs}
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Command line: the table of submissions per second per client count, also written as JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", default="4,8,32", help="comma-separated client counts [4,8,32]")
     parser.add_argument("--duration", type=int, default=10, help="seconds per client count [10]")
     parser.add_argument("--postgres-url", default=os.environ.get("TEST_POSTGRES_URL", ""))
     parser.add_argument("--json", default=str(ROOT / "bench" / "out" / "pg_ceiling.json"))
+    parser.add_argument(
+        "--check-script", action="store_true", help="run the submission once and print, as JSON, the run it stored"
+    )
     args = parser.parse_args(argv)
+    if args.check_script:
+        if not args.postgres_url:
+            raise SystemExit("no PostgreSQL: pass --postgres-url or set TEST_POSTGRES_URL")
+        print(json.dumps(check_script(args.postgres_url)))
+        return 0
     binary = pgbench_binary()
     if not binary:
         raise SystemExit("pgbench not found (Debian: postgresql-client or the server package)")

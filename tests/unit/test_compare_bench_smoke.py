@@ -2,7 +2,8 @@
 
 It starts real servers (`pactmock serve`, and `pact stub` when pact-python-cli is installed) for about a second of
 load each. PostgreSQL is used when $TEST_POSTGRES_URL names a server, as in the rest of the suite; without one the
-PostgreSQL row must say why it was not run (and with POSTGRES_REQUIRED=1 it must have run).
+PostgreSQL row must say why it was not run (and with POSTGRES_REQUIRED=1 it must have run). The bench runs as a
+user runs it, `python -m bench.compare`, in a subprocess: tests never import bench/.
 """
 
 from __future__ import annotations
@@ -10,13 +11,14 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bench import compare
-
+ROOT = Path(__file__).resolve().parents[2]
 ROW_KEYS = {
     "scenario",
     "title",
@@ -43,6 +45,15 @@ ROW_KEYS = {
 TARGET_KEYS = {"target", "measured", "verdict"}
 
 
+def _run_compare(*args: str) -> str:
+    """`python -m bench.compare ARGS` from the project root; what it printed (it must succeed)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.compare", *args], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    return done.stdout
+
+
 def _rows(document: dict[str, Any], scenario: str) -> dict[str, dict[str, Any]]:
     return {row["server"]: row for row in document["rows"] if row["scenario"] == scenario}
 
@@ -57,13 +68,12 @@ def _assert_measured(row: dict[str, Any]) -> None:
     assert row["errors"] >= 0
 
 
-def test_quick_run_writes_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_quick_run_writes_json(tmp_path: Path) -> None:
     out = tmp_path / "x.json"
     postgres = os.environ.get("TEST_POSTGRES_URL", "")
 
-    assert compare.main(["--quick", "--json", str(out), "--postgres-url", postgres]) == 0
+    printed = _run_compare("--quick", "--json", str(out), "--postgres-url", postgres)
 
-    printed = capsys.readouterr().out
     assert "| scenario | server | req/s |" in printed
     assert "PASS/MISS" in printed
     assert "EpistemixStub" in printed
@@ -106,13 +116,13 @@ def test_quick_run_writes_json(tmp_path: Path, capsys: pytest.CaptureFixture[str
         assert out.with_suffix(".png").stat().st_size > 0
 
 
-def test_without_pact_stub_the_stub_column_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_without_pact_stub_the_stub_column_says_so(tmp_path: Path) -> None:
     out = tmp_path / "x.json"
     missing = tmp_path / "no-such-pact"
 
-    assert compare.main(["--quick", "--only", "a", "--no-png", "--json", str(out), "--pact-bin", str(missing)]) == 0
+    printed = _run_compare("--quick", "--only", "a", "--no-png", "--json", str(out), "--pact-bin", str(missing))
 
-    assert "not run (pact stub not installed)" in capsys.readouterr().out
+    assert "not run (pact stub not installed)" in printed
     document = json.loads(out.read_text(encoding="utf-8"))
     rows = _rows(document, "a")
     _assert_measured(rows["pactmock"])

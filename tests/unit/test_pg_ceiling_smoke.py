@@ -1,49 +1,52 @@
 """Smoke test of the PostgreSQL ceiling benchmark (bench/pg_ceiling.py): it runs and measures (never judged).
 
 What pgbench sends must be the mock's own submission: the test checks the script stores a run in the
-mock's schema, with the next id of the counter, as `POST /runs` does.
+mock's schema, with the id it returns, as `POST /runs` does. The bench runs as a user runs it, in a
+subprocess: tests never import bench/.
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from bench import pg_ceiling
 from tests.integration.conftest import postgres_server_url
 
+ROOT = Path(__file__).resolve().parents[2]
+# The job the bench submits runs for (bench/pg_ceiling.py's docstring names it).
+BENCH_JOB_ID = 123
 
-def test_the_ceiling_benchmark_runs_the_mocks_submission_through_pgbench(tmp_path: Path, capsys) -> None:
-    server = postgres_server_url()
-    if pg_ceiling.pgbench_binary() is None:
-        pytest.skip("pgbench is not installed")
-    out = tmp_path / "ceiling.json"
-    assert (
-        pg_ceiling.main(["--clients", "2", "--duration", "1", "--postgres-url", str(server), "--json", str(out)]) == 0
+
+def _run_bench(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bench.pg_ceiling", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
+
+
+def test_the_ceiling_benchmark_runs_the_mocks_submission_through_pgbench(tmp_path: Path) -> None:
+    server = postgres_server_url()
+    out = tmp_path / "ceiling.json"
+
+    done = _run_bench("--clients", "2", "--duration", "1", "--postgres-url", str(server), "--json", str(out))
+
+    if done.returncode != 0 and "pgbench not found" in done.stderr:
+        pytest.skip("pgbench is not installed")
+    assert done.returncode == 0, done.stderr
     result = json.loads(out.read_text())
     (row,) = result["rows"]
     assert row["clients"] == 2 and row["failed"] == 0 and row["tps"] > 0, row
-    assert "| 2 |" in capsys.readouterr().out
+    assert "| 2 |" in done.stdout
 
 
-def test_the_script_is_the_mocks_submission_and_stores_a_run(tmp_path: Path) -> None:
-    import psycopg2
-
-    from bench.compare import create_database, drop_database
-
+def test_the_script_is_the_mocks_submission_and_stores_a_run() -> None:
     server = str(postgres_server_url())
-    name, url = create_database(server)
-    try:
-        pg_ceiling.prepare(url)
-        script = pg_ceiling.submission_script(url)
-        with psycopg2.connect(pg_ceiling._libpq_url(url)) as connection, connection.cursor() as cursor:
-            connection.autocommit = True
-            cursor.execute(script.replace(" \\; ", "; "))
-            first_id = cursor.fetchone()[0]
-            cursor.execute("SELECT id, job_id, request->>'workingDir' FROM runs")
-            assert cursor.fetchall() == [(int(first_id), pg_ceiling.JOB_ID, "/home/epx/run")]
-    finally:
-        drop_database(server, name)
+
+    done = _run_bench("--check-script", "--postgres-url", server)
+
+    assert done.returncode == 0, done.stderr
+    checked = json.loads(done.stdout)
+    assert checked["runs"] == [[checked["returned_id"], BENCH_JOB_ID, "/home/epx/run"]]
