@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +13,22 @@ import click
 
 from .contract.read.loader import load_pacts
 from .settings import Settings, SettingsError
+
+
+def _settings() -> Settings:
+    """The settings from the environment (the only place the CLI reads it); a bad value is a one-line error."""
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _default_pact_dir() -> str:
+    return _settings().pact_dir
+
+
+def _default_admin_token() -> str | None:
+    return _settings().admin_token
 
 
 @click.group()
@@ -27,25 +42,27 @@ def main() -> None:
 # One worker process per core of the 2-core machines measured, two threads each (bench/WSGI.md): a second
 # thread keeps a worker answering while one request waits on the database; more only pass the GIL around.
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True, help="Worker processes")
-@click.option("--threads", type=click.IntRange(1, 256), default=2, show_default=True, help="Threads per worker")
+@click.option(
+    "--threads", type=click.IntRange(1, 256), default=None, help="Threads per worker [default: $PACTMOCK_THREADS or 2]"
+)
 @click.option("--reload", is_flag=True, help="Restart when the code changes (development)")
-def serve(host: str | None, port: int | None, workers: int, threads: int, reload: bool) -> None:
+def serve(host: str | None, port: int | None, workers: int, threads: int | None, reload: bool) -> None:
     """Serve the pacts in $PACT_DIR as a validating mock provider."""
     from .server import serve as run_server
 
-    try:
-        settings = Settings.from_env()
-    except SettingsError as exc:
-        raise click.ClickException(str(exc)) from None
-    overrides = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
-    settings = dataclasses.replace(settings, **overrides)  # type: ignore[arg-type]
+    settings = _settings()
+    given = {"host": host, "port": port, "threads": threads}
+    settings = dataclasses.replace(settings, **{k: v for k, v in given.items() if v is not None})  # type: ignore[arg-type]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     _prepare_database(settings.database_url)
-    run_server(settings, workers=workers, threads=threads, reload=reload)
+    run_server(settings, workers=workers, reload=reload)
 
 
 def _prepare_database(url: str) -> None:
-    """The embedded SQLite file is brought to head; a server database must already be there."""
+    """The embedded SQLite file is brought to head; a server database must already be there.
+
+    `url` is `Settings.database_url`, already given its driver.
+    """
     from sqlalchemy.exc import SQLAlchemyError
 
     from .store import migrate
@@ -78,10 +95,7 @@ def _reason(exc: Exception) -> str:
 
 
 def _database_url() -> str:
-    try:
-        return Settings.from_env().database_url
-    except SettingsError as exc:
-        raise click.ClickException(str(exc)) from None
+    return _settings().database_url
 
 
 @main.group()
@@ -147,7 +161,7 @@ def history() -> None:
 
 @main.command()
 @click.argument("url")
-@click.option("--pact-dir", default=lambda: os.environ.get("PACT_DIR", "pacts"), show_default="$PACT_DIR or pacts")
+@click.option("--pact-dir", default=_default_pact_dir, show_default="$PACT_DIR or pacts")
 @click.option(
     "--states-url",
     default=None,
@@ -155,8 +169,7 @@ def history() -> None:
 )
 @click.option(
     "--admin-token",
-    envvar="MOCK_ADMIN_TOKEN",
-    default=None,
+    default=_default_admin_token,
     help="The mock's MOCK_ADMIN_TOKEN, for state calls from another host [default: $MOCK_ADMIN_TOKEN]",
 )
 @click.option("--verbose", is_flag=True, help="Print the verifier's full output")
@@ -189,7 +202,7 @@ def verify(url: str, pact_dir: str, states_url: str | None, admin_token: str | N
 
 
 @main.command()
-@click.option("--pact-dir", default=lambda: os.environ.get("PACT_DIR", "pacts"), show_default="$PACT_DIR or pacts")
+@click.option("--pact-dir", default=_default_pact_dir, show_default="$PACT_DIR or pacts")
 def contracts(pact_dir: str) -> None:
     """List the contracts and interactions served, and the problems found in any file."""
     # The loader logs what it finds for the server's log; here it is printed once, below.

@@ -1,8 +1,8 @@
 """Run the app under granian from inside the `pactmock` process.
 
 granian was measured fastest of the maintained Python servers on this project's machines (bench/WSGI.md). Its
-main process only supervises: each worker process builds the app itself, so everything a worker needs (the
-CLI's host, port, threads and the rest of the settings) travels through the environment.
+main process only supervises: each worker process builds the app itself from `Settings.from_env()`, so what the
+command line changed (host, port, threads) is written back to the environment before the workers start.
 
 granian serves the RSGI entrance (web/entrance.py), not the WSGI app: a request body is then received on the
 worker's event loop before any thread is spent on it, so slow or idle clients cannot hold the threads.
@@ -25,13 +25,7 @@ from granian.server import Server
 
 from .settings import Settings
 
-# A worker still loading the app ignores SIGTERM; after this many seconds granian kills it, so a stop
-# requested during start-up never hangs. In-flight requests get the same time to finish.
-WORKERS_KILL_TIMEOUT_SECONDS = 10
-# How soon a worker that died is replaced (granian's default is 3.5 s; the other workers serve meanwhile).
-RESPAWN_INTERVAL_SECONDS = 0.5
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-THREADS_VARIABLE = "PACTMOCK_SERVE_THREADS"
 PR_SET_PDEATHSIG = 1
 
 log = logging.getLogger(__name__)
@@ -42,7 +36,8 @@ def _load_app(_target: str) -> Any:
     _exit_with_parent()
     from .web.factory import build_entrance
 
-    return build_entrance(Settings.from_env(), int(os.environ.get(THREADS_VARIABLE, "2")))
+    settings = Settings.from_env()
+    return build_entrance(settings, settings.threads)
 
 
 def _exit_with_parent() -> None:
@@ -88,11 +83,20 @@ def _raise_open_files_limit(connections: int) -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (new_soft, hard))
 
 
-def serve(settings: Settings, *, workers: int, threads: int, reload: bool) -> None:
-    # Workers read their settings from the environment: carry the command line's host, port and threads there.
+def _hand_to_workers(settings: Settings) -> None:
+    """Write what the command line may have changed where each worker's `Settings.from_env()` reads it.
+
+    Each granian worker builds the app in its own process (`_load_app`); the environment is how this process
+    reaches them.
+    """
     os.environ["FLASK_HOST"] = settings.host
     os.environ["FLASK_PORT"] = str(settings.port)
-    os.environ[THREADS_VARIABLE] = str(threads)
+    os.environ["PACTMOCK_THREADS"] = str(settings.threads)
+
+
+def serve(settings: Settings, *, workers: int, reload: bool) -> None:
+    """Serve `settings` under granian with `workers` processes until stopped; `reload`: restart on changes."""
+    _hand_to_workers(settings)
     _raise_open_files_limit(settings.max_connections)
     server = Server(
         "app:create_app",
@@ -110,8 +114,8 @@ def serve(settings: Settings, *, workers: int, threads: int, reload: bool) -> No
         log_dictconfig=_logging_config(),
         log_access=False,
         respawn_failed_workers=True,
-        respawn_interval=RESPAWN_INTERVAL_SECONDS,
-        workers_kill_timeout=WORKERS_KILL_TIMEOUT_SECONDS,
+        respawn_interval=settings.tuning.respawn_interval_seconds,
+        workers_kill_timeout=settings.tuning.workers_kill_timeout_seconds,
         reload=reload,
         reload_paths=_watched_paths(settings) if reload else None,
     )

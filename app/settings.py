@@ -1,14 +1,14 @@
-"""Every knob of the mock, read once from the environment."""
+"""Every knob of the mock, in one object: `Settings.from_env()` is the only reader of the environment.
+
+`Settings` holds what a user sets (environment variables, the README's table); `Tuning` holds the
+constants measured or chosen for this mock, in one place with the reason for each value.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-
-
-def _flag(value: str | None) -> bool:
-    return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def _int(env: Mapping[str, str], name: str, default: int | None) -> int | None:
@@ -42,7 +42,11 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
 
 
 def database_url(raw: str) -> str:
-    """The URL with the driver pactmock ships: psycopg2 (SQLAlchemy 2.1 would otherwise pick psycopg 3)."""
+    """The URL with the driver pactmock ships: psycopg2 (SQLAlchemy 2.1 would otherwise pick psycopg 3).
+
+    Settings.from_env applies it to DATABASE_URL, so every user of `Settings.database_url` (the store, the
+    migrations, the CLI) gets a URL SQLAlchemy can open; a user may write `postgres://` or `postgresql://`.
+    """
     for prefix in ("postgresql://", "postgres://"):
         if raw.startswith(prefix):
             return "postgresql+psycopg2://" + raw[len(prefix) :]
@@ -53,8 +57,6 @@ def database_url(raw: str) -> str:
 ENVIRONMENT_VARIABLES = (
     "FLASK_HOST",
     "FLASK_PORT",
-    "FLASK_DEBUG",
-    "FLASK_ENV",
     "CORS_ORIGINS",
     "DATABASE_URL",
     "DATABASE_POOL_SIZE",
@@ -80,6 +82,7 @@ ENVIRONMENT_VARIABLES = (
     "PACTMOCK_MAX_TOTAL_UPLOAD_BYTES",
     "PACTMOCK_MAX_LISTED_RUNS",
     "PACTMOCK_MAX_BODY_BYTES_IN_FLIGHT",
+    "PACTMOCK_THREADS",
 )
 
 
@@ -88,11 +91,47 @@ class SettingsError(ValueError):
 
 
 @dataclass(frozen=True)
+class Tuning:
+    """Constants chosen for this mock rather than set by its users; each says why it has its value."""
+
+    # A connection attempt to PostgreSQL may take this long before the request gets a 503 instead of hanging.
+    connect_timeout_seconds: int = 5
+    # SQLite waits this long for another writer's lock before giving up: writers queue, they do not fail.
+    sqlite_busy_seconds: int = 30
+    # Any wait for PostgreSQL's answer: far longer than any query takes even behind the id counter under
+    # load, so a request meeting a silent database ends within two of these (pre-ping, one reconnect).
+    wait_bound_seconds: float = 5.0
+    # A worker still loading the app ignores SIGTERM; granian kills it after this, so a stop never hangs
+    # (in-flight requests get the same time to finish).
+    workers_kill_timeout_seconds: int = 10
+    # A worker that died is replaced this soon (granian's 3.5 s is long; the other workers serve meanwhile).
+    respawn_interval_seconds: float = 0.5
+    # From this many HTTP interactions a pact is indexed and compiled on first use: below it compiling whole
+    # takes well under a second and reports a broken interaction before the first request.
+    compile_lazily_from: int = 2000
+    # Prepared answers kept at most; past it the store starts again (a contract may have 100,000 interactions).
+    max_prepared: int = 10_000
+    # A client told to come back (Retry-After on a database that cannot be reached, a busy worker) waits this
+    # long: the pool or the database is usually back within seconds, and a shorter wait only adds load.
+    retry_after_seconds: int = 2
+    # A spooled answer file unused for this long is deleted when the next is written: the server opens a
+    # file as soon as it starts the answer, so an older one is in use by nobody still waiting for it.
+    spool_keep_seconds: int = 600
+    # An upload is read back from the store this many bytes at a time: a few round trips, bounded memory.
+    download_chunk_bytes: int = 256 * 1024
+    # Answers up to this size are sent whole in one write; a larger one is streamed chunk by chunk.
+    whole_answer_bytes: int = 256 * 1024
+    # Answers larger than this skip the drift check: it costs time in proportion to the body, and small
+    # answers exercise the same code.
+    drift_check_max_bytes: int = 64 * 1024
+
+
+@dataclass(frozen=True)
 class Settings:
+    """Every setting of the mock; `from_env` reads them, the rest of the app is handed this object."""
+
     host: str = "0.0.0.0"
     port: int = 5000
-    debug: bool = False
-    env: str = "production"
     cors_origins: tuple[str, ...] = ("*",)
     database_url: str = "sqlite:///pactmock.sqlite3"
     pool_size: int = 5
@@ -132,13 +171,15 @@ class Settings:
     max_listed_runs: int = 5000
     # Bytes of request bodies each worker holds at once (still arriving, or being answered); past it 503.
     max_body_bytes_in_flight: int = 256 * 1024 * 1024
+    # Threads per worker process for database work (`pactmock serve --threads`); `serve` hands the value
+    # to granian's workers in this variable, since each worker builds the app from the environment.
+    threads: int = 2
+    tuning: Tuning = field(default_factory=Tuning)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """The settings in `env` (default: the process environment); SettingsError names a bad value."""
         env = os.environ if env is None else env
-        flask_env = env.get("FLASK_ENV", "production")
-        if flask_env not in ("development", "testing", "production"):
-            raise SettingsError(f"FLASK_ENV must be development, testing or production, not {flask_env!r}")
         outcome = env.get("PACTMOCK_RUN_OUTCOME", "DONE").strip().upper()
         if outcome not in ("DONE", "ERROR"):
             raise SettingsError(f"PACTMOCK_RUN_OUTCOME must be DONE or ERROR, not {outcome!r}")
@@ -146,8 +187,6 @@ class Settings:
         return cls(
             host=env.get("FLASK_HOST", "0.0.0.0"),
             port=_int(env, "FLASK_PORT", 5000) or 5000,
-            debug=_flag(env.get("FLASK_DEBUG")),
-            env=flask_env,
             cors_origins=origins,
             database_url=database_url(env.get("DATABASE_URL") or "sqlite:///pactmock.sqlite3"),
             pool_size=_int(env, "DATABASE_POOL_SIZE", 5) or 5,
@@ -175,4 +214,5 @@ class Settings:
             max_total_upload_bytes=_positive(env, "PACTMOCK_MAX_TOTAL_UPLOAD_BYTES", 2 * 1024 * 1024 * 1024),
             max_listed_runs=_positive(env, "PACTMOCK_MAX_LISTED_RUNS", 5000),
             max_body_bytes_in_flight=_positive(env, "PACTMOCK_MAX_BODY_BYTES_IN_FLIGHT", 256 * 1024 * 1024),
+            threads=_positive(env, "PACTMOCK_THREADS", 2),
         )

@@ -4,7 +4,7 @@
 
 For each pact in ``tests/corpus/`` (or the files named), pactmock and `pact stub` (pact-stub-server)
 each serve the file alone and the official verifier checks every interaction against both (see
-``tests/differential/reference.py``). Prints, per file, the interactions pactmock fails that the
+``tests/support/reference.py``). Prints, per file, the interactions pactmock fails that the
 reference verifies, then the figure: "pactmock verified X of the Y interactions the reference
 verified, on N files", and the files either side refuses whole.
 """

@@ -14,7 +14,8 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
 
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
-# `pactmock db ...` and the tests pass the URL in; plain `alembic ...` reads the environment.
+# `pactmock db ...` and the tests pass the URL in (Settings.database_url, driver already chosen); plain
+# `alembic ...` reads the environment through the same Settings.
 url = config.attributes.get("database_url") or Settings.from_env().database_url
 
 

@@ -13,13 +13,9 @@ from sqlalchemy.exc import DisconnectionError
 from ..settings import Settings
 from . import bounded_wait
 
-# How long a connection attempt may take before the request gets a 503 instead of hanging.
-CONNECT_TIMEOUT_SECONDS = 5
-# How long SQLite waits for another writer's lock before giving up.
-SQLITE_BUSY_SECONDS = 30
-
 
 def is_sqlite(url: str) -> bool:
+    """Whether `url` names an SQLite database (the embedded default) rather than a server."""
     return make_url(url).get_backend_name() == "sqlite"
 
 
@@ -27,7 +23,7 @@ def make_engine(settings: Settings, *, autocommit: bool = False) -> Engine:
     """The engine for DATABASE_URL; `autocommit`: every statement is its own transaction (not on SQLite)."""
     url = settings.database_url
     if is_sqlite(url):
-        return _sqlite_engine(url)
+        return _sqlite_engine(url, settings.tuning.sqlite_busy_seconds)
     options: dict[str, Any] = {
         "pool_size": settings.pool_size,
         "max_overflow": settings.max_overflow,
@@ -37,9 +33,9 @@ def make_engine(settings: Settings, *, autocommit: bool = False) -> Engine:
         # Set on each connection once, when it is made: no SET round trip on every checkout and return.
         options["isolation_level"] = "AUTOCOMMIT"
     if make_url(url).get_backend_name() == "postgresql":
-        bounded_wait.install()
+        bounded_wait.install(settings.tuning.wait_bound_seconds)
         options["connect_args"] = {
-            "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+            "connect_timeout": settings.tuning.connect_timeout_seconds,
             # A peer that vanished without a word (no RST) is noticed in seconds, not the kernel's minutes.
             "keepalives": 1,
             "keepalives_idle": 5,
@@ -80,8 +76,8 @@ def _discard_if_closed_by_server(dbapi_connection: Any, _record: Any, _proxy: An
         raise DisconnectionError("the server closed the connection while it was idle in the pool")
 
 
-def _sqlite_engine(url: str) -> Engine:
-    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS, "check_same_thread": False})
+def _sqlite_engine(url: str, busy_seconds: int) -> Engine:
+    engine = create_engine(url, connect_args={"timeout": busy_seconds, "check_same_thread": False})
 
     @event.listens_for(engine, "connect")
     def configure(dbapi_connection: Any, _record: Any) -> None:
