@@ -16,6 +16,10 @@ class NotFound(DomainError):
         super().__init__(f"{what} {ident} does not exist{hint}")
 
 
+class Forbidden(DomainError):
+    """The caller's token names another user than the one the job belongs to."""
+
+
 class Invalid(DomainError):
     """The contract allowed the request, but the mock cannot act on it (for example context "run" without runId)."""
 

@@ -50,9 +50,10 @@ class Runs(Protocol):
     def submit(
         self, requests: Sequence[dict[str, Any]], user_id: int, client_version: str | None, now: datetime
     ) -> list[Run] | None:
-        """One new run per request (each names its job as "jobId"), committed when this returns.
+        """One new run per request (each names its job as "jobId"), of `user_id`, committed when this returns.
 
-        None when nothing was written: a named job does not exist or no ids are left; the caller finds out which.
+        None when nothing was written: a named job does not exist or is another user's, or no ids are left;
+        the caller finds out which.
         """
 
     def add(self, run: Run) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from .errors import Changed, IdsExhausted, Invalid, NotFound, QuotaExceeded
+from .errors import Changed, Forbidden, IdsExhausted, Invalid, NotFound, QuotaExceeded
 from .lifecycle import advance
 from .model import CLIENT_VERSION_LENGTH, CONTENT_TYPE_LENGTH, MAX_ID, Job, Move, Policy, Run, RunListing, Upload
 from .ports import Store, UnitOfWork
@@ -25,16 +25,18 @@ NO_JOB_HINT = "; register one with POST /jobs/register"
 SUBMIT_ATTEMPTS = 3
 
 
-def register_job(store: Store, policy: Policy, tags: list[Any], now: datetime) -> Job:
-    """A new job with the next id."""
+def register_job(store: Store, policy: Policy, tags: list[Any], now: datetime, *, caller: int | None = None) -> Job:
+    """A new job with the next id, belonging to the caller (the policy's default user when none is named)."""
     with store.writing() as uow:
-        return uow.jobs.add(Job(uow.ids.take("jobs"), policy.user_id, tags, now))
+        return uow.jobs.add(Job(uow.ids.take("jobs"), _owner(policy, caller), tags, now))
 
 
-def upload_key(store: Store, job_id: int, context: str, kind: str, run_id: int | None) -> str:
+def upload_key(
+    store: Store, job_id: int, context: str, kind: str, run_id: int | None, *, caller: int | None = None
+) -> str:
     """The key a pre-signed upload URL for this job (or run) stores its bytes under."""
     with store.reading() as uow:
-        _job(uow, job_id)
+        _job(uow, job_id, caller)
         if context == "job":
             return f"job_{kind}"
         if run_id is None:
@@ -44,9 +46,15 @@ def upload_key(store: Store, job_id: int, context: str, kind: str, run_id: int |
 
 
 def submit_runs(
-    store: Store, policy: Policy, requests: Sequence[dict[str, Any]], client_version: str | None, now: datetime
+    store: Store,
+    policy: Policy,
+    requests: Sequence[dict[str, Any]],
+    client_version: str | None,
+    now: datetime,
+    *,
+    caller: int | None = None,
 ) -> list[Run]:
-    """All runs are created or none: an unknown job in any request refuses the whole submission.
+    """All runs are created or none: an unknown job, or another user's, in any request refuses the whole submission.
 
     The runs are committed when this returns, so the id counter is not held while the answer is built.
     """
@@ -55,27 +63,28 @@ def submit_runs(
         # An id no column can hold names no job: the statement below would only raise an overflow.
         if not 0 < request["jobId"] <= MAX_ID:
             raise NotFound("job", request["jobId"], NO_JOB_HINT)
+    owner = _owner(policy, caller)
     for _ in range(SUBMIT_ATTEMPTS):
         with store.writing() as uow:
-            runs = uow.runs.submit(requests, policy.user_id, client_version, now)
+            runs = uow.runs.submit(requests, owner, client_version, now)
             if runs is not None:
                 return runs
             # Nothing was written: say why, or try again if the reason went away meanwhile (a job set up
             # by a provider state between the write and this check).
             for request in requests:
-                _job(uow, request["jobId"])
+                _job(uow, request["jobId"], owner)
             if not uow.ids.has_room("runs", len(requests)):
                 raise IdsExhausted(f"no room for {len(requests)} more run ids in a 64-bit column")
     raise RuntimeError(f"submitting {len(requests)} runs failed {SUBMIT_ATTEMPTS} times while their jobs changed")
 
 
-def runs_of(store: Store, policy: Policy, job_id: int, now: datetime) -> RunListing:
+def runs_of(store: Store, policy: Policy, job_id: int, now: datetime, *, caller: int | None = None) -> RunListing:
     """The job's most recent runs (at most max_listed_runs, oldest first), each brought up to now.
 
     The steps are stored, so every reader sees the same one.
     """
     with store.writing() as uow:
-        _job(uow, job_id)
+        _job(uow, job_id, caller)
         runs = uow.runs.latest_of_job(job_id, policy.max_listed_runs)
         total = len(runs) if len(runs) < policy.max_listed_runs else uow.runs.count_of_job(job_id)
         moves = []
@@ -157,11 +166,18 @@ def _check_key(uow: UnitOfWork, job_id: int, key: str) -> None:
         _run_of_job(uow, int(found.group(1)[4:]), job_id)
 
 
-def _job(uow: UnitOfWork, job_id: int) -> Job:
+def _owner(policy: Policy, caller: int | None) -> int:
+    return policy.user_id if caller is None else caller
+
+
+def _job(uow: UnitOfWork, job_id: int, caller: int | None = None) -> Job:
+    """The job; NotFound when there is none, Forbidden when `caller` is named and is not its owner."""
     # An id no column can hold names no job; asking the database would only raise an overflow.
     job = uow.jobs.get(job_id) if 0 < job_id <= MAX_ID else None
     if job is None:
         raise NotFound("job", job_id, NO_JOB_HINT)
+    if caller is not None and job.user_id != caller:
+        raise Forbidden(f"job {job_id} belongs to another user; its runs and uploads are theirs alone")
     return job
 
 

@@ -72,7 +72,7 @@ class SqlRuns:
         # transaction matters less than committing as soon as the rows are in.
         job_ids = {request["jobId"] for request in requests}
         found = self.session.execute(
-            select(func.count()).select_from(JobRow).where(JobRow.id.in_(job_ids))
+            select(func.count()).select_from(JobRow).where(JobRow.id.in_(job_ids), JobRow.user_id == user_id)
         ).scalar_one()
         if found != len(job_ids):
             return None

@@ -24,7 +24,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from ..domain.model import MAX_ID
 
-# Writes nothing when a job is missing or the counter has no room for every run: the UPDATE's condition
+# Writes nothing when a job is missing (or another user's) or the counter has no room for every run: the UPDATE's condition
 # fails, so the INSERT has no ids to join, and the first id carried back is empty. A run's id is the
 # counter's old value plus its position in the submission: gap-free, and in submission order. The first
 # id travels to the last statement in a setting of this session (set_config(..., false) outlives the
@@ -40,7 +40,10 @@ WITH wanted AS (
 taken AS (
     UPDATE id_counters SET next_value = next_value + %(count)s
     WHERE name = 'runs' AND next_value <= %(highest_first_id)s
-      AND NOT EXISTS (SELECT FROM wanted WHERE NOT EXISTS (SELECT FROM jobs WHERE jobs.id = wanted.job_id))
+      AND NOT EXISTS (
+          SELECT FROM wanted
+          WHERE NOT EXISTS (SELECT FROM jobs WHERE jobs.id = wanted.job_id AND jobs.user_id = %(user_id)s)
+      )
     RETURNING next_value - %(count)s AS first_id
 ),
 inserted AS (

@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 from ..domain.errors import (
     Changed,
     Conflict,
+    Forbidden,
     IdsExhausted,
     Invalid,
     NotFound,
@@ -36,7 +37,9 @@ def _extra_none(_error: Exception) -> dict[str, Any]:
 
 # exception type -> (problem type, its extension members); the first entry the exception is an instance of wins.
 TABLE: list[tuple[type[Exception], str, Callable[[Any], dict[str, Any]]]] = [
-    (NotFound, "not-found", lambda error: {"resource": error.what}),
+    # `description`: what the epx client reads from a 403 or 404 to raise its own error with that text.
+    (NotFound, "not-found", lambda error: {"resource": error.what, "description": str(error)}),
+    (Forbidden, "forbidden", lambda error: {"description": str(error)}),
     (Invalid, "invalid-request", _extra_none),
     (UnknownId, "bad-provider-state", _extra_none),
     (IdsExhausted, "ids-exhausted", _extra_none),

@@ -75,6 +75,13 @@ CATALOGUE = {
             "What the request names does not exist: a job, a run, an upload, or a page of the control plane.",
         ),
         ProblemType(
+            "forbidden",
+            403,
+            "Forbidden",
+            "The job belongs to another user than the one the request's Offline-Token names. `description` "
+            "carries the same text for the epx client, which raises UnauthorizedUserError with it.",
+        ),
+        ProblemType(
             "method-not-allowed",
             405,
             "Method not allowed",

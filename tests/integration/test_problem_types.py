@@ -7,6 +7,8 @@ from typing import Any
 
 import requests
 
+from tests.support.epx import EPX_HEADERS
+
 PACT_DIR = Path(__file__).resolve().parents[2] / "pacts"
 
 
@@ -22,7 +24,8 @@ def test_every_problem_type_an_answer_names_explains_itself(run_mock: Any) -> No
     mock = run_mock(PACT_DIR)
     answers = [
         _problem(requests.get(f"{mock.url}/no/such/route", timeout=10), 404),
-        _problem(requests.post(f"{mock.url}/jobs/register", json={"tags": []}, timeout=10), 400),
+        _problem(requests.post(f"{mock.url}/jobs/register", data='{"tags": 5}', headers=EPX_HEADERS, timeout=10), 400),
+        _problem(requests.post(f"{mock.url}/jobs/register", json={"tags": []}, timeout=10), 401),
         _problem(requests.request("PROPFIND", f"{mock.url}/jobs/register", timeout=10), 405),
         _problem(requests.get(f"{mock.url}/_mock/jobs/999/uploads", timeout=10), 404),
         _problem(requests.post(f"{mock.url}/_mock/provider-states", data=b"[]", timeout=10), 400),
@@ -31,6 +34,7 @@ def test_every_problem_type_an_answer_names_explains_itself(run_mock: Any) -> No
     assert kinds == {
         "/_mock/problems/no-interaction",
         "/_mock/problems/contract-mismatch",
+        "/_mock/problems/unauthorized",
         "/_mock/problems/method-not-allowed",
         "/_mock/problems/not-found",
         "/_mock/problems/bad-provider-state",

@@ -15,6 +15,7 @@ from ...domain import services
 from ...domain.errors import Invalid
 from ...domain.lifecycle import pod_phase
 from ...domain.model import Job, Run
+from ...domain.users import user_of_token
 from ..registry import Answer, Binding, Call
 
 ID_DIGITS = re.compile(r"[0-9]+")
@@ -41,6 +42,11 @@ def _client_version(call: Call) -> str | None:
     if agent.startswith("epx_client_"):
         return agent[len("epx_client_") :]
     return call.headers.get("fredcli-version")
+
+
+def _caller(call: Call) -> int:
+    """The user the request's Offline-Token names (the default user for a token of another form)."""
+    return user_of_token(call.headers.get("offline-token"), call.policy.user_id)
 
 
 def _job_id(raw: str, where: str) -> int:
@@ -80,7 +86,8 @@ def register_job(call: Call) -> Answer:
     tags = _object(call).get("tags", [])
     if not isinstance(tags, list):
         raise Invalid(f'"tags" must be a list, not {tags!r}')
-    return Answer(200, job_json(services.register_job(call.store, call.policy, tags, call.now)))
+    job = services.register_job(call.store, call.policy, tags, call.now, caller=_caller(call))
+    return Answer(200, job_json(job))
 
 
 def upload_url(call: Call) -> Answer:
@@ -93,7 +100,7 @@ def upload_url(call: Call) -> Answer:
     if kind not in ("input", "config"):
         raise Invalid(f'"type" must be "input" or "config", not {kind!r}')
     run_id = None if body.get("runId") is None else _integer(body.get("runId"), "runId")
-    key = services.upload_key(call.store, job_id, context, kind, run_id)
+    key = services.upload_key(call.store, job_id, context, kind, run_id, caller=_caller(call))
     return Answer(200, {"url": f"{call.base_url}/s3/uploads/{job_id}/{key}"})
 
 
@@ -104,7 +111,9 @@ def submit_runs(call: Call) -> Answer:
         raise Invalid('"runRequests" must be a list of objects')
     for index, request in enumerate(requests):
         _integer(request.get("jobId"), f"runRequests[{index}].jobId")
-    runs = services.submit_runs(call.store, call.policy, requests, _client_version(call), call.now)
+    runs = services.submit_runs(
+        call.store, call.policy, requests, _client_version(call), call.now, caller=_caller(call)
+    )
     responses = [
         {"runId": run.id, "jobId": run.job_id, "status": "Submitted", "errors": None, "runRequest": run.request}
         for run in runs
@@ -115,7 +124,8 @@ def submit_runs(call: Call) -> Answer:
 def list_runs(call: Call) -> Answer:
     """GET /runs?job_id=: the job's runs, brought up to now."""
     raw = (call.query.get("job_id") or [""])[0]
-    listing = services.runs_of(call.store, call.policy, _job_id(raw, "query parameter job_id"), call.now)
+    job_id = _job_id(raw, "query parameter job_id")
+    listing = services.runs_of(call.store, call.policy, job_id, call.now, caller=_caller(call))
     # The client reads every run it gets; a job with tens of thousands would make one answer of megabytes.
     # The most recent ones are listed, and the header says how many there are in all.
     return Answer(200, {"runs": [run_json(run) for run in listing.runs]}, headers={"X-Total-Count": str(listing.total)})

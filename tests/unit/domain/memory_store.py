@@ -106,7 +106,8 @@ class MemoryRuns:
         """One run per request, committed; None (nothing written) when a job is missing or ids have no room."""
         if not requests:
             return []
-        if any(request["jobId"] not in self.tables.jobs for request in requests):
+        jobs = self.tables.jobs
+        if any(request["jobId"] not in jobs or jobs[request["jobId"]].user_id != user_id for request in requests):
             return None
         first = self.tables.next_ids["runs"]
         if first > MAX_ID - len(requests):
