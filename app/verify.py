@@ -16,6 +16,8 @@ class VerifierMissing(RuntimeError):
 
 @dataclass
 class Verdict:
+    """What the verifier said about one pact file: passed or not, a one-line summary and its full output."""
+
     pact_file: Path
     provider: str
     passed: bool
@@ -24,6 +26,7 @@ class Verdict:
 
 
 def verify_folder(url: str, pact_dir: Path, states_url: str | None, timeout_ms: int = 10_000) -> list[Verdict]:
+    """Verify the provider at `url` against every pact file in `pact_dir`, one verdict per file."""
     # The verifier reports usage over the network unless told not to; a mock runs offline and in CI.
     os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
     try:
