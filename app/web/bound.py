@@ -19,7 +19,6 @@ from .problems import problem
 from .served import Served
 
 log = logging.getLogger(__name__)
-DRIFT_CHECK_MAX_BYTES = 64 * 1024
 
 
 class DriftSampler:
@@ -71,10 +70,10 @@ def handle(
     try:
         answer = handler(call)
     except Exception as error:
-        return error_response(error, request.method, request.path)
+        return error_response(error, request.method, request.path, served.settings.tuning.retry_after_seconds)
     response = _to_flask(answer)
     if DRIFT_SAMPLER.due(interaction):
-        _check_drift(interaction, answer, response)
+        _check_drift(interaction, answer, response, served.settings.tuning.drift_check_max_bytes)
     return response
 
 
@@ -109,13 +108,13 @@ def _to_flask(answer: Answer) -> Response:
     return response
 
 
-def _check_drift(interaction: Interaction, answer: Answer, response: Response) -> None:
+def _check_drift(interaction: Interaction, answer: Answer, response: Response, max_bytes: int) -> None:
     """A handler whose answer breaks the contract is a bug in the mock: say so loudly in the log.
 
     Large answers (a job with thousands of runs) are not checked: the check costs time in proportion
     to the body, and the small answers the verifier and the tests see exercise the same code.
     """
-    if response.content_length is not None and response.content_length > DRIFT_CHECK_MAX_BYTES:
+    if response.content_length is not None and response.content_length > max_bytes:
         return
     headers = {name: [value] for name, value in response.headers.items()}
     actual = ContractResponse(answer.status, headers, Body(response.get_data() or MISSING, response.content_type))

@@ -152,7 +152,6 @@ def index() -> Response:
 
 
 # An upload is read back this many bytes at a time.
-DOWNLOAD_CHUNK_BYTES = 256 * 1024
 
 
 def _bad_state_call(detail: str) -> Response:
@@ -239,11 +238,13 @@ def read_upload(job_id: int, key: str) -> Response:
         return problem("not-found", f"no upload is stored under {key!r}", resource="upload")
     upload = services.upload_of(store, job_id, key)
 
-    def chunks() -> Iterator[bytes]:
-        for offset in range(0, upload.size, DOWNLOAD_CHUNK_BYTES):
-            yield services.upload_chunk(store, upload, offset, DOWNLOAD_CHUNK_BYTES)
+    tuning = _served().settings.tuning
 
-    body = spooled(upload.sha256, chunks)
+    def chunks() -> Iterator[bytes]:
+        for offset in range(0, upload.size, tuning.download_chunk_bytes):
+            yield services.upload_chunk(store, upload, offset, tuning.download_chunk_bytes)
+
+    body = spooled(upload.sha256, chunks, tuning.spool_keep_seconds)
     response = Response(
         body, status=200, content_type=upload.content_type or "application/octet-stream", direct_passthrough=True
     )

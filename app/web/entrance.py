@@ -40,9 +40,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Answers up to this size are sent whole; a larger one is streamed chunk by chunk.
-WHOLE_ANSWER_BYTES = 256 * 1024
-
 
 @dataclass
 class Reply:
@@ -74,6 +71,8 @@ class Entrance:
         self.front = front
         self.settings = settings
         self.body_limit = max(settings.max_upload_bytes, settings.max_json_bytes)
+        # Answers up to this size are sent whole; a larger one is streamed chunk by chunk.
+        self.whole_answer_bytes = settings.tuning.whole_answer_bytes
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="pactmock")
         self.deadlines = Deadlines(settings.body_timeout_seconds)
         self.budget = BodyBudget(settings.max_body_bytes_in_flight)
@@ -109,9 +108,9 @@ class Entrance:
         try:
             outcome = self.front.decide(environ)
             if isinstance(outcome, NeedsThread):
-                reply = await loop.run_in_executor(self.pool, _pull, outcome, environ)
+                reply = await loop.run_in_executor(self.pool, _pull, outcome, environ, self.whole_answer_bytes)
             else:
-                reply = _pull(outcome, environ)
+                reply = _pull(outcome, environ, self.whole_answer_bytes)
         except Exception:
             # The app answers its own errors; this is a bug in the mock, never the client's doing.
             log.exception("unexpected error on %s %s", scope.method, scope.path[:300])
@@ -289,7 +288,7 @@ def _next_chunk(chunks: Iterator[bytes]) -> bytes | None:
     return next(chunks, None)
 
 
-def _pull(outcome: WSGIApplication | NeedsThread, environ: WSGIEnvironment) -> Reply:
+def _pull(outcome: WSGIApplication | NeedsThread, environ: WSGIEnvironment, whole_answer_bytes: int) -> Reply:
     """Call the WSGI answer and take its first chunks (all of them, for a small answer)."""
     app = outcome.run() if isinstance(outcome, NeedsThread) else outcome
     started: list[Any] = []
@@ -309,7 +308,7 @@ def _pull(outcome: WSGIApplication | NeedsThread, environ: WSGIEnvironment) -> R
     for chunk in chunks:
         head.append(chunk)
         size += len(chunk)
-        if size > WHOLE_ANSWER_BYTES:
+        if size > whole_answer_bytes:
             break
     else:
         chunks = None  # type: ignore[assignment]

@@ -27,8 +27,6 @@ from ..domain.errors import (
 from .problems import problem
 
 log = logging.getLogger(__name__)
-# A client told to come back waits this long first.
-RETRY_AFTER_SECONDS = 2
 
 
 def _extra_none(_error: Exception) -> dict[str, Any]:
@@ -53,19 +51,22 @@ RETRY_LATER = ("conflict", "database-unavailable")
 HTTP_SLUGS = {400: "bad-request", 404: "not-found", 405: "method-not-allowed", 413: "body-too-large"}
 
 
-def error_response(error: Exception, method: str, path: str) -> Response:
-    """The answer to `error`, raised while answering `method path`; a 500 (and its traceback logged) for a bug."""
+def error_response(error: Exception, method: str, path: str, retry_after: int) -> Response:
+    """The answer to `error`, raised while answering `method path`; a 500 (and its traceback logged) for a bug.
+
+    `retry_after`: the seconds a client told to come back (store busy or down) is asked to wait.
+    """
     if isinstance(error, HTTPException):
         # Flask's own refusals: no such control page, a method a control route does not take, a body too large.
         return problem(HTTP_SLUGS.get(error.code or 400, "bad-request"), error.description or error.name)
     for kind, slug, extra in TABLE:
         if isinstance(error, kind):
-            return _known(error, slug, extra(error), method, path)
+            return _known(error, slug, extra(error), method, path, retry_after)
     log.exception("unexpected error on %s %s", method, path)
     return problem("internal", "the mock failed to handle this request; see its log")
 
 
-def _known(error: Exception, slug: str, extra: dict[str, Any], method: str, path: str) -> Response:
+def _known(error: Exception, slug: str, extra: dict[str, Any], method: str, path: str, retry_after: int) -> Response:
     detail = str(error)
     if isinstance(error, StoreUnavailable):
         # The driver's words may name hosts and users: logged, not answered.
@@ -73,5 +74,5 @@ def _known(error: Exception, slug: str, extra: dict[str, Any], method: str, path
         detail = "the mock's database cannot be reached right now; retry shortly"
     response = problem(slug, f"{detail}; ask again" if isinstance(error, Changed) else detail, **extra)
     if slug in RETRY_LATER:
-        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        response.headers["Retry-After"] = str(retry_after)
     return response

@@ -47,7 +47,7 @@ def build_app(settings: Settings | None = None) -> Flask:
 
     @app.errorhandler(Exception)
     def answer_error(error: Exception) -> Response:
-        return error_response(error, request.method, request.path)
+        return error_response(error, request.method, request.path, settings.tuning.retry_after_seconds)
 
     # Every route a pact defines is answered by the front; only the control plane reaches Flask.
     front = ContractFront(app.wsgi_app, served, app.config["MAX_CONTENT_LENGTH"])

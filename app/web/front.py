@@ -46,10 +46,6 @@ def _database_needed() -> frozenset[str]:
     raise DatabaseNeeded
 
 
-# Prepared answers kept at most; past it the store starts again (a contract may have 100,000 interactions).
-MAX_PREPARED = 10_000
-
-
 @dataclass(frozen=True)
 class Prepared:
     """A stub answer as it goes on the wire: status line, headers (CORS included) and body."""
@@ -128,7 +124,7 @@ class ContractFront:
         except DatabaseNeeded:
             raise
         except Exception as error:
-            verdict = error_response(error, req.method, req.path)
+            verdict = error_response(error, req.method, req.path, self.served.settings.tuning.retry_after_seconds)
         return self._with_cors(verdict, allow)
 
     @staticmethod
@@ -153,7 +149,7 @@ class ContractFront:
         try:
             response = handle(req, bound.interaction, self.served, bound.handler, bound.path_params)
         except Exception as error:
-            response = error_response(error, req.method, req.path)
+            response = error_response(error, req.method, req.path, self.served.settings.tuning.retry_after_seconds)
         return self._with_cors(response, allow)
 
     def _prepared(self, interaction: Interaction, req: Request, allow: str | None) -> Prepared:
@@ -171,7 +167,8 @@ class ContractFront:
             # As werkzeug answers them: no body, whatever the contract's example says.
             bodiless=100 <= status_code < 200 or status_code in (204, 304),
         )
-        if len(self.prepared) >= MAX_PREPARED:
+        # Bounded: a contract may have 100,000 interactions; past the bound the store starts again.
+        if len(self.prepared) >= self.served.settings.tuning.max_prepared:
             self.prepared.clear()
         self.prepared[key] = (interaction, prepared)
         return prepared

@@ -21,12 +21,6 @@ from ..settings import Settings
 
 log = logging.getLogger(__name__)
 
-# Below this many HTTP interactions a pact is compiled whole at start, so a broken interaction is reported
-# before the first request, as it always was: 2,000 compile in well under a second and hold about 14 MB per
-# worker. From it on, compiling whole costs seconds and hundreds of megabytes in every worker, so the file
-# is indexed and each interaction compiled on first use (contract/read/index.py, docs/contract-engine.md).
-COMPILE_LAZILY_FROM = 2000
-
 
 def system_clock() -> datetime:
     """The time now, in UTC: the clock every stateful answer reads unless a test sets another."""
@@ -52,7 +46,8 @@ def load_contracts(settings: Settings) -> tuple[LoadResult, Router]:
     # collector would walk them all again and again (3x the load time at 100,000 interactions).
     gc.disable()
     try:
-        loaded = load_pacts(settings.pact_dir, compile_lazily_from=COMPILE_LAZILY_FROM)
+        # Large pacts are indexed and each interaction compiled on first use (contract/read/index.py).
+        loaded = load_pacts(settings.pact_dir, compile_lazily_from=settings.tuning.compile_lazily_from)
         router = Router(loaded.interactions)
     finally:
         gc.enable()

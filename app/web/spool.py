@@ -3,7 +3,7 @@
 granian queues whatever a streamed answer is given without waiting for the client: 50 clients that never read
 a 10 MB download would make a worker hold 500 MB. A file answer is read by the server as the socket drains.
 Files are named by the SHA-256 of their bytes (one file however many readers), and one not used for
-SPOOL_KEEP_SECONDS is deleted when the next is written: the server opens a file as soon as it starts the answer,
+Tuning.spool_keep_seconds is deleted when the next is written: the server opens a file as soon as it starts the answer,
 so a file older than that is in use by nobody still waiting for it to open.
 """
 
@@ -19,7 +19,6 @@ from pathlib import Path
 
 from ..domain.errors import Changed
 
-SPOOL_KEEP_SECONDS = 600
 READ_BYTES = 256 * 1024
 
 
@@ -42,14 +41,14 @@ def spool_dir() -> Path:
     return folder
 
 
-def spooled(sha256: str, chunks: Callable[[], Iterator[bytes]]) -> SpooledFile:
+def spooled(sha256: str, chunks: Callable[[], Iterator[bytes]], keep_seconds: float) -> SpooledFile:
     """The file holding the bytes whose SHA-256 is `sha256`, written from `chunks()` unless it is there already."""
     folder = spool_dir()
     path = folder / sha256
     if path.exists():
         os.utime(path)
         return SpooledFile(path)
-    _forget_old(folder)
+    _forget_old(folder, keep_seconds)
     digest = hashlib.sha256()
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=".writing-")
     try:
@@ -66,8 +65,8 @@ def spooled(sha256: str, chunks: Callable[[], Iterator[bytes]]) -> SpooledFile:
     return SpooledFile(path)
 
 
-def _forget_old(folder: Path) -> None:
-    cutoff = time.time() - SPOOL_KEEP_SECONDS
+def _forget_old(folder: Path, keep_seconds: float) -> None:
+    cutoff = time.time() - keep_seconds
     for entry in folder.iterdir():
         with contextlib.suppress(FileNotFoundError):
             if entry.stat().st_mtime < cutoff:

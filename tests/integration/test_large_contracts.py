@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 import requests
 
-from app.web.served import COMPILE_LAZILY_FROM
+from app.settings import Tuning
 from tests.support import synthetic
 
 from .conftest import RunningMock, start_mock, stop_mock
 
 # Enough interactions that the server indexes the file and compiles each interaction on first use.
-COUNT = COMPILE_LAZILY_FROM + 100
+COUNT = Tuning().compile_lazily_from + 100
 BROKEN = 7  # a GET with a bad matcher on its Authorization header
 
 

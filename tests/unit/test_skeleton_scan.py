@@ -19,8 +19,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.contract.read import loader, skeleton
 from app.contract.model import ProviderState, Request, Response
+from app.contract.read import loader, skeleton
 from app.contract.read.jsonstream import Element, Member, read_members
 from app.contract.read.loader import load_pact_file
 from app.contract.read.normalize import ContractError
