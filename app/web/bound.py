@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+from typing import Any
 
 from flask import Response
 from werkzeug.wrappers import Request
@@ -14,9 +15,11 @@ from ..contract.match.compare import match_response
 from ..contract.model import MISSING, Body, Interaction
 from ..contract.model import Response as ContractResponse
 from ..providers.registry import Answer, Call, Handler
+from .dispatch import generated_response
 from .errors import error_response
 from .problems import problem
 from .served import Served
+from .shaped import shaped
 
 log = logging.getLogger(__name__)
 
@@ -71,10 +74,21 @@ def handle(
         answer = handler(call)
     except Exception as error:
         return error_response(error, request.method, request.path, served.settings.tuning.retry_after_seconds)
+    if answer.json is not None:
+        example = interaction.response.body.value
+        answer.json = shaped(answer.json, example, lambda: _generated_example(interaction, served, request))
     response = _to_flask(answer)
     if DRIFT_SAMPLER.due(interaction):
         _check_drift(interaction, answer, response, served.settings.tuning.drift_check_max_bytes)
     return response
+
+
+def _generated_example(interaction: Interaction, served: Served, request: Request) -> Any:
+    try:
+        return generated_response(interaction, served, request).body.value
+    except ValueError:
+        # A generator that cannot run (logged where stubs answer it): the example as written.
+        return interaction.response.body.value
 
 
 class NonFinite(ValueError):

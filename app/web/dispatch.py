@@ -186,6 +186,17 @@ def describe(interaction: Interaction) -> dict[str, Any]:
 
 def stub_answer(interaction: Interaction, served: Served, req: Request) -> Response:
     """The interaction's own response, its generators applied for this request."""
+    try:
+        generated = generated_response(interaction, served, req)
+    except ValueError as exc:
+        # A generator the contract declares cannot run: the contract's fault, not the client's.
+        log.error("interaction %r cannot be answered: %s", interaction.description, exc)
+        return problem("bad-generator", str(exc), interaction=describe(interaction))
+    return to_flask(generated)
+
+
+def generated_response(interaction: Interaction, served: Served, req: Request) -> ContractResponse:
+    """The interaction's response with its generators applied for this request; ValueError when one cannot run."""
     params: dict[str, Any] = {}
     for provider_state in interaction.provider_states:
         params.update(provider_state.params)
@@ -199,13 +210,7 @@ def stub_answer(interaction: Interaction, served: Served, req: Request) -> Respo
         mock_server_url=served.settings.mock_server_url or req.host_url.rstrip("/"),
         seed=served.settings.generator_seed,
     )
-    try:
-        generated = apply_generators(interaction.response, context)
-    except ValueError as exc:
-        # A generator the contract declares cannot run: the contract's fault, not the client's.
-        log.error("interaction %r cannot be answered: %s", interaction.description, exc)
-        return problem("bad-generator", str(exc), interaction=describe(interaction))
-    return to_flask(generated)
+    return apply_generators(interaction.response, context)
 
 
 def to_flask(response: ContractResponse) -> Response:
