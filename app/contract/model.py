@@ -123,7 +123,7 @@ class CompiledParts(NamedTuple):
     """An interaction's request and response as the engine uses them.
 
     ``problem`` says why an interaction compiled on first use cannot be served; its
-    request and response are then stand-ins (the response a problem+json answer).
+    request and response are then stand-ins (a bare 500; the web layer answers with the problem).
     """
 
     request: Request
