@@ -37,7 +37,7 @@ def _load_app(_target: str) -> Any:
     from .web.factory import build_entrance
 
     settings = Settings.from_env()
-    return build_entrance(settings, settings.threads)
+    return build_entrance(settings)
 
 
 def _exit_with_parent() -> None:

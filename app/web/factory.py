@@ -57,7 +57,7 @@ def build_app(settings: Settings | None = None) -> Flask:
     return app
 
 
-def build_entrance(settings: Settings, threads: int) -> Entrance:
+def build_entrance(settings: Settings) -> Entrance:
     """What `pactmock serve` runs in each worker: the app behind the RSGI entrance (entrance.py)."""
     app = build_app(settings)
-    return Entrance(app.wsgi_app, app.extensions["pactmock.front"], settings, threads)
+    return Entrance(app.wsgi_app, app.extensions["pactmock.front"], settings, settings.threads)

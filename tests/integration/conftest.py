@@ -3,77 +3,20 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg2
 import pytest
-import requests
 from sqlalchemy.engine import make_url
 
+from tests.support.mock_process import RunningMock, free_port, start_mock, stop_mock
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class RunningMock:
-    url: str
-    process: subprocess.Popen[bytes]
-    log_path: Path
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-
-def start_mock(pact_dir: Path, tmp_path: Path, *args: str, **env: str) -> RunningMock:
-    """`python -m app.cli serve ARGS` on a free port, answering /health, with its output in a log file."""
-    port = free_port()
-    log_path = tmp_path / f"mock-{port}.log"
-    environment = {
-        **os.environ,
-        "PACT_DIR": str(pact_dir),
-        "FLASK_HOST": "127.0.0.1",
-        "FLASK_PORT": str(port),
-        # Each test gets its own embedded database unless it names one.
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'pactmock.sqlite3'}",
-        **env,
-    }
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "serve", *args], env=environment, stdout=log, stderr=subprocess.STDOUT
-        )
-    mock = RunningMock(f"http://127.0.0.1:{port}", process, log_path)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"pactmock serve exited with {process.returncode}:\n{mock.log()}")
-        try:
-            if requests.get(mock.url + "/health", timeout=5).status_code == 200:
-                return mock
-        # The server accepts before its workers are up: on a busy machine the first probe may time out.
-        except (requests.ConnectionError, requests.Timeout):
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError(f"pactmock serve did not answer /health within 30 s:\n{mock.log()}")
-
-
-def stop_mock(mock: RunningMock) -> None:
-    mock.process.terminate()
-    try:
-        mock.process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        mock.process.kill()
-        mock.process.wait()
+__all__ = ["RunningMock", "free_port", "start_mock", "stop_mock"]
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
         yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
         return
     with fresh_postgres_database() as url:
-        yield url
+        yield with_driver(url)
 
 
 def tables(url: str) -> set[str]:

@@ -142,8 +142,9 @@ def _register_then_fail(store: Store) -> None:
 @contextmanager
 def sql_store(url: str) -> Iterator[Store]:
     """The SQL store on a database brought to head by the migrations."""
+    url = with_driver(url)
     migrate.upgrade(url)
-    store = SqlStore.connect(Settings(database_url=with_driver(url)))
+    store = SqlStore.connect(Settings(database_url=url))
     try:
         yield store
     finally:

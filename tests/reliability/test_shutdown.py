@@ -33,7 +33,7 @@ from .conftest import (
 CLIENTS = 16
 # Runs acknowledged before the signal is sent, so the server is well into the load.
 ACKNOWLEDGED_BEFORE_SIGNAL = 300
-# WORKERS_KILL_TIMEOUT_SECONDS in app/server.py: workers still busy then are killed.
+# Tuning.workers_kill_timeout_seconds in app/settings.py: workers still busy then are killed.
 GRACEFUL_TIMEOUT_SECONDS = 10
 # How long the whole process may take to exit after SIGTERM.
 EXIT_WITHIN_SECONDS = 15

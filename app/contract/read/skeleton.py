@@ -39,7 +39,7 @@ _BETWEEN_ELEMENTS = re.compile(rb"[ \t\n\r]*,[ \t\n\r]*")
 _UTF8_CHUNK = 1 << 20
 # The fast reading holds the whole file in every worker while it indexes; past this size the streaming
 # reader's window (a megabyte or so) is worth its slower pace. 512 MB is about 240,000 interactions of
-# the benchmark's kind (bench/synthetic.py).
+# the benchmark's kind (tests/support/synthetic.py).
 MAX_FAST_BYTES = 512 * 1024 * 1024
 
 _OBJECT = msgspec.json.Decoder(dict[str, Raw])
