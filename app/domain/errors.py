@@ -40,6 +40,10 @@ class QuotaExceeded(DomainError):
         super().__init__(message)
 
 
+class WrongState(DomainError):
+    """The request asks for something the run's status does not allow now (retrying a run that did not fail)."""
+
+
 class Changed(DomainError):
     """What was being read was replaced meanwhile (an upload written again while it was downloaded)."""
 

@@ -74,6 +74,14 @@ class RunListing:
 
 
 @dataclass(frozen=True)
+class StopReport:
+    """What stopping runs did: the runs stopped, and why each of the others was not (the API's reasons)."""
+
+    stopped: list[int]
+    failed: list[tuple[int, str]]  # (run id, "NotFound" | "Forbidden" | "InternalError")
+
+
+@dataclass(frozen=True)
 class Upload:
     """What was uploaded under (job, key), without its bytes: those are read a chunk at a time."""
 

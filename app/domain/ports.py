@@ -43,6 +43,9 @@ class Jobs(Protocol):
     def delete(self, job_id: int) -> None:
         """Remove the job with its runs and uploads."""
 
+    def of_user(self, user_id: int, created_from: datetime | None, created_until: datetime | None) -> list[Job]:
+        """The user's jobs created in [created_from, created_until), newest first."""
+
 
 class Runs(Protocol):
     """The runs repository."""
@@ -76,6 +79,9 @@ class Runs(Protocol):
 
     def delete(self, run_id: int) -> None:
         """Remove the run."""
+
+    def set_status(self, run_id: int, status: str, since: datetime, user_deleted: bool) -> None:
+        """Put the run in `status` from `since` (a stop or a retry: not a step of the lifecycle)."""
 
 
 class Uploads(Protocol):

@@ -19,6 +19,10 @@ from .ports import Store, UnitOfWork
 
 JOB_EXISTS = re.compile(r"job (\d+) exists")
 JOB_HAS_RUN = re.compile(r"job (\d+) has run (\d+)")
+JOB_HAS_DONE_RUN = re.compile(r"job (\d+) has run (\d+) that is done")
+JOB_HAS_FAILED_RUN = re.compile(r"job (\d+) has run (\d+) that failed")
+JOB_OF_ANOTHER_USER = re.compile(r"job (\d+) belongs to another user")
+JOB_DOES_NOT_EXIST = re.compile(r"job (\d+) does not exist")
 # Parallel test workers set up the same state at once: the loser of that race (a duplicate key, a deadlock,
 # or a row the other one just deleted) runs again, after a short random pause, and finds the winner's rows.
 STATE_ATTEMPTS = 10
@@ -74,33 +78,58 @@ def _apply(uow: UnitOfWork, policy: Policy, name: str, params: dict[str, Any], s
 
 
 def _job_exists(uow: UnitOfWork, policy: Policy, ids: list[int], setup: bool, now: datetime) -> None:
-    [job_id] = ids
+    _job_of(uow, ids[0], policy.user_id, setup, now)
+
+
+def _job_of_another_user(uow: UnitOfWork, policy: Policy, ids: list[int], setup: bool, now: datetime) -> None:
+    # Any user but the default one, whom a token without a user id (the verifier's, say) names.
+    _job_of(uow, ids[0], policy.user_id + 1 if policy.user_id < MAX_ID else 1, setup, now)
+
+
+def _job_does_not_exist(uow: UnitOfWork, policy: Policy, ids: list[int], setup: bool, now: datetime) -> None:
+    if setup:
+        uow.jobs.delete(ids[0])
+
+
+def _job_of(uow: UnitOfWork, job_id: int, user_id: int, setup: bool, now: datetime) -> None:
     if not setup:
         uow.jobs.delete(job_id)
         return
-    if uow.jobs.get(job_id) is None:
-        uow.jobs.add(Job(job_id, policy.user_id, [], now))
+    job = uow.jobs.get(job_id)
+    if job is not None and job.user_id != user_id:
+        uow.jobs.delete(job_id)
+        job = None
+    if job is None:
+        uow.jobs.add(Job(job_id, user_id, [], now))
         uow.ids.reserve("jobs", job_id)
 
 
-def _job_has_run(uow: UnitOfWork, policy: Policy, ids: list[int], setup: bool, now: datetime) -> None:
-    job_id, run_id = ids
-    if not setup:
-        uow.runs.delete(run_id)
-        uow.jobs.delete(job_id)
-        return
-    _job_exists(uow, policy, [job_id], True, now)
-    run = uow.runs.get(run_id)
-    if run is not None and run.job_id != job_id:
-        uow.runs.delete(run_id)
-        run = None
-    if run is None:
-        request = {"jobId": job_id, **EXAMPLE_RUN_REQUEST}
-        uow.runs.add(Run(run_id, job_id, policy.user_id, request, "RUNNING", now, now, False, EXAMPLE_CLIENT_VERSION))
-        uow.ids.reserve("runs", run_id)
+def _run_in(status: str) -> Callable[[UnitOfWork, Policy, list[int], bool, datetime], None]:
+    def job_has_run(uow: UnitOfWork, policy: Policy, ids: list[int], setup: bool, now: datetime) -> None:
+        job_id, run_id = ids
+        if not setup:
+            uow.runs.delete(run_id)
+            uow.jobs.delete(job_id)
+            return
+        _job_of(uow, job_id, policy.user_id, True, now)
+        run = uow.runs.get(run_id)
+        if run is not None and (run.job_id != job_id or run.status != status):
+            uow.runs.delete(run_id)
+            run = None
+        if run is None:
+            request = {"jobId": job_id, **EXAMPLE_RUN_REQUEST}
+            uow.runs.add(Run(run_id, job_id, policy.user_id, request, status, now, now, False, EXAMPLE_CLIENT_VERSION))
+            uow.ids.reserve("runs", run_id)
+
+    return job_has_run
 
 
+# The first pattern that matches the whole name wins: the longer names come before their prefixes.
 HANDLERS: list[tuple[re.Pattern[str], Callable[[UnitOfWork, Policy, list[int], bool, datetime], None]]] = [
     (JOB_EXISTS, _job_exists),
-    (JOB_HAS_RUN, _job_has_run),
+    (JOB_OF_ANOTHER_USER, _job_of_another_user),
+    (JOB_DOES_NOT_EXIST, _job_does_not_exist),
+    (JOB_HAS_DONE_RUN, _run_in("DONE")),
+    (JOB_HAS_FAILED_RUN, _run_in("ERROR")),
+    (JOB_HAS_RUN, _run_in("RUNNING")),
 ]

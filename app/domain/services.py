@@ -36,7 +36,7 @@ def upload_key(
 ) -> str:
     """The key a pre-signed upload URL for this job (or run) stores its bytes under."""
     with store.reading() as uow:
-        _job(uow, job_id, caller)
+        job_of_caller(uow, job_id, caller)
         if context == "job":
             return f"job_{kind}"
         if run_id is None:
@@ -72,7 +72,7 @@ def submit_runs(
             # Nothing was written: say why, or try again if the reason went away meanwhile (a job set up
             # by a provider state between the write and this check).
             for request in requests:
-                _job(uow, request["jobId"], owner)
+                job_of_caller(uow, request["jobId"], owner)
             if not uow.ids.has_room("runs", len(requests)):
                 raise IdsExhausted(f"no room for {len(requests)} more run ids in a 64-bit column")
     raise RuntimeError(f"submitting {len(requests)} runs failed {SUBMIT_ATTEMPTS} times while their jobs changed")
@@ -84,16 +84,21 @@ def runs_of(store: Store, policy: Policy, job_id: int, now: datetime, *, caller:
     The steps are stored, so every reader sees the same one.
     """
     with store.writing() as uow:
-        _job(uow, job_id, caller)
+        job_of_caller(uow, job_id, caller)
         runs = uow.runs.latest_of_job(job_id, policy.max_listed_runs)
         total = len(runs) if len(runs) < policy.max_listed_runs else uow.runs.count_of_job(job_id)
-        moves = []
-        for run in runs:
-            status, since = advance(run.status, run.status_ts, now, policy.durations)
-            if status != run.status:
-                moves.append(Move(run, status, since))
-        uow.runs.advance(moves)
+        bring_up_to_date(uow, policy, runs, now)
         return RunListing(runs, total)
+
+
+def bring_up_to_date(uow: UnitOfWork, policy: Policy, runs: list[Run], now: datetime) -> None:
+    """Move each run on to the step it has reached by `now`, and store the moves (every reader sees them)."""
+    moves = []
+    for run in runs:
+        status, since = advance(run.status, run.status_ts, now, policy.durations)
+        if status != run.status:
+            moves.append(Move(run, status, since))
+    uow.runs.advance(moves)
 
 
 def store_upload(
@@ -115,7 +120,7 @@ def store_upload(
 def upload_of(store: Store, job_id: int, key: str) -> Upload:
     """What was uploaded under the key, without its bytes (read them with upload_chunk)."""
     with store.reading() as uow:
-        _job(uow, job_id)
+        job_of_caller(uow, job_id)
         found = uow.uploads.get(job_id, key)
         if found is None:
             raise NotFound("upload", f"{key!r} of job {job_id}")
@@ -134,7 +139,7 @@ def upload_chunk(store: Store, upload: Upload, offset: int, size: int) -> bytes:
 def uploads_of(store: Store, job_id: int) -> list[Upload]:
     """What was uploaded to a job's pre-signed URLs."""
     with store.reading() as uow:
-        _job(uow, job_id)
+        job_of_caller(uow, job_id)
         return uow.uploads.of_job(job_id)
 
 
@@ -162,7 +167,7 @@ def _check_key(uow: UnitOfWork, job_id: int, key: str) -> None:
         keys = "job_input, job_config, run_<id>_input, run_<id>_config"
         raise NotFound("upload URL", f"{key!r} of job {job_id}", f"; keys are {keys}")
     if found.group(1) != "job":
-        _job(uow, job_id)
+        job_of_caller(uow, job_id)
         _run_of_job(uow, int(found.group(1)[4:]), job_id)
 
 
@@ -170,7 +175,7 @@ def _owner(policy: Policy, caller: int | None) -> int:
     return policy.user_id if caller is None else caller
 
 
-def _job(uow: UnitOfWork, job_id: int, caller: int | None = None) -> Job:
+def job_of_caller(uow: UnitOfWork, job_id: int, caller: int | None = None) -> Job:
     """The job; NotFound when there is none, Forbidden when `caller` is named and is not its owner."""
     # An id no column can hold names no job; asking the database would only raise an overflow.
     job = uow.jobs.get(job_id) if 0 < job_id <= MAX_ID else None

@@ -85,6 +85,16 @@ class SqlJobs:
         self.session.execute(delete(RunRow).where(RunRow.job_id == job_id))
         self.session.execute(delete(JobRow).where(JobRow.id == job_id))
 
+    def of_user(self, user_id: int, created_from: datetime | None, created_until: datetime | None) -> list[Job]:
+        """The user's jobs created in [created_from, created_until), newest first (ix_jobs_user_id_created_ts)."""
+        query = select(JobRow).where(JobRow.user_id == user_id)
+        if created_from is not None:
+            query = query.where(JobRow.created_ts >= created_from)
+        if created_until is not None:
+            query = query.where(JobRow.created_ts < created_until)
+        rows = self.session.execute(query.order_by(JobRow.created_ts.desc(), JobRow.id.desc())).scalars()
+        return [_job(row) for row in rows]
+
 
 # The columns of an upload other than its bytes, in the order of domain.model.Upload.
 UPLOAD_FACTS = (

@@ -152,6 +152,12 @@ class SqlRuns:
         result = self.session.connection().execute(statement, parameters)
         return {run_id for run_id, *_ in rows} if result.rowcount == len(rows) else set()
 
+    def set_status(self, run_id: int, status: str, since: datetime, user_deleted: bool) -> None:
+        """Put the run in `status` from `since` (a stop or a retry: not a step of the lifecycle)."""
+        self.session.execute(
+            update(RUNS).where(RUNS.c.id == run_id).values(status=status, status_ts=since, user_deleted=user_deleted)
+        )
+
     def delete(self, run_id: int) -> None:
         """Remove the run."""
         self.session.execute(delete(RunRow).where(RunRow.id == run_id))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, LargeBinary, MetaData, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, LargeBinary, MetaData, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from ..domain.model import CLIENT_VERSION_LENGTH, CONTENT_TYPE_LENGTH, STATE_NAME_LENGTH
@@ -39,6 +39,8 @@ class JobRow(Base):
     """A job (domain.model.Job)."""
 
     __tablename__ = "jobs"
+    # A user's jobs by creation time: the listings /jobs/me and /jobs?latest=true.
+    __table_args__ = (Index("ix_jobs_user_id_created_ts", "user_id", "created_ts"),)
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     user_id: Mapped[int] = mapped_column(BigInteger)
     tags: Mapped[list[Any]] = mapped_column(JSON)

@@ -92,6 +92,17 @@ class MemoryJobs:
         for where in [where for where in self.tables.uploads if where[0] == job_id]:
             del self.tables.uploads[where]
 
+    def of_user(self, user_id: int, created_from: datetime | None, created_until: datetime | None) -> list[Job]:
+        """The user's jobs created in [created_from, created_until), newest first."""
+        jobs = [
+            copy.deepcopy(job)
+            for job in self.tables.jobs.values()
+            if job.user_id == user_id
+            and (created_from is None or job.created_ts >= created_from)
+            and (created_until is None or job.created_ts < created_until)
+        ]
+        return sorted(jobs, key=lambda job: (job.created_ts, job.id), reverse=True)
+
 
 class MemoryRuns:
     """Runs by id; `commit` publishes the unit of work's copy (submit commits, as SqlRuns.submit does)."""
@@ -164,6 +175,12 @@ class MemoryRuns:
     def delete(self, run_id: int) -> None:
         """Remove the run."""
         self.tables.runs.pop(run_id, None)
+
+    def set_status(self, run_id: int, status: str, since: datetime, user_deleted: bool) -> None:
+        """Put the run in `status` from `since`."""
+        run = self.tables.runs.get(run_id)
+        if run is not None:
+            run.status, run.status_ts, run.user_deleted = status, since, user_deleted
 
 
 class MemoryUploads:
