@@ -37,8 +37,8 @@ DEFAULT_DAYS = 90
 MAX_DAYS = 3653
 # The log lines' time when the caller gives none (a fixed one keeps the archive deterministic).
 DEFAULT_RAN_AT = datetime(2020, 1, 1, tzinfo=UTC)
-# The shared numeric variables every archive carries (VARIABLES/numeric.<name>.csv).
-NUMERIC_VARIABLES = ("attack_rate", "prevalence")
+# More states than this (each is three files) is not a model the mock needs to answer.
+MAX_STATES = 500
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,11 @@ class Condition:
     start_state: str
     # The state the meta agent starts in: FRED counts no ordinary agent there.
     meta_state: str | None = None
+
+    @property
+    def chain(self) -> list[str]:
+        """The states an infected agent passes through in file order; the last one keeps them (recovered)."""
+        return [s for s in self.states if s not in (self.start_state, self.meta_state)]
 
 
 @dataclass(frozen=True)
@@ -64,8 +69,6 @@ class Period:
         """How many rows each daily file has."""
         return (self.end - self.start).days + 1
 
-
-# ---- The model file ------------------------------------------------------------------------------------
 
 _COMMENT = re.compile(r"#[^\n]*")
 _TOKENS = re.compile(r"\b(condition|state)\s+([A-Za-z_][\w.]*)\s*(?=\{)|\{|\}")
@@ -103,6 +106,8 @@ def conditions_in_model(model_text: str) -> list[Condition]:
                 bodies.setdefault(name, []).append(text[body_start : token.start()])
     found = [_condition(name, names, "\n".join(bodies.get(name, []))) for name, names in states.items()]
     found = [condition for condition in found if condition.states]
+    if sum(len(condition.states) for condition in found) > MAX_STATES:
+        raise Invalid(f"the model names more than {MAX_STATES} states; the mock generates results for fewer")
     return found or [Condition(FALLBACK_CONDITION, FALLBACK_STATES, FALLBACK_STATES[0])]
 
 
@@ -127,8 +132,6 @@ def _condition(name: str, states: list[str], body: str) -> Condition:
     meta_state = meta.group(1) if meta and meta.group(1) in states and meta.group(1) != start_state else None
     return Condition(name, tuple(states), start_state, meta_state)
 
-
-# ---- The period ----------------------------------------------------------------------------------------
 
 _SIM_DATE = re.compile(r"(?<![\w.])(start_date|end_date)\s*=\s*([0-9A-Za-z-]+)")
 
@@ -170,10 +173,10 @@ def _dates_in_config(config: Mapping[str, Any]) -> dict[str, str]:
 def _parse_date(text: str | None) -> date | None:
     if not text:
         return None
-    # ISO as the client sends it; 2020-Jan-01 as FRED model files write it.
-    for layout in ("%Y-%m-%d", "%Y-%b-%d"):
+    # ISO as the client sends it (a time after the date is ignored); 2020-Jan-01 as FRED model files write it.
+    for layout, length in (("%Y-%m-%d", 10), ("%Y-%b-%d", 11)):
         try:
-            return datetime.strptime(text[:11] if layout == "%Y-%b-%d" else text[:10], layout).date()
+            return datetime.strptime(text[:length], layout).date()
         except ValueError:
             continue
     raise Invalid(f"{text!r} is not a date (YYYY-MM-DD)")
@@ -191,9 +194,6 @@ def epi_week(day: date) -> str:
 def _epi_year_start(year: int) -> date:
     january_4 = date(year, 1, 4)
     return january_4 - timedelta(days=(january_4.weekday() + 1) % 7)
-
-
-# ---- The epidemic --------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -225,7 +225,7 @@ def epidemic(condition: Condition, population: int, days: int, rng: random.Rando
     after a random mean stay, and the last state keeps them (the recovered). Every day each condition's counts
     sum to the population. Entries are counted on the day they happen; on day 0 every agent enters its state.
     """
-    chain = [s for s in condition.states if s not in (condition.start_state, condition.meta_state)]
+    chain = condition.chain
     middle, last = chain[:-1], (chain[-1] if chain else None)
     # Stays scale with the period so the wave fits it, within what a real infection's stages last.
     stays = [min(max(days * rng.uniform(0.03, 0.07), 1.0), 8.0) for _ in middle]
@@ -261,9 +261,6 @@ def _round(expected: float, rng: random.Random) -> int:
     return whole + (1 if rng.random() < expected - whole else 0)
 
 
-# ---- The archive ---------------------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class RunOutputs:
     """What a finished run's archive is built from: the ids, its period, the model text and the population."""
@@ -297,13 +294,11 @@ def write_done_archive(outputs: RunOutputs, sink: IO[bytes]) -> None:
                 _member(archive, f"DAILY/{condition.name}.tot{state}.txt", _daily(one.cumulative))
             summaries.append((condition, series))
         first, first_series = summaries[0]
-        susceptible = first_series[first.start_state].count
         # Agents never return to the start state, so whoever has left it has been infected.
-        attack_rate = (_fraction(population - n, population) for n in susceptible)
+        attack_rate = (_fraction(population - n, population) for n in first_series[first.start_state].count)
         _member(archive, "VARIABLES/numeric.attack_rate.csv", _daily(attack_rate))
-        chain = [s for s in first.states if s not in (first.start_state, first.meta_state)]
-        active = chain[:-1] or chain
-        prevalence = (sum(first_series[s].count[d] for s in active) for d in range(days))
+        infected = first.chain[:-1] or first.chain
+        prevalence = (sum(first_series[s].count[d] for s in infected) for d in range(days))
         _member(archive, "VARIABLES/numeric.prevalence.csv", _daily(_fraction(n, population) for n in prevalence))
         _member(archive, "USER_OUTPUT/print_output.txt", "".join(_print_lines(summaries, dates)))
         _member(archive, "logs.txt", _logs(outputs, conditions, population))
@@ -328,6 +323,7 @@ def error_archive(job_id: int, run_id: int, errors: Sequence[str], ran_at: datet
 
 
 def _archive(sink: IO[bytes]) -> zipfile.ZipFile:
+    # zipfile writes to an unseekable sink too (a pipe, a response stream), with data descriptors.
     return zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6)
 
 
@@ -357,15 +353,15 @@ def _conditions_json(conditions: Sequence[Condition]) -> dict[str, Any]:
 
 
 def _print_lines(summaries: Sequence[tuple[Condition, dict[str, StateSeries]]], dates: Sequence[date]) -> Iterable[str]:
-    """What a model's print() actions might have said: the wave's peak and final size for each condition."""
+    """What a model's print() actions might have said: each wave's peak, and where everyone ended."""
     for condition, series in summaries:
-        chain = [s for s in condition.states if s not in (condition.start_state, condition.meta_state)]
-        watched = (chain[:-1] or chain or [condition.start_state])[-1]
-        counts = series[watched].count
-        peak = max(range(len(counts)), key=counts.__getitem__)
-        yield f"{condition.name}: {watched} peaked at {counts[peak]} on day {peak} ({dates[peak].isoformat()})\n"
-        final = series[condition.start_state].count[-1]
-        yield f"{condition.name}: {final} agents still in {condition.start_state} on {dates[-1].isoformat()}\n"
+        middle = condition.chain[:-1]
+        if middle:
+            counts = series[middle[-1]].count
+            peak = max(range(len(counts)), key=counts.__getitem__)
+            yield f"{condition.name}: {middle[-1]} peaked at {counts[peak]} on day {peak} ({dates[peak]})\n"
+        final = ", ".join(f"{state}={one.count[-1]}" for state, one in series.items())
+        yield f"{condition.name}: on {dates[-1]}: {final}\n"
 
 
 def _logs(outputs: RunOutputs, conditions: Sequence[Condition], population: int) -> str:
@@ -382,5 +378,7 @@ def _logs(outputs: RunOutputs, conditions: Sequence[Condition], population: int)
 
 def _log_line(at: datetime, level: str, message: str) -> str:
     """`[YYYY-MM-DDTHH:MM:SS.mmmZ] LEVEL: message`, the line job.status.logs parses; one line per message."""
-    stamp = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
+    # A naive time is taken as UTC, as the store keeps them.
+    at = at if at.tzinfo is None else at.astimezone(UTC)
+    stamp = at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
     return f"[{stamp}] {level}: {' '.join(message.split())}\n"
