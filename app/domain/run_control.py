@@ -4,18 +4,27 @@ delete jobs, and find the runs whose results can be fetched. Functions over the 
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from .errors import Forbidden, NotFound, WrongState
 from .lifecycle import FINAL
 from .model import MAX_ID, NEW_STATUS, Job, Policy, Run, StopReport
-from .ports import Store
+from .ports import Store, UnitOfWork
+from .results import RunOutputs, done_archive, error_archive, run_period
 from .services import bring_up_to_date, job_of_caller
 
 # A stopped run ends here: of the statuses the API has (and the client accepts), the one that is final and
 # not a success. It is marked user-deleted too, as the API marks runs a user stopped.
 STOPPED_STATUS = "ERROR"
+# The model file inside the job's input archive (the client zips every fred_file into it under this name).
+MODEL_MEMBER = "main.fred"
+# Uploads larger than this are not read to build results: defaults stand in for what they would say.
+MAX_READ_BYTES = 16 * 1024 * 1024
 
 
 def run_by_id(store: Store, policy: Policy, run_id: int, now: datetime, *, caller: int) -> list[Run]:
@@ -111,3 +120,64 @@ def latest_job(store: Store, tags: Sequence[str], *, caller: int) -> Job:
     if not jobs:
         raise NotFound("job", f"with tags {list(tags)!r}" if tags else "of this user")
     return jobs[0]
+
+
+def result_archive(store: Store, policy: Policy, job_id: int, run_id: int, now: datetime) -> bytes:
+    """The results archive of a run that has ended, as the client downloads it from its result URL.
+
+    A DONE run's archive is generated from the run's period and the model file the client uploaded
+    (results.py); an ERROR run's holds its log. Before a run ends there is none: WrongState.
+    """
+    with store.writing() as uow:
+        job_of_caller(uow, job_id)  # the URL is pre-signed: whoever holds it may fetch it
+        run = uow.runs.get(run_id) if 0 < run_id <= MAX_ID else None
+        if run is None or run.job_id != job_id:
+            raise NotFound("run", run_id, f" for job {job_id}")
+        bring_up_to_date(uow, policy, [run], now)
+        if run.status == "ERROR":
+            reason = "the run was stopped by its user" if run.user_deleted else "the simulation failed"
+            return error_archive(job_id, run_id, [reason], run.status_ts)
+        if run.status != "DONE":
+            raise WrongState(f"run {run_id} is {run.status}: its results are there once it is DONE")
+        config = _uploaded_json(uow, job_id, f"run_{run_id}_config")
+        model_text = _uploaded_model(uow, job_id)
+    population = run.request.get("population") if isinstance(run.request.get("population"), dict) else {}
+    locations = population.get("locations") if isinstance(population, dict) else None
+    outputs = RunOutputs(
+        job_id,
+        run_id,
+        run_period(config if isinstance(config, dict) else run.request, model_text),
+        model_text,
+        tuple(str(location) for location in locations) if isinstance(locations, list) else (),
+        ran_at=run.created_ts,
+    )
+    return done_archive(outputs)
+
+
+def _uploaded_bytes(uow: UnitOfWork, job_id: int, key: str) -> bytes | None:
+    upload = uow.uploads.get(job_id, key)
+    if upload is None or upload.size > MAX_READ_BYTES:
+        return None
+    return uow.uploads.chunk(job_id, key, upload.sha256, 0, upload.size)
+
+
+def _uploaded_json(uow: UnitOfWork, job_id: int, key: str) -> Any:
+    data = _uploaded_bytes(uow, job_id, key)
+    try:
+        return None if data is None else json.loads(data)
+    except (ValueError, RecursionError):
+        return None  # not what the client uploads: the run request's own dates stand in
+
+
+def _uploaded_model(uow: UnitOfWork, job_id: int) -> str:
+    data = _uploaded_bytes(uow, job_id, "job_input")
+    if data is None:
+        return ""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            info = archive.getinfo(MODEL_MEMBER)
+            if info.file_size > MAX_READ_BYTES:
+                return ""
+            return archive.read(info).decode("utf-8", errors="replace")
+    except (zipfile.BadZipFile, KeyError, OSError, RuntimeError, ValueError):
+        return ""  # no model to read: the results describe a default epidemic

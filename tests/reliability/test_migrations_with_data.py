@@ -41,8 +41,12 @@ def register(base: str) -> int:
     return int(reply.json()["id"])
 
 
-def test_the_first_revision_downgrade_drops_the_data_it_says_it_drops(database_url: str, tmp_path: Path) -> None:
-    head = "0001"
+def test_each_downgrade_drops_the_data_it_says_it_drops_and_no_more(database_url: str, tmp_path: Path) -> None:
+    head = "0002"
+    assert (
+        "Downgrading drops the index only: no data is lost"
+        in (ROOT / "migrations/versions/0002_jobs_by_user.py").read_text()
+    )
     assert "Downgrading drops every table" in (ROOT / "migrations/versions/0001_jobs_runs_uploads.py").read_text()
     db(database_url, "upgrade")
     mock = start_mock(PACT_DIR, tmp_path, DATABASE_URL=database_url)
@@ -51,14 +55,25 @@ def test_the_first_revision_downgrade_drops_the_data_it_says_it_drops(database_u
     finally:
         stop_mock(mock)
 
+    # 0002 down and up again: the jobs are all there.
     db(database_url, "downgrade", "-1")
+    assert db(database_url, "current").stdout.startswith(f"0001 (head is {head})")
+    db(database_url, "upgrade")
+    mock = start_mock(PACT_DIR, tmp_path, DATABASE_URL=database_url)
+    try:
+        runs = requests.get(f"{mock.url}/runs", params={"job_id": "124"}, headers=HEADERS, timeout=10)
+        assert runs.status_code == 200, runs.text
+        assert register(mock.url) == 125
+    finally:
+        stop_mock(mock)
+
+    # Down to nothing: the jobs are gone, as 0001 says, and the schema works as new.
+    db(database_url, "downgrade", "base")
     assert db(database_url, "current").stdout.startswith("base (empty)")
     db(database_url, "upgrade")
     assert db(database_url, "current").stdout.startswith(f"{head} (head)")
-
     mock = start_mock(PACT_DIR, tmp_path, DATABASE_URL=database_url)
     try:
-        # The jobs are gone, as the revision says, and the schema works as new.
         runs = requests.get(f"{mock.url}/runs", params={"job_id": "123"}, headers=HEADERS, timeout=10)
         assert runs.status_code == 404
         assert register(mock.url) == 123

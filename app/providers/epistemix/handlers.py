@@ -91,4 +91,7 @@ BINDINGS = (
     Binding("Epistemix", "PATCH", re.compile(r"/runs"), management.stop_runs),
     Binding("Epistemix", "POST", re.compile(r"/runs/retry"), management.retry_runs),
     Binding("S3", "PUT", re.compile(r"/s3/uploads/(?P<job_id>[^/]+)/(?P<key>[^/]+)"), put_upload),
+    Binding(
+        "S3", "GET", re.compile(r"/s3/results/(?P<job_id>[^/]+)/run_(?P<run_id>[^/]+)\.zip"), management.result_archive
+    ),
 )

@@ -62,6 +62,14 @@ def result_urls(call: Call) -> Answer:
     return Answer(200, {"urls": urls})
 
 
+def result_archive(call: Call) -> Answer:
+    """GET a result URL (provider S3, no auth: the URL is pre-signed): the run's results archive, a zip."""
+    job_id = id_of(call.path_params["job_id"], "the result URL's job id")
+    run_id = id_of(call.path_params["run_id"], "the result URL's run id")
+    archive = run_control.result_archive(call.store, call.policy, job_id, run_id, call.now)
+    return Answer(200, data=archive, headers={"Content-Type": "application/zip"})
+
+
 def my_jobs(call: Call) -> Answer:
     """GET /jobs/me?tags=..&startDate=..&endDate=..: the caller's jobs with every tag, in the date range."""
     start = _date(call, "startDate")
