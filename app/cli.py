@@ -12,6 +12,8 @@ from urllib.parse import urlencode
 import click
 
 from .contract.read.loader import load_pacts
+from .providers.catalogue import registry_for
+from .providers.pinned import pinned_fields
 from .settings import Settings, SettingsError
 
 
@@ -46,12 +48,21 @@ def main() -> None:
     "--threads", type=click.IntRange(1, 256), default=None, help="Threads per worker [default: $PACTMOCK_THREADS or 2]"
 )
 @click.option("--reload", is_flag=True, help="Restart when the code changes (development)")
-def serve(host: str | None, port: int | None, workers: int, threads: int | None, reload: bool) -> None:
+@click.option(
+    "--replay",
+    "replay",
+    multiple=True,
+    metavar="PROVIDER",
+    help="Serve this provider from its contracts' examples, with no state (repeatable) [default: $PACTMOCK_REPLAY_PROVIDERS]",
+)
+def serve(
+    host: str | None, port: int | None, workers: int, threads: int | None, reload: bool, replay: tuple[str, ...]
+) -> None:
     """Serve the pacts in $PACT_DIR as a validating mock provider."""
     from .server import serve as run_server
 
     settings = _settings()
-    given = {"host": host, "port": port, "threads": threads}
+    given = {"host": host, "port": port, "threads": threads, "replay_providers": replay or None}
     settings = dataclasses.replace(settings, **{k: v for k, v in given.items() if v is not None})  # type: ignore[arg-type]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     _prepare_database(settings.database_url)
@@ -218,6 +229,8 @@ def contracts(pact_dir: str) -> None:
             click.echo(f"  message  {message.description} ({message.kind}, listed, not served)")
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
+    for pinned in pinned_fields(result.interactions, registry_for(_settings())):
+        click.echo(f"contract and state disagree: {pinned.sentence()}", err=True)
     for problem in result.problems:
         click.echo(f"error: {problem}", err=True)
     if not result.contracts and not result.problems:

@@ -92,6 +92,7 @@ def _hand_to_workers(settings: Settings) -> None:
     os.environ["FLASK_HOST"] = settings.host
     os.environ["FLASK_PORT"] = str(settings.port)
     os.environ["PACTMOCK_THREADS"] = str(settings.threads)
+    os.environ["PACTMOCK_REPLAY_PROVIDERS"] = ",".join(settings.replay_providers)
 
 
 def serve(settings: Settings, *, workers: int, reload: bool) -> None:

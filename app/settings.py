@@ -74,6 +74,7 @@ ENVIRONMENT_VARIABLES = (
     "PACTMOCK_MAX_UPLOAD_BYTES",
     "MOCK_ADMIN_TOKEN",
     "PACTMOCK_CONTROL_CORS_ORIGINS",
+    "PACTMOCK_REPLAY_PROVIDERS",
     "PACTMOCK_BODY_TIMEOUT_SECONDS",
     "PACTMOCK_IDLE_TIMEOUT_SECONDS",
     "PACTMOCK_BACKLOG",
@@ -156,6 +157,8 @@ class Settings:
     # Web origins that may call /_mock/ from a browser; none by default (a page on this machine must not
     # read uploads or set states just because its browser is a loopback client).
     control_cors_origins: tuple[str, ...] = ()
+    # Providers served from their contracts' examples alone, though a handler could keep their state.
+    replay_providers: tuple[str, ...] = ()
     # A request body must arrive whole within this; else 408 (a slow peer costs a coroutine, never a thread).
     body_timeout_seconds: float = 20.0
     # A connection with no request in progress (keep-alive or headers not yet complete) is closed after this.
@@ -206,6 +209,7 @@ class Settings:
             control_cors_origins=tuple(
                 o.strip() for o in env.get("PACTMOCK_CONTROL_CORS_ORIGINS", "").split(",") if o.strip()
             ),
+            replay_providers=tuple(p.strip() for p in env.get("PACTMOCK_REPLAY_PROVIDERS", "").split(",") if p.strip()),
             body_timeout_seconds=_seconds(env, "PACTMOCK_BODY_TIMEOUT_SECONDS", 20.0) or 20.0,
             idle_timeout_seconds=_seconds(env, "PACTMOCK_IDLE_TIMEOUT_SECONDS", 15.0) or 15.0,
             backlog=_positive(env, "PACTMOCK_BACKLOG", 4096),

@@ -49,6 +49,9 @@ class Binding:
     method: str
     path: re.Pattern[str]
     handler: Handler
+    # Response fields (rule paths, indices as [*]; a path covers what is inside it) the handler works out from
+    # state rather than echoing the request: a contract that pins one to a literal disagrees with the mock.
+    varies: tuple[str, ...] = ()
 
 
 class Registry:
@@ -68,3 +71,17 @@ class Registry:
                 if found:
                     return binding.handler, found.groupdict()
         return None
+
+    def binding_for(self, provider: str | None, method: str, path: str) -> Binding | None:
+        """The binding that answers this route of this provider, or None."""
+        if provider not in self.providers:
+            return None
+        return next(
+            (b for b in self.bindings if b.provider == provider and b.method == method and b.path.fullmatch(path)),
+            None,
+        )
+
+    def without(self, providers: Iterable[str]) -> Registry:
+        """The bindings of every provider but these (served in replay mode: their contracts' examples)."""
+        replayed = set(providers)
+        return Registry(binding for binding in self.bindings if binding.provider not in replayed)

@@ -3,10 +3,12 @@ front ahead of it all. The one place the web layer meets the store: it opens it 
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, Response, request
 
-from ..providers import epistemix
-from ..providers.registry import Registry
+from ..providers.catalogue import registry_for
+from ..providers.pinned import pinned_fields
 from ..settings import Settings
 from ..store.unit_of_work import SqlStore
 from .body_guard import BodyGuard
@@ -17,17 +19,22 @@ from .errors import error_response
 from .front import ContractFront
 from .served import Served, load_contracts, policy_of
 
+log = logging.getLogger(__name__)
+
 
 def build_app(settings: Settings | None = None) -> Flask:
     """The WSGI application for these settings (from the environment when none are given)."""
     settings = settings or Settings.from_env()
     app = Flask("pactmock")
     contracts, router = load_contracts(settings)
+    providers = registry_for(settings)
+    for pinned in pinned_fields(contracts.interactions, providers):
+        log.warning("contract and state disagree: %s", pinned.sentence())
     served = Served(
         settings=settings,
         contracts=contracts,
         router=router,
-        providers=Registry(epistemix.BINDINGS),
+        providers=providers,
         store=SqlStore.connect(settings),
         policy=policy_of(settings),
     )

@@ -79,16 +79,42 @@ def put_upload(call: Call) -> Answer:
     return Answer(200, data=b"", headers={"ETag": etag, "x-pactmock-sha256": upload.sha256})
 
 
+# A listed run's request is the one submitted, or a provider state's example run: state either way.
+RUN_FIELDS = tuple(
+    f"$.runs[*].{name}" for name in ("id", "userId", "status", "podPhase", "createdTs", "request", "epxClientVersion")
+)
+JOB_FIELDS = ("id", "userId", "created")
+
 BINDINGS = (
-    Binding("Epistemix", "POST", re.compile(r"/jobs/register"), register_job),
-    Binding("Epistemix", "POST", re.compile(r"/jobs"), upload_url),
-    Binding("Epistemix", "GET", re.compile(r"/jobs/results"), management.result_urls),
-    Binding("Epistemix", "GET", re.compile(r"/jobs/me"), management.my_jobs),
-    Binding("Epistemix", "GET", re.compile(r"/jobs"), management.latest_job),
-    Binding("Epistemix", "DELETE", re.compile(r"/jobs/(?P<job_id>[^/]+)"), management.delete_job),
-    Binding("Epistemix", "POST", re.compile(r"/runs"), submit_runs),
-    Binding("Epistemix", "GET", re.compile(r"/runs"), list_runs),
-    Binding("Epistemix", "PATCH", re.compile(r"/runs"), management.stop_runs),
+    Binding("Epistemix", "POST", re.compile(r"/jobs/register"), register_job, varies=("$.id", "$.userId")),
+    Binding("Epistemix", "POST", re.compile(r"/jobs"), upload_url, varies=("$.url",)),
+    Binding(
+        "Epistemix",
+        "GET",
+        re.compile(r"/jobs/results"),
+        management.result_urls,
+        varies=("$.urls[*].run_id", "$.urls[*].url"),
+    ),
+    Binding(
+        "Epistemix",
+        "GET",
+        re.compile(r"/jobs/me"),
+        management.my_jobs,
+        varies=tuple(f"$.jobs[*].{name}" for name in JOB_FIELDS),
+    ),
+    Binding(
+        "Epistemix", "GET", re.compile(r"/jobs"), management.latest_job, varies=tuple(f"$.{n}" for n in JOB_FIELDS)
+    ),
+    Binding(
+        "Epistemix",
+        "DELETE",
+        re.compile(r"/jobs/(?P<job_id>[^/]+)"),
+        management.delete_job,
+        varies=("$.description",),
+    ),
+    Binding("Epistemix", "POST", re.compile(r"/runs"), submit_runs, varies=("$.runResponses[*].runId",)),
+    Binding("Epistemix", "GET", re.compile(r"/runs"), list_runs, varies=RUN_FIELDS),
+    Binding("Epistemix", "PATCH", re.compile(r"/runs"), management.stop_runs, varies=("$.description",)),
     Binding("Epistemix", "POST", re.compile(r"/runs/retry"), management.retry_runs),
     Binding("S3", "PUT", re.compile(r"/s3/uploads/(?P<job_id>[^/]+)/(?P<key>[^/]+)"), put_upload),
     Binding(
