@@ -147,7 +147,8 @@ class Settings:
     # How long a submitted run spends in each step before the next; see docs/run-lifecycle.md.
     run_not_started_seconds: float = 1.0
     run_queued_seconds: float = 1.0
-    run_running_seconds: float = 3.0
+    # Long enough for a user to call job.stop(), which epx allows only while a job is RUNNING.
+    run_running_seconds: float = 10.0
     run_outcome: str = "DONE"
     # Larger bodies get 413: uploads (binary bodies) may be bigger than everything else.
     max_json_bytes: int = 1024 * 1024
@@ -201,7 +202,7 @@ class Settings:
             user_id=_int(env, "PACTMOCK_USER_ID", 456) or 456,
             run_not_started_seconds=_seconds(env, "PACTMOCK_RUN_NOT_STARTED_SECONDS", 1.0),
             run_queued_seconds=_seconds(env, "PACTMOCK_RUN_QUEUED_SECONDS", 1.0),
-            run_running_seconds=_seconds(env, "PACTMOCK_RUN_RUNNING_SECONDS", 3.0),
+            run_running_seconds=_seconds(env, "PACTMOCK_RUN_RUNNING_SECONDS", 10.0),
             run_outcome=outcome,
             max_json_bytes=_positive(env, "PACTMOCK_MAX_JSON_BYTES", 1024 * 1024),
             max_upload_bytes=_positive(env, "PACTMOCK_MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
