@@ -101,7 +101,8 @@ class Ledger:
         """A key of this job never handed out before, and the POST /jobs body that asks for its URL."""
         with self.lock:
             choices: list[tuple[str, str, int | None]] = [("job", kind, None) for kind in ("input", "config")]
-            choices += [("run", kind, run) for run in self.runs_of_job.get(job_id, ()) for kind in ("input", "config")]
+            # A run's config, as epx uploads it (it never uploads a run's input).
+            choices += [("run", "config", run) for run in self.runs_of_job.get(job_id, ())]
             for context, kind, run_id in choices:
                 key = f"job_{kind}" if run_id is None else f"run_{run_id}_{kind}"
                 if (job_id, key) not in self.keys_handed_out:

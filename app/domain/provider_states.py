@@ -37,6 +37,8 @@ EXAMPLE_RUN_REQUEST: dict[str, Any] = {
     "fredFiles": ["/home/epx/main.fred"],
 }
 EXAMPLE_CLIENT_VERSION = "1.2.3"
+# The tags of the job a provider state creates: the contract's example job (listings filter by them).
+EXAMPLE_TAGS = ["info_job"]
 
 
 def apply_provider_state(
@@ -100,7 +102,7 @@ def _job_of(uow: UnitOfWork, job_id: int, user_id: int, setup: bool, now: dateti
         uow.jobs.delete(job_id)
         job = None
     if job is None:
-        uow.jobs.add(Job(job_id, user_id, [], now))
+        uow.jobs.add(Job(job_id, user_id, list(EXAMPLE_TAGS), now))
         uow.ids.reserve("jobs", job_id)
 
 

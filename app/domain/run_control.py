@@ -64,8 +64,11 @@ def stop_runs(store: Store, policy: Policy, run_ids: Sequence[int], now: datetim
 
 
 def retry_runs(store: Store, policy: Policy, run_ids: Sequence[int], now: datetime, *, caller: int) -> list[int]:
-    """Start failed runs again from NOT_STARTED: all of them or, when any cannot be retried, none."""
-    wanted = list(dict.fromkeys(run_ids))
+    """Start failed runs again from NOT_STARTED: all of them or, when any cannot be retried, none.
+
+    Naming no run retries every run of the caller's that is in ERROR.
+    """
+    wanted = list(dict.fromkeys(run_ids)) or _failed_runs_of(store, policy, now, caller)
     with store.writing() as uow:
         runs = []
         for run_id in wanted:
@@ -82,6 +85,16 @@ def retry_runs(store: Store, policy: Policy, run_ids: Sequence[int], now: dateti
         for run in runs:
             uow.runs.set_status(run.id, NEW_STATUS, now, user_deleted=False)
     return wanted
+
+
+def _failed_runs_of(store: Store, policy: Policy, now: datetime, caller: int) -> list[int]:
+    with store.writing() as uow:
+        failed = []
+        for job in uow.jobs.of_user(caller, None, None):
+            runs = uow.runs.latest_of_job(job.id, policy.max_listed_runs)
+            bring_up_to_date(uow, policy, runs, now)
+            failed += [run.id for run in runs if run.status == "ERROR"]
+        return failed
 
 
 def finished_runs(store: Store, policy: Policy, job_id: int, now: datetime, *, caller: int) -> list[Run]:

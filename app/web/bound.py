@@ -11,11 +11,12 @@ from typing import Any
 from flask import Response
 from werkzeug.wrappers import Request
 
-from ..contract.match.compare import match_response
+from ..contract.match.compare import match_request, match_response
+from ..contract.match.uripath import wire_path
 from ..contract.model import MISSING, Body, Interaction
 from ..contract.model import Response as ContractResponse
 from ..providers.registry import Answer, Call, Handler
-from .dispatch import generated_response
+from .dispatch import TRANSPORT_HEADERS, actual_request, generated_response
 from .errors import error_response
 from .problems import problem
 from .served import Served
@@ -74,6 +75,8 @@ def handle(
         answer = handler(call)
     except Exception as error:
         return error_response(error, request.method, request.path, served.settings.tuning.retry_after_seconds)
+    # The state decides the status: among the route's interactions, the one answering with it is the example.
+    interaction = _answered(interaction, answer.status, served, request)
     if answer.json is not None:
         example = interaction.response.body.value
         answer.json = shaped(answer.json, example, lambda: _generated_example(interaction, served, request))
@@ -81,6 +84,21 @@ def handle(
     if DRIFT_SAMPLER.due(interaction):
         _check_drift(interaction, answer, response, served.settings.tuning.drift_check_max_bytes)
     return response
+
+
+def _answered(routed: Interaction, status: int, served: Served, request: Request) -> Interaction:
+    """The interaction of this route and contract whose response has `status` (routed to one of a 200 and a
+    403 example, say, the handler's 200 is the 200 example's); the routed one when none has it."""
+    if routed.response.status == status:
+        return routed
+    siblings = served.router.candidates(request.method, wire_path(request.path))
+    answering = [i for i in siblings if i.contract is routed.contract and i.response.status == status and not i.problem]
+    if not answering:
+        return routed
+    actual = actual_request(request)
+    return next(
+        (i for i in answering if not match_request(i.request, actual, ignored_headers=TRANSPORT_HEADERS)), routed
+    )
 
 
 def _generated_example(interaction: Interaction, served: Served, request: Request) -> Any:

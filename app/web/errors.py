@@ -23,6 +23,7 @@ from ..domain.errors import (
     QuotaExceeded,
     StoreUnavailable,
     UnknownId,
+    WrongState,
 )
 from .problems import problem
 
@@ -35,15 +36,15 @@ def _extra_none(_error: Exception) -> dict[str, Any]:
 
 # exception type -> (problem type, its extension members); the first entry the exception is an instance of wins.
 TABLE: list[tuple[type[Exception], str, Callable[[Any], dict[str, Any]]]] = [
-    # `description`: what the epx client reads from a 403 or 404 to raise its own error with that text.
-    (NotFound, "not-found", lambda error: {"resource": error.what, "description": str(error)}),
-    (Forbidden, "forbidden", lambda error: {"description": str(error)}),
+    (NotFound, "not-found", lambda error: {"resource": error.what}),
+    (Forbidden, "forbidden", _extra_none),
     (Invalid, "invalid-request", _extra_none),
     (UnknownId, "bad-provider-state", _extra_none),
     (IdsExhausted, "ids-exhausted", _extra_none),
     # Nothing was stored: an earlier upload under the same key is still there, whole.
     (QuotaExceeded, "storage-quota", lambda error: {"limit": error.limit}),
     (Changed, "upload-changed", _extra_none),
+    (WrongState, "wrong-state", _extra_none),
     (Conflict, "conflict", _extra_none),
     (StoreUnavailable, "database-unavailable", _extra_none),
 ]

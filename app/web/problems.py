@@ -107,6 +107,13 @@ CATALOGUE = {
             "was written. Send it again.",
         ),
         ProblemType(
+            "wrong-state",
+            409,
+            "Not now",
+            "The run's status does not allow this now: results before the run has ended, a retry of a run that "
+            "has not failed. Nothing was changed.",
+        ),
+        ProblemType(
             "upload-changed",
             409,
             "Changed while read",
@@ -179,9 +186,14 @@ CATALOGUE = {
 
 
 def problem_body(slug: str, detail: str, **extra: Any) -> bytes:
-    """The problem+json document of this kind, with the detail and any extension members."""
+    """The problem+json document of this kind, with the detail and any extension members.
+
+    `description` repeats the detail: the Epistemix API words its errors so, and its client (epx) raises
+    its own error (UnauthorizedUserError, NotFoundError, a model configuration error) with that text.
+    """
     kind = CATALOGUE[slug]
-    body = {"type": kind.uri, "title": kind.title, "status": kind.status, "detail": detail, **extra}
+    body = {"type": kind.uri, "title": kind.title, "status": kind.status, "detail": detail, "description": detail}
+    body.update(extra)
     return json.dumps(body, default=str).encode()
 
 

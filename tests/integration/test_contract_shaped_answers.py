@@ -26,16 +26,19 @@ PACTS = Path(__file__).resolve().parents[2] / "pacts"
 def _with_unmodelled_keys(pact: dict[str, Any]) -> dict[str, Any]:
     for interaction in pact["interactions"]:
         response = interaction["response"]
-        content = response["body"]["content"]
-        if interaction["description"] == "a request to register an info job":
+        description = interaction["description"]
+        if description == "a request to register an info job":
+            content = response["body"]["content"]
             content["plan"] = "free"
             content["links"] = {"self": "https://api.example.org/jobs/123", "owner": "ops"}
             content["created"] = "2024-01-01T00:00:00Z"
             response.setdefault("generators", {})["body"] = {
                 "$.created": {"type": "DateTime", "format": "yyyy-MM-dd'T'HH:mm:ss'Z'"}
             }
-        if interaction["description"] == "a request for the runs of job 123":
-            content["runs"][0]["url"] = "https://results.example.org/978.zip"
+            created_rule = {"matchers": [{"match": "regex", "regex": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"}]}
+            response.setdefault("matchingRules", {}).setdefault("body", {})["$.created"] = created_rule
+        if description.startswith("a request for the runs of job 123 while"):
+            response["body"]["content"]["runs"][0]["url"] = "https://results.example.org/978.zip"
     return pact
 
 

@@ -92,6 +92,10 @@ class Ledger:
     # The last id handed out per table, deleted or not: the counters must sit just past them.
     highest: dict[str, int] = field(default_factory=lambda: {"jobs": STATE_JOB, "runs": STATE_RUN})
     statuses: Counter[int] = field(default_factory=Counter)
+    # How many of each were acknowledged over the whole run, whether deleted since or not.
+    created: Counter[str] = field(default_factory=Counter)
+    # Whether the provider states' job is there: set up before each batch, gone when a DELETE took it.
+    state_job_present: bool = True
     refused_by_server: int = 0
     failures: dict[str, str] = field(default_factory=dict)
 
@@ -112,21 +116,31 @@ class Ledger:
             self._acknowledged(request, reply)
 
     def _acknowledged(self, request: WireRequest, reply: RawReply) -> None:
+        if request.method.upper() == b"DELETE":
+            # A job deleted by its owner (epx's job.delete()) goes with its runs and uploads.
+            path = unquote_to_bytes(urlsplit(request.target).path).decode("utf-8", "replace")
+            job_id = int(path.rsplit("/", 1)[1])
+            self.forget_job(job_id)
+            self.state_job_present = self.state_job_present and job_id != STATE_JOB
+            return
         if "x-pactmock-sha256" in reply.headers:
             # The app stores under the path it decoded: the key is the last segment of that.
             path = unquote_to_bytes(urlsplit(request.target).path).decode("utf-8", "replace")
             _, _, _, job_id, key = path.split("/")
             self.uploads[(int(job_id), key)] = reply.headers["x-pactmock-sha256"]
+            self.created["uploads"] += 1
             return
         if reply.headers.get("Content-Type") != "application/json":
             return
         body = reply.json()
         if isinstance(body, dict) and body.keys() == {"id", "userId", "tags"}:
             self.jobs[body["id"]] = body["tags"]
+            self.created["jobs"] += 1
             self.highest["jobs"] = max(self.highest["jobs"], body["id"])
         elif isinstance(body, dict) and "runResponses" in body:
             for run in body["runResponses"]:
                 self.runs[run["runId"]] = (run["jobId"], run["runRequest"])
+                self.created["runs"] += 1
                 self.highest["runs"] = max(self.highest["runs"], run["runId"])
 
     def forget_job(self, job_id: int) -> None:
@@ -146,6 +160,7 @@ def reset_states(url: str, ledger: Ledger) -> None:
             reply = requests.post(url + "/_mock/provider-states", json={"state": state, "action": action}, timeout=30)
             assert reply.status_code == 200, reply.text
     ledger.forget_job(STATE_JOB)
+    ledger.state_job_present = True
 
 
 def fuzz(
@@ -198,9 +213,11 @@ def database_problems(url: str, ledger: Ledger) -> list[str]:
     runs = {row.id: (row.job_id, as_json(row.request)) for row in query(url, "SELECT id, job_id, request FROM runs")}
     uploads = {(row.job_id, row.key): row.sha256 for row in query(url, "SELECT job_id, key, sha256 FROM uploads")}
     counters = {row.name: row.next_value for row in query(url, "SELECT name, next_value FROM id_counters")}
-    problems = compare_ids("jobs", {STATE_JOB: [], **ledger.jobs}, jobs)
+    state_job = {STATE_JOB: ["info_job"]} if ledger.state_job_present else {}
+    state_run = {STATE_RUN: STATE_JOB} if ledger.state_job_present else {}
+    problems = compare_ids("jobs", {**state_job, **ledger.jobs}, jobs)
     run_jobs = {run_id: job_id for run_id, (job_id, _) in runs.items()}
-    problems += compare_ids("runs", {STATE_RUN: STATE_JOB, **{i: job for i, (job, _) in ledger.runs.items()}}, run_jobs)
+    problems += compare_ids("runs", {**state_run, **{i: job for i, (job, _) in ledger.runs.items()}}, run_jobs)
     problems += compare_ids(
         "run requests",
         {i: request for i, (_, request) in ledger.runs.items()},
@@ -239,7 +256,7 @@ def test_bad_input_gets_a_problem_never_a_server_error(serve, database_url: str)
     assert slow_peers.cut_off["body"] > 0 and slow_peers.cut_off["head"] > 0, summary
     assert ledger.sent >= REQUESTS_PER_BACKEND, summary
     # Valid requests are drawn too: the run created data, so the database check below compares something.
-    assert ledger.jobs and ledger.runs and ledger.uploads, summary
+    assert ledger.created["jobs"] and ledger.created["runs"] and ledger.created["uploads"], (ledger.created, summary)
     assert requests.get(mock.url + "/health", timeout=30).status_code == 200
     assert database_problems(database_url, ledger) == []
 

@@ -41,7 +41,7 @@ def stop_runs(call: Call) -> Answer:
 
 def retry_runs(call: Call) -> Answer:
     """POST /runs/retry: start failed runs again. The client form-encodes `runRequestIds` under a JSON
-    Content-Type; a JSON body `{"runRequestIds": [..]}` is read too."""
+    Content-Type; a JSON body `{"runRequestIds": [..]}` is read too; with none, every failed run is retried."""
     run_ids = _retry_ids(call)
     retried = run_control.retry_runs(call.store, call.policy, run_ids, call.now, caller=caller_of(call))
     return Answer(200, {"status": "Submitted", "runRequestIds": retried})
@@ -111,6 +111,8 @@ def _date(call: Call, name: str) -> date | None:
 
 
 def _retry_ids(call: Call) -> list[int]:
+    if not call.data.strip():
+        return []  # no run named: every failed run of the caller's
     raw: Any
     if isinstance(call.json, dict):
         raw = call.json.get("runRequestIds")

@@ -1,0 +1,36 @@
+"""Every error the domain or the store can raise has its problem type: none becomes a 500 by omission."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from app.domain import errors
+from app.web.errors import TABLE, error_response
+from app.web.problems import CATALOGUE
+
+RAISED = sorted(
+    (
+        kind
+        for kind in vars(errors).values()
+        if isinstance(kind, type) and issubclass(kind, Exception) and kind is not errors.DomainError
+    ),
+    key=lambda kind: kind.__name__,
+)
+
+
+@pytest.mark.parametrize("kind", RAISED, ids=lambda kind: kind.__name__)
+def test_each_error_is_answered_with_its_own_problem_type(kind: type[Exception]) -> None:
+    error = (
+        kind("job", 7)
+        if kind is errors.NotFound
+        else kind("what happened", 1)
+        if kind is errors.QuotaExceeded
+        else kind("what happened")
+    )
+    response = error_response(error, "GET", "/x", retry_after=2)
+    body = json.loads(response.get_data())
+    [slug] = [slug for listed, slug, _ in TABLE if isinstance(error, listed)][:1]
+    assert slug != "internal" and response.status_code == CATALOGUE[slug].status != 500
+    assert body["type"] == f"/_mock/problems/{slug}" and body["detail"] == body["description"]
