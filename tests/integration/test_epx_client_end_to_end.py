@@ -113,6 +113,8 @@ def test_a_job_runs_to_done_and_its_results_read_as_the_period_it_was_given(clie
     curves = {tuple(group["count"]) for _, group in infectious.groupby("run_id")}
     assert len(curves) == 4
     assert len(job.results.print_output()) > 0
+    attack_rate = job.results.numeric_var("attack_rate")
+    assert len(attack_rate) == 4 * DAYS and sorted(set(attack_rate["run_id"])) == sorted(job.run_ids)
 
     listed = FREDJob.get_jobs_by_tags(tags=["e2e"], start_date="2024-01-01", end_date="2099-12-31")
     assert job.job_id in [each.id for each in listed.jobs]
