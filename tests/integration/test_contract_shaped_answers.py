@@ -18,7 +18,7 @@ from werkzeug.test import Client
 from app import create_app
 from app.settings import Settings
 from app.store import migrate
-from tests.support.epx import EPX_HEADERS
+from tests.support.epx import EPX_HEADERS, run_request
 
 PACTS = Path(__file__).resolve().parents[2] / "pacts"
 
@@ -70,22 +70,12 @@ def test_keys_the_domain_does_not_model_come_from_the_example(client: Client) ->
 
 def test_each_item_of_a_list_gets_the_keys_of_the_examples_item(client: Client) -> None:
     client.post("/jobs/register", data=json.dumps({"tags": []}), headers=EPX_HEADERS)
-    submitted = client.post("/runs", data=json.dumps({"runRequests": [_run(123), _run(123)]}), headers=EPX_HEADERS)
+    submitted = client.post(
+        "/runs", data=json.dumps({"runRequests": [run_request(123), run_request(123)]}), headers=EPX_HEADERS
+    )
     assert submitted.status_code == 200, submitted.get_data(as_text=True)
     listed = client.get("/runs?job_id=123", headers=EPX_HEADERS)
     runs = listed.get_json()["runs"]
     assert [run["id"] for run in runs] == [978, 979]
     assert all(run["url"] == "https://results.example.org/978.zip" for run in runs)
     assert all(run["status"] == "NOT_STARTED" for run in runs)
-
-
-def _run(job_id: int) -> dict[str, Any]:
-    return {
-        "jobId": job_id,
-        "workingDir": "/home/epx/run",
-        "size": "hot",
-        "fredVersion": "latest",
-        "population": {"version": "US_2010.v5", "locations": ["Loving_County_TX"]},
-        "fredArgs": [{"flag": "-p", "value": "main.fred"}],
-        "fredFiles": ["/home/epx/main.fred"],
-    }
