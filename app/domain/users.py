@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from functools import lru_cache
 
 from .model import MAX_ID
 
@@ -18,6 +19,7 @@ BEARER = "Bearer "
 MAX_TOKEN_CHARS = 4096
 
 
+@lru_cache(maxsize=1024)
 def user_of_token(offline_token: str | None, default_user: int) -> int:
     """The user id in `Bearer <base64 JSON with user_id>`, or `default_user` for any other token."""
     if not offline_token or not offline_token.startswith(BEARER) or len(offline_token) > MAX_TOKEN_CHARS:

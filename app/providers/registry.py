@@ -6,10 +6,17 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from ..domain.model import Policy
 from ..domain.ports import Store
+
+
+class HeaderLookup(Protocol):
+    """A request's headers, looked up by name in any case (a dict of lower-case names will do in tests)."""
+
+    def get(self, key: str, default: str | None = None, /) -> str | None:
+        """The header's value, or `default`."""
 
 
 @dataclass
@@ -23,7 +30,7 @@ class Call:
     data: bytes
     content_type: str | None
     query: dict[str, list[str]]
-    headers: dict[str, str]  # names in lower case
+    headers: HeaderLookup
     path_params: dict[str, str]
     base_url: str
 

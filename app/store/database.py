@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -35,18 +32,10 @@ class Database:
         """The dialect's name: sqlite or postgresql."""
         return self.engine.dialect.name
 
-    @contextmanager
-    def transaction(self, *, write: bool) -> Iterator[Session]:
-        """Commit when the block ends normally, roll back when it raises.
-
-        The transaction begins with the session's first statement: a request that writes only through
-        the autocommit engine (a run submission on PostgreSQL) never begins one.
-        """
-        factory = self._writers if write else self._readers
-        with factory() as session:
-            yield session
-            if session.in_transaction():
-                session.commit()
+    def session(self, *, write: bool) -> Session:
+        """A new session; its transaction begins with its first statement (a request that writes only
+        through the autocommit engine, a run submission on PostgreSQL, never begins one)."""
+        return (self._writers if write else self._readers)()
 
     def ping(self) -> None:
         """Raise the driver's error when the database cannot be reached."""

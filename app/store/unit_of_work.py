@@ -5,8 +5,7 @@ become the domain's: `Conflict` (another transaction got there first: try again)
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from functools import cached_property
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -24,14 +23,35 @@ RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock_detected, serial
 
 
 class SqlUnitOfWork:
-    """The repositories over one session: one transaction."""
+    """The repositories over one session: one transaction. Each is made when first used."""
 
     def __init__(self, session: Session) -> None:
-        self.jobs = SqlJobs(session)
-        self.runs = SqlRuns(session)
-        self.uploads = SqlUploads(session)
-        self.ids = SqlIdCounters(session)
-        self.provider_states = SqlProviderStates(session)
+        self.session = session
+
+    @cached_property
+    def jobs(self) -> SqlJobs:
+        """Jobs, in this transaction."""
+        return SqlJobs(self.session)
+
+    @cached_property
+    def runs(self) -> SqlRuns:
+        """Runs, in this transaction."""
+        return SqlRuns(self.session)
+
+    @cached_property
+    def uploads(self) -> SqlUploads:
+        """Uploads, in this transaction."""
+        return SqlUploads(self.session)
+
+    @cached_property
+    def ids(self) -> SqlIdCounters:
+        """Id counters, in this transaction."""
+        return SqlIdCounters(self.session)
+
+    @cached_property
+    def provider_states(self) -> SqlProviderStates:
+        """Provider states, in this transaction."""
+        return SqlProviderStates(self.session)
 
 
 class SqlStore:
@@ -46,35 +66,62 @@ class SqlStore:
         """The store for these settings (engines are made now; connections when first used)."""
         return cls(Database(settings))
 
-    @contextmanager
-    def reading(self) -> Iterator[SqlUnitOfWork]:
+    def reading(self) -> UnitOfWorkScope:
         """A unit of work that only reads."""
-        with _translated(), self.database.transaction(write=False) as session:
-            yield SqlUnitOfWork(session)
+        return UnitOfWorkScope(self.database, write=False)
 
-    @contextmanager
-    def writing(self) -> Iterator[SqlUnitOfWork]:
+    def writing(self) -> UnitOfWorkScope:
         """A unit of work that writes; committed when the block ends normally, rolled back when it raises."""
-        with _translated(), self.database.transaction(write=True) as session:
-            yield SqlUnitOfWork(session)
+        return UnitOfWorkScope(self.database, write=True)
 
     def ping(self) -> None:
         """Raise StoreUnavailable (its cause the driver's error) when the database cannot be reached."""
-        with _translated():
+        try:
             self.database.ping()
+        except Exception as error:
+            _raise_translated(error)
+            raise
 
 
-@contextmanager
-def _translated() -> Iterator[None]:
-    try:
-        yield
-    except (IntegrityError, StaleDataError) as exc:
-        raise Conflict(str(exc).splitlines()[0]) from exc
-    except DBAPIError as exc:
-        if getattr(exc.orig, "pgcode", None) in RETRYABLE_SQLSTATES:
-            raise Conflict(str(exc.orig).splitlines()[0]) from exc
-        if isinstance(exc, OperationalError | InterfaceError):
-            raise StoreUnavailable(exc.__class__.__name__) from exc
-        raise
-    except PoolTimeout as exc:
-        raise StoreUnavailable("no database connection came free in time") from exc
+class UnitOfWorkScope:
+    """One unit of work as a context manager: a session from enter to exit, committed when the block ends
+    normally, closed (so rolled back) when it raises, database errors coming out as the domain's.
+
+    A class rather than nested generator context managers: it is entered on every stateful request.
+    """
+
+    __slots__ = ("_database", "_session", "_write")
+
+    def __init__(self, database: Database, *, write: bool) -> None:
+        self._database = database
+        self._write = write
+
+    def __enter__(self) -> SqlUnitOfWork:
+        self._session = self._database.session(write=self._write)
+        return SqlUnitOfWork(self._session)
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, traceback: object) -> None:
+        session = self._session
+        try:
+            if error is None and session.in_transaction():
+                session.commit()
+        except Exception as failure:
+            session.close()
+            _raise_translated(failure)
+            raise
+        session.close()
+        if isinstance(error, Exception):
+            _raise_translated(error)  # anything else goes on as it was raised
+
+
+def _raise_translated(error: Exception) -> None:
+    """Raise the domain's error for a database error; return (for the caller to re-raise) for any other."""
+    if isinstance(error, IntegrityError | StaleDataError):
+        raise Conflict(str(error).splitlines()[0]) from error
+    if isinstance(error, DBAPIError):
+        if getattr(error.orig, "pgcode", None) in RETRYABLE_SQLSTATES:
+            raise Conflict(str(error.orig).splitlines()[0]) from error
+        if isinstance(error, OperationalError | InterfaceError):
+            raise StoreUnavailable(error.__class__.__name__) from error
+    if isinstance(error, PoolTimeout):
+        raise StoreUnavailable("no database connection came free in time") from error

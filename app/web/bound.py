@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import math
-from typing import Any
+from typing import Any, cast
 
 from flask import Response
 from werkzeug.wrappers import Request
@@ -15,7 +15,7 @@ from ..contract.match.compare import match_request, match_response
 from ..contract.match.uripath import wire_path
 from ..contract.model import MISSING, Body, Interaction
 from ..contract.model import Response as ContractResponse
-from ..providers.registry import Answer, Call, Handler
+from ..providers.registry import Answer, Call, Handler, HeaderLookup
 from .dispatch import TRANSPORT_HEADERS, actual_request, generated_response
 from .errors import error_response
 from .problems import problem
@@ -67,7 +67,8 @@ def handle(
         data=data,
         content_type=request.content_type,
         query={name: request.args.getlist(name) for name in request.args} if request.query_string else {},
-        headers={name.lower(): value for name, value in request.headers.items()},
+        # Werkzeug's headers, read in place: their lookups ignore case, and most handlers read one or two.
+        headers=cast(HeaderLookup, request.headers),
         path_params=path_params,
         base_url=served.settings.mock_server_url or request.host_url.rstrip("/"),
     )

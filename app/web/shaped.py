@@ -13,9 +13,14 @@ from typing import Any
 
 def lacks_example_keys(value: Any, example: Any) -> bool:
     """Whether some object in `value` lacks a key its counterpart in `example` has (arrays: by the first item)."""
+    # On every stateful answer: set comparisons, and a call only where the example nests further.
     if isinstance(value, dict) and isinstance(example, dict):
-        return any(key not in value or lacks_example_keys(value[key], item) for key, item in example.items())
-    if isinstance(value, list) and isinstance(example, list) and example:
+        if not example.keys() <= value.keys():
+            return True
+        return any(
+            lacks_example_keys(value[key], item) for key, item in example.items() if isinstance(item, dict | list)
+        )
+    if isinstance(value, list) and isinstance(example, list) and example and isinstance(example[0], dict | list):
         return any(lacks_example_keys(item, example[0]) for item in value)
     return False
 

@@ -36,7 +36,7 @@ def timestamp(value: datetime) -> str:
 
 def client_version(call: Call) -> str | None:
     """The epx version the client names in its User-Agent (else its fredcli-version header)."""
-    agent = call.headers.get("user-agent", "")
+    agent = call.headers.get("user-agent") or ""
     if agent.startswith("epx_client_"):
         return agent[len("epx_client_") :]
     return call.headers.get("fredcli-version")
