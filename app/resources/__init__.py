@@ -1,0 +1,1 @@
+"""Generic stateful resources: any provider's pact plus a model file (or inference) served from state."""

@@ -1,0 +1,143 @@
+"""The declared behaviour of a generic stateful provider: collections, state machines, actions, fixtures.
+
+A model comes from a model file (modelfile.py) or is inferred from a pact (infer.py); both build these
+classes, and the engine (engine.py) acts on nothing else. docs/resources.md describes each field.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+ID_STRATEGIES = ("counter", "uuid", "prefixed", "given")
+# A {name} segment of a path template.
+PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+@dataclass(frozen=True)
+class IdRule:
+    """How a collection's items are identified and how a created item gets its id."""
+
+    field: str = "id"
+    strategy: str = "counter"
+    prefix: str = ""
+    start: int = 1
+    # prefixed: the number is zero-padded to this many digits (the example's suffix length)
+    width: int = 6
+
+
+@dataclass(frozen=True)
+class StateMachine:
+    """The states one field of an item moves through, and the moves allowed."""
+
+    field: str
+    initial: str
+    states: tuple[str, ...]
+    terminal: frozenset[str] = frozenset()
+    transitions: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def allowed_from(self, state: str) -> tuple[str, ...]:
+        """The states an item in `state` may move to (none from a terminal one)."""
+        if state in self.terminal:
+            return ()
+        return self.transitions.get(state, ())
+
+
+@dataclass(frozen=True)
+class Children:
+    """Items of another collection made with each created item, holding its id in `field`."""
+
+    collection: str
+    count: int
+    field: str
+
+
+@dataclass(frozen=True)
+class Collection:
+    """A set of items of one kind: where it is listed and created, where one item is, and its rules."""
+
+    name: str
+    path: str | None
+    item: str | None
+    ids: IdRule = field(default_factory=IdRule)
+    envelope: str | None = None
+    total: str | None = None
+    filters: tuple[str, ...] = ()
+    defaults: dict[str, Any] = field(default_factory=dict)
+    capacity: int | None = None
+    machine: StateMachine | None = None
+    children: Children | None = None
+    auto_create: int = 0
+    # The example item from the contract (a created item has its keys); empty when the pact shows none.
+    example: dict[str, Any] = field(default_factory=dict)
+
+    def path_fields(self) -> tuple[str, ...]:
+        """The item fields the list path binds (`pool` in `/pools/{pool}/workspaces`)."""
+        return tuple(PLACEHOLDER.findall(self.path or ""))
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Take one item matching `where` atomically; create one when none matches and `create_when_none`."""
+
+    where: dict[str, Any] = field(default_factory=dict)
+    create_when_none: bool = False
+
+
+@dataclass(frozen=True)
+class Summary:
+    """An aggregate answer: counts under `totals` ("*" counts all; a dict counts items whose fields match)."""
+
+    totals: dict[str, Any] = field(default_factory=dict)
+    items: str | None = None
+
+
+@dataclass(frozen=True)
+class Action:
+    """A method and path bound to an effect: a transition, field updates, a claim, a summary, reset or load."""
+
+    method: str
+    path: str
+    collection: str | None = None
+    to: str | None = None
+    to_from_body: str | None = None
+    # Values may be literals or $now, $body.<field>, $query.<name>, $path.<name>.
+    set: dict[str, Any] = field(default_factory=dict)
+    set_from_body: tuple[str, ...] = ()
+    guard: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    claim: Claim | None = None
+    summary: Summary | None = None
+    reset: bool = False
+    load: str | None = None
+
+
+@dataclass(frozen=True)
+class Auth:
+    """Who may call: a bearer token that starts with `bearer_prefix`."""
+
+    bearer_prefix: str
+
+
+@dataclass(frozen=True)
+class ResourceModel:
+    """Everything one provider's state does."""
+
+    provider: str
+    collections: dict[str, Collection] = field(default_factory=dict)
+    actions: tuple[Action, ...] = ()
+    # fixture name -> collection name -> the items (documents) it holds
+    fixtures: dict[str, dict[str, tuple[dict[str, Any], ...]]] = field(default_factory=dict)
+    scenarios: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    start: tuple[str, ...] = ()
+    # provider state name -> fixtures it loads
+    states: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    auth: Auth | None = None
+    # Where the model came from: a model file's path, or "inferred from <pact>".
+    source: str = ""
+
+    def fixtures_named(self, name: str) -> tuple[str, ...]:
+        """The fixtures a name stands for: a scenario's, or the fixture itself."""
+        if name in self.scenarios:
+            return self.scenarios[name]
+        return (name,)
