@@ -5,6 +5,7 @@ and a fresh PostgreSQL database.
   the origin, and a call from an origin not listed is refused (a page open in a browser on this machine is a
   loopback client, and job ids are predictable). Contract routes keep their CORS.
 - Bounds on what one client can make the mock hold or send: the runs listing, the upload quotas.
+- What one refusal costs the log: a 60 KB query or header value is clipped in its log line.
 - Framing the mock does not take: two Host headers, HTTP/2 without TLS, a chunk of 2^64 - 1 bytes, and more
   than 100 headers (granian's own 431, with an empty body).
 """
@@ -177,3 +178,33 @@ def test_framing_the_mock_does_not_take_is_refused_without_holding_the_server(
     assert json.loads(answer.body)["status"] == answer.status
 
     assert exchange(address, health).status == 200
+
+
+LONG_VALUE = "9." * 30_000  # 60 KB: under granian's 64 KB request line, so the app itself refuses it
+LOG_BYTES_PER_REFUSAL = 4096
+
+
+def test_a_60_kb_path_query_or_header_value_gets_a_problem_and_a_clipped_log_line(
+    serve: Callable[..., RunningMock], database_url: str
+) -> None:
+    mock = serve(database_url)
+    address = address_of(mock.url)
+    log_size = mock.log_path.stat().st_size
+    too_long_header = {**EPX_HEADERS, "fredcli-version": LONG_VALUE + "x"}
+    # (request, status, problem type, what its log line starts with). The 43b1f4c code logged the path whole:
+    # one 60 KB line per request. Query and header values were clipped there already; kept so here.
+    refused = [
+        (epx_head("GET", f"/{LONG_VALUE}"), 404, "no-interaction", "GET /9.9."),
+        (epx_head("GET", f"/runs?job_id={LONG_VALUE}"), 400, "contract-mismatch", "GET /runs refused (400)"),
+        (request_head("GET", f"/runs?job_id={FIRST_JOB_ID}", too_long_header), 400, "contract-mismatch", "GET /runs"),
+    ]
+    for head, status, kind, _ in refused:
+        answer = exchange(address, head, 30)
+        assert answer.status == status, str(answer)
+        assert str(json.loads(answer.body)["type"]).endswith(kind), str(answer)
+    log_grown = mock.log_path.stat().st_size - log_size
+    print(f"\n{len(refused)} refusals of 60 KB values: the log grew {log_grown} bytes")
+    assert 0 < log_grown < LOG_BYTES_PER_REFUSAL * len(refused), mock.log()[-3000:]
+    lines = mock.log().splitlines()
+    for *_, logged in refused:
+        assert any(logged in line for line in lines), mock.log()[-3000:]
