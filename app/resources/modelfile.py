@@ -1,0 +1,214 @@
+"""Reading a model file (`<pact name>.model.yaml` beside a pact) into a ResourceModel, checked throughout.
+
+docs/resources.md describes the format. Every problem is a ModelFileError that names the file, the line
+and the fix, so a server given a wrong model file refuses to start and says where to look.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .model import Auth, Collection, ResourceModel
+from .modelfile_actions import read_actions
+from .modelfile_collections import read_collections
+from .modelfile_nodes import Fields, NodeProblem, fail, integer, plain, quoted, sequence, suggestion, text, text_list
+
+MODEL_SUFFIX = ".model.yaml"
+TOP_KEYS = ("version", "provider", "auth", "collections", "actions", "fixtures", "scenarios", "start", "states")
+FORMAT_VERSION = 1
+# Strategies that hand out ids themselves; with any other, a fixture item must carry its id.
+GENERATED_IDS = ("counter", "uuid", "prefixed")
+
+Fixtures = dict[str, dict[str, tuple[dict[str, Any], ...]]]
+
+
+class ModelFileError(ValueError):
+    """A model file that cannot be served: `<file>:<line>: <what is wrong>; <the fix>`."""
+
+    def __init__(self, file: Path | str, line: int, problem: str, fix: str) -> None:
+        super().__init__(f"{file}:{line}: {problem}; {fix}")
+        self.file = str(file)
+        self.line = line
+        self.problem = problem
+        self.fix = fix
+
+
+def model_file_for(pact_path: Path) -> Path:
+    """Where the model file of a pact would be: `<stem>.model.yaml` beside it."""
+    return pact_path.with_name(pact_path.stem + MODEL_SUFFIX)
+
+
+def find_model_files(pact_dir: Path) -> dict[Path, Path]:
+    """Each pact below `pact_dir` that has a model file, with it; a model file without its pact is an error."""
+    found: dict[Path, Path] = {}
+    for model_path in sorted(pact_dir.rglob("*" + MODEL_SUFFIX)):
+        pact_path = model_path.with_name(model_path.name[: -len(MODEL_SUFFIX)] + ".json")
+        if not pact_path.is_file():
+            pacts = [pact.stem + MODEL_SUFFIX for pact in sorted(model_path.parent.glob("*.json"))]
+            hint = suggestion(model_path.name, pacts, "model file names")
+            raise ModelFileError(
+                model_path,
+                1,
+                f"there is no pact {pact_path.name} beside this model file",
+                f"name it after its pact; {hint}",
+            )
+        found[pact_path] = model_path
+    return found
+
+
+def read_model_file(path: Path, default_provider: str) -> ResourceModel:
+    """The model a file declares; its provider defaults to the one of the pact beside it."""
+    try:
+        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        # The context ("while parsing a flow sequence") often starts where the mistake is, before the problem.
+        context = f"{exc.context} (line {exc.context_mark.line + 1}), " if exc.context and exc.context_mark else ""
+        raise ModelFileError(
+            path,
+            line,
+            f"this is not valid YAML: {context}{exc.problem}",
+            "check the indentation and quoting here",
+        ) from exc
+    except yaml.YAMLError as exc:
+        raise ModelFileError(path, 1, f"this is not valid YAML: {exc}", "write one YAML document") from exc
+    if root is None:
+        raise ModelFileError(path, 1, "the model file is empty", "start it with `version: 1`")
+    try:
+        return _model(root, default_provider, str(path))
+    except NodeProblem as problem:
+        raise ModelFileError(path, problem.line, problem.problem, problem.fix) from None
+
+
+def _model(root: yaml.Node, default_provider: str, source: str) -> ResourceModel:
+    fields = Fields(root, "the model file", TOP_KEYS)
+    version = fields.get("version")
+    if version is None:
+        fail(root, 'the model file has no "version"', f"add `version: {FORMAT_VERSION}` (the format it is written in)")
+    if integer(version, "version", 0) != FORMAT_VERSION:
+        fail(
+            version,
+            f"version {version.value} is not a format this pactmock reads",
+            f"write `version: {FORMAT_VERSION}`",
+        )
+    provider = default_provider
+    if (node := fields.get("provider")) is not None:
+        provider = text(node, "provider")
+    collections = read_collections(fields.values["collections"]) if "collections" in fields else {}
+    fixtures = _fixtures(fields.get("fixtures"), collections)
+    scenarios = _scenarios(fields.get("scenarios"), fixtures)
+    loadable = set(fixtures) | set(scenarios)
+    actions = read_actions(fields.values["actions"], collections, loadable) if "actions" in fields else ()
+    start = _names(fields.values["start"], "start", loadable) if "start" in fields else ()
+    return ResourceModel(
+        provider=provider,
+        collections=collections,
+        actions=actions,
+        fixtures=fixtures,
+        scenarios=scenarios,
+        start=start,
+        states=_provider_states(fields.get("states"), loadable),
+        auth=_auth(fields.get("auth")),
+        source=source,
+    )
+
+
+def _auth(node: yaml.Node | None) -> Auth | None:
+    if node is None:
+        return None
+    fields = Fields(node, "auth", ("bearer_prefix",), required=("bearer_prefix",))
+    return Auth(bearer_prefix=text(fields.values["bearer_prefix"], "bearer_prefix of auth"))
+
+
+def _fixtures(node: yaml.Node | None, collections: dict[str, Collection]) -> Fixtures:
+    if node is None:
+        return {}
+    fixtures: Fixtures = {}
+    for name, value in Fields(node, "fixtures", None).items():
+        fixture: dict[str, tuple[dict[str, Any], ...]] = {}
+        for collection_name, items_node in Fields(value, f"fixture {quoted(name)}", None).items():
+            if collection_name not in collections:
+                fail(
+                    items_node,
+                    f"fixture {quoted(name)} has items of collection {quoted(collection_name)}, which the file does not declare",
+                    suggestion(collection_name, collections, "collections"),
+                )
+            fixture[collection_name] = _items(items_node, f"fixture {quoted(name)}", collections[collection_name])
+        fixtures[name] = fixture
+    return fixtures
+
+
+def _items(node: yaml.Node, where: str, collection: Collection) -> tuple[dict[str, Any], ...]:
+    """A fixture's items of one collection: mappings, with ids when the collection does not make them."""
+    items: list[dict[str, Any]] = []
+    id_field = collection.ids.field
+    ids: dict[Any, int] = {}
+    for element in sequence(node, f"the {collection.name} of {where}"):
+        item = plain(element, f"an item of {collection.name} in {where}")
+        if not isinstance(item, dict):
+            fail(
+                element,
+                f"an item of {collection.name} in {where} is not a mapping",
+                "write each item as {field: value, ...}",
+            )
+        if id_field not in item and collection.ids.strategy not in GENERATED_IDS:
+            fail(
+                element,
+                f"an item of {collection.name} in {where} has no {quoted(id_field)}",
+                f"give it `{id_field}: ...` ({collection.name} does not generate ids: its strategy is {collection.ids.strategy})",
+            )
+        if id_field in item:
+            if item[id_field] in ids:
+                fail(
+                    element,
+                    f"{id_field} {item[id_field]} is given twice in {where} (first at line {ids[item[id_field]]})",
+                    "give each item its own id",
+                )
+            ids[item[id_field]] = int(element.start_mark.line) + 1
+        machine = collection.machine
+        if machine is not None and machine.field in item and item[machine.field] not in machine.states:
+            fail(
+                element,
+                f"an item of {collection.name} in {where} has {machine.field} {quoted(str(item[machine.field]))}, which is not a state",
+                f"its states are {', '.join(machine.states)}",
+            )
+        items.append(item)
+    return tuple(items)
+
+
+def _scenarios(node: yaml.Node | None, fixtures: Fixtures) -> dict[str, tuple[str, ...]]:
+    if node is None:
+        return {}
+    scenarios: dict[str, tuple[str, ...]] = {}
+    entries = Fields(node, "scenarios", None)
+    for name, value in entries.items():
+        if name in fixtures:
+            fail(entries.keys[name], f"scenario {quoted(name)} has the name of a fixture", "rename one of them")
+        scenarios[name] = _names(value, f"scenario {quoted(name)}", set(fixtures), "fixtures")
+    return scenarios
+
+
+def _names(node: yaml.Node, what: str, known: set[str], kind: str = "fixtures and scenarios") -> tuple[str, ...]:
+    """A list of fixture (or scenario) names, each one the file declares."""
+    names = text_list(node, what)
+    for name, element in zip(names, sequence(node, what), strict=True):
+        if name not in known:
+            fail(
+                element,
+                f"{what} names {quoted(name)}, which is not one of the file's {kind}",
+                suggestion(name, sorted(known), kind),
+            )
+    return names
+
+
+def _provider_states(node: yaml.Node | None, loadable: set[str]) -> dict[str, tuple[str, ...]]:
+    if node is None:
+        return {}
+    return {
+        name: _names(value, f"provider state {quoted(name)}", loadable)
+        for name, value in Fields(node, "states", None).items()
+    }

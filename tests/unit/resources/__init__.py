@@ -1,0 +1,1 @@
+"""Generic resources: the model file reader and the draft writer."""
