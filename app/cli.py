@@ -229,7 +229,7 @@ def contracts(pact_dir: str) -> None:
             click.echo(f"  message  {message.description} ({message.kind}, listed, not served)")
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
-    for pinned in pinned_fields(result.interactions, registry_for(_settings())):
+    for pinned in pinned_fields(result.interactions, registry_for(_settings(), result)):
         click.echo(f"contract and state disagree: {pinned.sentence()}", err=True)
     for problem in result.problems:
         click.echo(f"error: {problem}", err=True)
@@ -240,3 +240,22 @@ def contracts(pact_dir: str) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+@main.command()
+@click.argument("pact", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--provider", default=None, help="The provider to infer (default: the pact's)")
+def model(pact: Path, provider: str | None) -> None:
+    """Print the state inferred from PACT as a draft model file (save it as <pact>.model.yaml and edit it)."""
+    from .resources.draft import draft_yaml
+    from .resources.infer import infer_model
+
+    logging.getLogger("app.contract").setLevel(logging.CRITICAL)
+    result = load_pacts(pact)
+    if result.problems or not result.contracts:
+        for problem in result.problems:
+            click.echo(f"error: {problem}", err=True)
+        sys.exit(1)
+    name = provider or result.contracts[0].provider
+    interactions = [i for c in result.contracts if c.provider == name for i in c.interactions]
+    click.echo(draft_yaml(infer_model(name, interactions, f"inferred from {pact.name}")), nl=False)

@@ -75,6 +75,7 @@ ENVIRONMENT_VARIABLES = (
     "MOCK_ADMIN_TOKEN",
     "PACTMOCK_CONTROL_CORS_ORIGINS",
     "PACTMOCK_REPLAY_PROVIDERS",
+    "PACTMOCK_INFER_STATE",
     "PACTMOCK_BODY_TIMEOUT_SECONDS",
     "PACTMOCK_IDLE_TIMEOUT_SECONDS",
     "PACTMOCK_BACKLOG",
@@ -160,6 +161,8 @@ class Settings:
     control_cors_origins: tuple[str, ...] = ()
     # Providers served from their contracts' examples alone, though a handler could keep their state.
     replay_providers: tuple[str, ...] = ()
+    # Providers without a model file whose state is inferred from their pacts ("*": every one); others are stubs.
+    infer_state: tuple[str, ...] = ()
     # A request body must arrive whole within this; else 408 (a slow peer costs a coroutine, never a thread).
     body_timeout_seconds: float = 20.0
     # A connection with no request in progress (keep-alive or headers not yet complete) is closed after this.
@@ -211,6 +214,7 @@ class Settings:
                 o.strip() for o in env.get("PACTMOCK_CONTROL_CORS_ORIGINS", "").split(",") if o.strip()
             ),
             replay_providers=tuple(p.strip() for p in env.get("PACTMOCK_REPLAY_PROVIDERS", "").split(",") if p.strip()),
+            infer_state=tuple(p.strip() for p in env.get("PACTMOCK_INFER_STATE", "").split(",") if p.strip()),
             body_timeout_seconds=_seconds(env, "PACTMOCK_BODY_TIMEOUT_SECONDS", 20.0) or 20.0,
             idle_timeout_seconds=_seconds(env, "PACTMOCK_IDLE_TIMEOUT_SECONDS", 15.0) or 15.0,
             backlog=_positive(env, "PACTMOCK_BACKLOG", 4096),

@@ -44,6 +44,32 @@ class WrongState(DomainError):
     """The request asks for something the run's status does not allow now (retrying a run that did not fail)."""
 
 
+class InvalidTransition(WrongState):
+    """An item's state machine does not allow the move asked for from the state it is in."""
+
+    def __init__(self, what: str, current: object, wanted: object, allowed: tuple[str, ...]) -> None:
+        self.current = current
+        self.allowed = list(allowed)
+        can = ", ".join(allowed) if allowed else "none: it is final"
+        super().__init__(f"{what} is {current!r} and cannot move to {wanted!r}; from {current!r} it can move to {can}")
+
+
+class CapacityReached(DomainError):
+    """A collection holds as many items as its model allows."""
+
+    def __init__(self, collection: str, limit: int) -> None:
+        self.limit = limit
+        super().__init__(f"collection {collection!r} holds its limit of {limit} items; remove one first")
+
+
+class AlreadyExists(DomainError):
+    """An item with the id the request gives is already stored."""
+
+
+class NotAuthenticated(DomainError):
+    """The request carries no credential the provider's model accepts."""
+
+
 class Changed(DomainError):
     """What was being read was replaced meanwhile (an upload written again while it was downloaded)."""
 

@@ -33,6 +33,10 @@ class Call:
     headers: HeaderLookup
     path_params: dict[str, str]
     base_url: str
+    # The status and response body (generators applied) of the route's interaction that answers success:
+    # what a generic provider's answer is shaped like.
+    status: int = 200
+    example: Callable[[], Any] = field(default=lambda: None)
 
 
 @dataclass
@@ -46,6 +50,8 @@ class Answer:
 
 
 Handler = Callable[[Call], Answer]
+# Sets up (True) or tears down (False) a provider state by name and parameters; True when it knew the state.
+StateHandler = Callable[[Store, str, dict[str, Any], bool], bool]
 
 
 @dataclass(frozen=True)
@@ -64,9 +70,11 @@ class Binding:
 class Registry:
     """The bindings of every registered provider."""
 
-    def __init__(self, bindings: Iterable[Binding] = ()) -> None:
+    def __init__(self, bindings: Iterable[Binding] = (), states: Iterable[tuple[str, StateHandler]] = ()) -> None:
         self.bindings: list[Binding] = list(bindings)
         self.providers = frozenset(binding.provider for binding in self.bindings)
+        # (provider, handler): the provider states of providers whose state is declared, not coded.
+        self.states: list[tuple[str, StateHandler]] = list(states)
 
     def find(self, provider: str | None, method: str, path: str) -> tuple[Handler, dict[str, str]] | None:
         """The handler for this route of this provider and its path parameters, or None (a stub answers)."""
@@ -91,4 +99,18 @@ class Registry:
     def without(self, providers: Iterable[str]) -> Registry:
         """The bindings of every provider but these (served in replay mode: their contracts' examples)."""
         replayed = set(providers)
-        return Registry(binding for binding in self.bindings if binding.provider not in replayed)
+        return Registry(
+            (binding for binding in self.bindings if binding.provider not in replayed),
+            ((provider, state) for provider, state in self.states if provider not in replayed),
+        )
+
+    def joined(self, other: Registry) -> Registry:
+        """These bindings and states, then the other's."""
+        return Registry([*self.bindings, *other.bindings], [*self.states, *other.states])
+
+    def apply_state(self, store: Store, name: str, params: dict[str, Any], setup: bool) -> bool:
+        """Set up or tear down a provider state in every declared provider; True when one of them knew it."""
+        known = False
+        for _provider, state in self.states:
+            known = state(store, name, params, setup) or known
+        return known

@@ -6,6 +6,7 @@ classes, and the engine (engine.py) acts on nothing else. docs/resources.md desc
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,6 +14,17 @@ from typing import Any
 ID_STRATEGIES = ("counter", "uuid", "prefixed", "given")
 # A {name} segment of a path template.
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def template_pattern(template: str) -> re.Pattern[str]:
+    """`/pools/{pool}/workspace` as a regex whose named groups are the placeholders (a trailing / allowed)."""
+    pieces, last = [], 0
+    for found in PLACEHOLDER.finditer(template):
+        pieces.append(re.escape(template[last : found.start()]))
+        pieces.append(f"(?P<{found.group(1)}>[^/]+)")
+        last = found.end()
+    pieces.append(re.escape(template[last:]))
+    return re.compile("".join(pieces) + "/?")
 
 
 @dataclass(frozen=True)
@@ -35,7 +47,8 @@ class StateMachine:
     initial: str
     states: tuple[str, ...]
     terminal: frozenset[str] = frozenset()
-    transitions: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # `field` above hides dataclasses.field in this class body.
+    transitions: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
 
     def allowed_from(self, state: str) -> tuple[str, ...]:
         """The states an item in `state` may move to (none from a terminal one)."""
@@ -51,6 +64,8 @@ class Children:
     collection: str
     count: int
     field: str
+    # The request body's field that says how many instead (`{"name": "gpu", "size": 4}`), when present.
+    count_from: str | None = None
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,9 @@ def handle(
         path_params=path_params,
         base_url=served.settings.mock_server_url or request.host_url.rstrip("/"),
     )
+    success = _succeeding(interaction, served, request)
+    call.status = success.response.status
+    call.example = lambda: _body_or_none(_generated_example(success, served, request))
     try:
         answer = handler(call)
     except Exception as error:
@@ -100,6 +103,22 @@ def _answered(routed: Interaction, status: int, served: Served, request: Request
     return next(
         (i for i in answering if not match_request(i.request, actual, ignored_headers=TRANSPORT_HEADERS)), routed
     )
+
+
+def _succeeding(routed: Interaction, served: Served, request: Request) -> Interaction:
+    """The interaction of this route that answers success: the routed one, unless that is an error example
+    (a 404 routed under a provider state, say) and a sibling answers 2xx."""
+    if routed.response.status < 400:
+        return routed
+    siblings = served.router.candidates(request.method, wire_path(request.path))
+    return next(
+        (i for i in siblings if i.contract is routed.contract and i.response.status < 300 and not i.problem), routed
+    )
+
+
+def _body_or_none(value: Any) -> Any:
+    """A response without a body has no example to give: None, as for JSON null."""
+    return None if value is MISSING else value
 
 
 def _generated_example(interaction: Interaction, served: Served, request: Request) -> Any:

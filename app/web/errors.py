@@ -14,11 +14,15 @@ from flask import Response
 from werkzeug.exceptions import HTTPException
 
 from ..domain.errors import (
+    AlreadyExists,
+    CapacityReached,
     Changed,
     Conflict,
     Forbidden,
     IdsExhausted,
     Invalid,
+    InvalidTransition,
+    NotAuthenticated,
     NotFound,
     QuotaExceeded,
     StoreUnavailable,
@@ -44,7 +48,11 @@ TABLE: list[tuple[type[Exception], str, Callable[[Any], dict[str, Any]]]] = [
     # Nothing was stored: an earlier upload under the same key is still there, whole.
     (QuotaExceeded, "storage-quota", lambda error: {"limit": error.limit}),
     (Changed, "upload-changed", _extra_none),
+    (InvalidTransition, "invalid-transition", lambda error: {"current": error.current, "allowed": error.allowed}),
     (WrongState, "wrong-state", _extra_none),
+    (CapacityReached, "capacity-reached", lambda error: {"limit": error.limit}),
+    (AlreadyExists, "already-exists", _extra_none),
+    (NotAuthenticated, "not-authenticated", _extra_none),
     (Conflict, "conflict", _extra_none),
     (StoreUnavailable, "database-unavailable", _extra_none),
 ]

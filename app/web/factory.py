@@ -27,7 +27,7 @@ def build_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask("pactmock")
     contracts, router = load_contracts(settings)
-    providers = registry_for(settings)
+    providers = registry_for(settings, contracts)
     for pinned in pinned_fields(contracts.interactions, providers):
         log.warning("contract and state disagree: %s", pinned.sentence())
     served = Served(

@@ -114,6 +114,31 @@ CATALOGUE = {
             "has not failed. Nothing was changed.",
         ),
         ProblemType(
+            "invalid-transition",
+            409,
+            "Transition not allowed",
+            "The item's state machine (its model file) does not allow this move from the state the item is in. "
+            "`current` is that state and `allowed` the states it may move to. Nothing was changed.",
+        ),
+        ProblemType(
+            "capacity-reached",
+            409,
+            "Collection full",
+            "The collection holds as many items as its model file allows (`limit`). Nothing was stored.",
+        ),
+        ProblemType(
+            "already-exists",
+            409,
+            "Already exists",
+            "An item with the id the request gives is already stored. Nothing was changed.",
+        ),
+        ProblemType(
+            "not-authenticated",
+            401,
+            "Not authenticated",
+            "The provider's model file asks for a bearer token of a given form, and the request has none.",
+        ),
+        ProblemType(
             "upload-changed",
             409,
             "Changed while read",

@@ -22,13 +22,13 @@ RAISED = sorted(
 
 @pytest.mark.parametrize("kind", RAISED, ids=lambda kind: kind.__name__)
 def test_each_error_is_answered_with_its_own_problem_type(kind: type[Exception]) -> None:
-    error = (
-        kind("job", 7)
-        if kind is errors.NotFound
-        else kind("what happened", 1)
-        if kind is errors.QuotaExceeded
-        else kind("what happened")
-    )
+    arguments: dict[type[Exception], tuple[object, ...]] = {
+        errors.NotFound: ("job", 7),
+        errors.QuotaExceeded: ("what happened", 1),
+        errors.CapacityReached: ("tasks", 10),
+        errors.InvalidTransition: ("the task", "running", "pending", ("completed",)),
+    }
+    error = kind(*arguments.get(kind, ("what happened",)))
     response = error_response(error, "GET", "/x", retry_after=2)
     body = json.loads(response.get_data())
     [slug] = [slug for listed, slug, _ in TABLE if isinstance(error, listed)][:1]

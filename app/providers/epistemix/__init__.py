@@ -2,4 +2,7 @@
 
 from .handlers import BINDINGS
 
-__all__ = ["BINDINGS"]
+# The providers whose handlers are written here: the generic engine never takes them over.
+PROVIDERS = frozenset(binding.provider for binding in BINDINGS)
+
+__all__ = ["BINDINGS", "PROVIDERS"]

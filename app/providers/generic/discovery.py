@@ -1,0 +1,62 @@
+"""Which providers are generic and stateful: those with a model file beside a pact, and those the settings
+name for inference. Every other provider stays a stub."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from pathlib import Path
+
+from ...contract.model import Interaction
+from ...contract.read.loader import LoadResult
+from ...resources.infer import example_item, infer_model
+from ...resources.model import ResourceModel
+from ...resources.modelfile import model_file_for, read_model_file
+from ...settings import Settings
+from ..registry import Registry
+from .routes import bindings_of, state_handler_of
+
+log = logging.getLogger(__name__)
+
+
+def generic_models(settings: Settings, contracts: LoadResult, coded: frozenset[str]) -> list[ResourceModel]:
+    """A model per generic provider; `coded` providers (Epistemix) keep their own handlers.
+
+    A model file that does not read raises ModelFileError: the server must not start on it.
+    """
+    models: dict[str, ResourceModel] = {}
+    for contract in contracts.contracts:
+        provider = contract.provider
+        if provider in coded or provider in models:
+            continue
+        model_file = model_file_for(Path(contract.source))
+        if model_file.is_file():
+            models[provider] = _completed(read_model_file(model_file, provider), contracts)
+            log.info("provider %s is stateful: %s", provider, model_file)
+        elif "*" in settings.infer_state or provider in settings.infer_state:
+            models[provider] = infer_model(
+                provider, _interactions(contracts, provider), f"inferred from {contract.source}"
+            )
+            log.info("provider %s is stateful: inferred from its pact", provider)
+    return list(models.values())
+
+
+def _interactions(contracts: LoadResult, provider: str) -> list[Interaction]:
+    return [i for contract in contracts.contracts if contract.provider == provider for i in contract.interactions]
+
+
+def _completed(declared: ResourceModel, contracts: LoadResult) -> ResourceModel:
+    """The declared model, each collection given the example item the pact shows for it."""
+    interactions = _interactions(contracts, declared.provider)
+    collections = {
+        name: collection if collection.example else replace(collection, example=example_item(collection, interactions))
+        for name, collection in declared.collections.items()
+    }
+    return replace(declared, collections=collections)
+
+
+def generic_registry(settings: Settings, contracts: LoadResult, coded: frozenset[str]) -> Registry:
+    """The bindings and provider states of every generic provider."""
+    models = [m for m in generic_models(settings, contracts, coded) if m.provider not in settings.replay_providers]
+    bindings = [binding for model in models for binding in bindings_of(model)]
+    return Registry(bindings, [(model.provider, state_handler_of(model)) for model in models])

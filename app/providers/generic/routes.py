@@ -1,0 +1,106 @@
+"""A generic provider's model as bindings: each collection's routes and each action, answered by its engine.
+
+The contract has judged the request before a binding is reached; a handler only reads what it needs
+(path parameters, query, body) and hands it to the engine (resources/engine.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ...domain.errors import NotAuthenticated
+from ...domain.ports import Store
+from ...resources.engine import Engine
+from ...resources.model import Action, ResourceModel, template_pattern
+from ...resources.values import Given
+from ..registry import Answer, Binding, Call, Handler, StateHandler
+
+
+class EngineCell:
+    """The provider's engine, made with the store the first call brings (one store per worker process)."""
+
+    def __init__(self, model: ResourceModel) -> None:
+        self.model = model
+        self._engine: Engine | None = None
+
+    def get(self, store: Store) -> Engine:
+        """The engine over this store."""
+        if self._engine is None or self._engine.store is not store:
+            self._engine = Engine(self.model, store)
+        return self._engine
+
+
+def bindings_of(model: ResourceModel) -> list[Binding]:
+    """The routes of the model: actions first (a longer, more particular path), then each collection's."""
+    cell = EngineCell(model)
+    bindings = [_bound(model, action.method, action.path, _action_handler(cell, action)) for action in model.actions]
+    for collection in model.collections.values():
+        bindings.extend(_collection_bindings(model, cell, collection.name))
+    return bindings
+
+
+def _collection_bindings(model: ResourceModel, cell: EngineCell, name: str) -> list[Binding]:
+    collection = model.collections[name]
+    routes: list[tuple[str, str | None, Callable[[Engine, Given], Any]]] = [
+        ("GET", collection.path, lambda e, g: e.listing(name, g)),
+        ("POST", collection.path, lambda e, g: e.create(name, g)),
+        ("GET", collection.item, lambda e, g: e.read(name, g)),
+        ("PUT", collection.item, lambda e, g: e.change(name, g, False)),
+        ("PATCH", collection.item, lambda e, g: e.change(name, g, True)),
+        ("DELETE", collection.item, lambda e, g: e.remove(name, g)),
+    ]
+    return [_bound(model, method, path, _answering(cell, operation)) for method, path, operation in routes if path]
+
+
+def state_handler_of(model: ResourceModel) -> StateHandler:
+    """The provider states the model maps to fixtures: set up loads them, tear down removes them."""
+    cell = EngineCell(model)
+
+    def apply(store: Store, name: str, params: dict[str, Any], setup: bool) -> bool:
+        fixtures = model.states.get(name)
+        if fixtures is None:
+            return False
+        names = tuple(f for fixture in fixtures for f in model.fixtures_named(fixture))
+        cell.get(store).load(names, remove=not setup)
+        return True
+
+    return apply
+
+
+def _bound(model: ResourceModel, method: str, template: str, handler: Handler) -> Binding:
+    return Binding(model.provider, method.upper(), template_pattern(template), _authenticated(model, handler))
+
+
+def _authenticated(model: ResourceModel, handler: Handler) -> Handler:
+    if model.auth is None:
+        return handler
+    prefix = model.auth.bearer_prefix
+    expected = f"bearer {prefix}".lower()
+
+    def checked(call: Call) -> Answer:
+        presented = (call.headers.get("Authorization") or "").strip()
+        if not presented.lower().startswith(expected):
+            raise NotAuthenticated(f'send "Authorization: Bearer {prefix}..." (model file auth)')
+        return handler(call)
+
+    return checked
+
+
+def _given(call: Call) -> Given:
+    return Given(call.json, call.query, call.path_params, call.now, call.example)
+
+
+def _answering(cell: EngineCell, operation: Callable[[Engine, Given], Any]) -> Handler:
+    def handler(call: Call) -> Answer:
+        answer = operation(cell.get(call.store), _given(call))
+        if answer is None:  # a removal: the contract's example says what a success looks like
+            example = call.example()
+            return Answer(call.status, example) if example is not None else Answer(call.status, data=b"")
+        return Answer(call.status, answer)
+
+    return handler
+
+
+def _action_handler(cell: EngineCell, action: Action) -> Handler:
+    return _answering(cell, lambda engine, given: engine.act(action, given))

@@ -1,0 +1,86 @@
+"""The values a model asks for: new ids, `$now` and `$body.<field>` references, query text read as a field's type."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ..domain.errors import Invalid
+from .model import Collection
+
+
+@dataclass(frozen=True)
+class Given:
+    """What one request brings: its JSON body, query, path parameters and the time it is served at."""
+
+    body: Any
+    query: Mapping[str, list[str]]
+    path: Mapping[str, str]
+    now: datetime
+    # The routed interaction's response body, generators applied: the shape of what is answered.
+    example: Callable[[], Any]
+
+    def body_object(self) -> dict[str, Any]:
+        """The body as a JSON object ({} when there is none); anything else is refused."""
+        if self.body is None:
+            return {}
+        if not isinstance(self.body, dict):
+            raise Invalid(f"the request body must be a JSON object, not {type(self.body).__name__}")
+        return self.body
+
+
+def timestamp(now: datetime) -> str:
+    """`now` as RFC 3339 text with a Z, as most APIs write it."""
+    return now.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def resolve(value: Any, given: Given) -> Any:
+    """A model value with its reference filled in: `$now`, `$body.f`, `$query.n`, `$path.n`; else the value."""
+    if not isinstance(value, str) or not value.startswith("$"):
+        return value
+    if value == "$now":
+        return timestamp(given.now)
+    source, _, name = value[1:].partition(".")
+    if source == "body":
+        return given.body_object().get(name)
+    if source == "query":
+        values = given.query.get(name)
+        return values[0] if values else None
+    if source == "path":
+        return given.path.get(name)
+    return value
+
+
+def new_id(collection: Collection, number: Callable[[], int]) -> str | int:
+    """A fresh id for a created item, by the collection's strategy (`number` takes the next counter value)."""
+    rule = collection.ids
+    if rule.strategy == "uuid":
+        return str(uuid.uuid4())
+    if rule.strategy == "prefixed":
+        return f"{rule.prefix}{number():0{rule.width}d}"
+    return number()
+
+
+def as_field_type(text: str, example: Any) -> Any:
+    """Query text read as the type the item's field has in the example (`?count=3` finds the integer 3)."""
+    if isinstance(example, bool):
+        return {"true": True, "false": False}.get(text.lower(), text)
+    if isinstance(example, int):
+        try:
+            return int(text)
+        except ValueError:
+            return text
+    if isinstance(example, float):
+        try:
+            return float(text)
+        except ValueError:
+            return text
+    return text
+
+
+def key_of(item_id: object) -> str:
+    """An id as the store keys it: text, whatever its JSON type in the document."""
+    return str(item_id)
