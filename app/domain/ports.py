@@ -10,9 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .model import Job, Move, Run, Upload
+
+if TYPE_CHECKING:
+    # Only for the type: the resources package builds on the domain, not the other way round.
+    from ..resources.ports import Items
 
 
 class IdCounters(Protocol):
@@ -138,6 +142,10 @@ class UnitOfWork(Protocol):
     @property
     def provider_states(self) -> ProviderStates:
         """Provider states, in this transaction."""
+
+    @property
+    def items(self) -> Items:
+        """Generic items (app/resources/ports.py), in this transaction."""
 
 
 class Store(Protocol):

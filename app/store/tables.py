@@ -1,11 +1,23 @@
-"""The tables behind jobs, runs and uploads. Alembic's migrations/ build them; nothing calls create_all."""
+"""The tables behind jobs, runs, uploads and generic items. Alembic's migrations/ build them; nothing calls create_all."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, LargeBinary, MetaData, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Sequence,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from ..domain.model import CLIENT_VERSION_LENGTH, CONTENT_TYPE_LENGTH, STATE_NAME_LENGTH
@@ -85,3 +97,40 @@ class ProviderStateRow(Base):
     name: Mapped[str] = mapped_column(String(STATE_NAME_LENGTH), primary_key=True)
     params: Mapped[dict[str, Any]] = mapped_column(JSON)
     activated_ts: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+# Items' documents: JSONB on PostgreSQL, so filters compare typed JSON values in the database.
+DOCUMENT = JSON().with_variant(JSONB(), "postgresql")
+# Where PostgreSQL takes an item's creation order from: no lock is held between concurrent creations.
+# SQLite has one writer at a time, so an item there takes the largest order in its collection plus one.
+ITEM_ORDER = Sequence("items_seq", metadata=Base.metadata)
+
+
+class ItemRow(Base):
+    """One item of a generic provider (app.resources.ports.Item): a JSON document and its version."""
+
+    __tablename__ = "items"
+    # A collection's items oldest first: lists and claims.
+    __table_args__ = (Index("ix_items_provider_collection_seq", "provider", "collection", "seq"),)
+    provider: Mapped[str] = mapped_column(String(200), primary_key=True)
+    collection: Mapped[str] = mapped_column(String(100), primary_key=True)
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    document: Mapped[dict[str, Any]] = mapped_column(DOCUMENT)
+    version: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(BigInteger)
+
+
+class ItemCounterRow(Base):
+    """A collection's next id number, taken under the row's lock in the creating transaction (gap-free).
+
+    The row of the reserved collection STARTED_MARKER says the provider's start fixtures are loaded.
+    """
+
+    __tablename__ = "item_counters"
+    provider: Mapped[str] = mapped_column(String(200), primary_key=True)
+    collection: Mapped[str] = mapped_column(String(100), primary_key=True)
+    next_value: Mapped[int] = mapped_column(BigInteger)
+
+
+# No collection has an empty name, so this one is free to mark a provider as started.
+STARTED_MARKER = ""

@@ -12,14 +12,17 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..domain.errors import Conflict, StoreUnavailable
+from ..domain.errors import Conflict, Invalid, StoreUnavailable
 from ..settings import Settings
 from .database import Database
+from .items import SqlItems
 from .repositories import SqlIdCounters, SqlJobs, SqlProviderStates, SqlUploads
 from .runs import SqlRuns
 
 # PostgreSQL's SQLSTATEs for a transaction that lost to another and may simply run again.
 RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock_detected, serialization_failure
+# What JSONB cannot hold (the character \u0000 in a string of an item): the client's input, refused, not a 500.
+UNSTORABLE_SQLSTATES = frozenset({"22P05"})  # untranslatable_character
 
 
 class SqlUnitOfWork:
@@ -52,6 +55,11 @@ class SqlUnitOfWork:
     def provider_states(self) -> SqlProviderStates:
         """Provider states, in this transaction."""
         return SqlProviderStates(self.session)
+
+    @cached_property
+    def items(self) -> SqlItems:
+        """Generic items, in this transaction."""
+        return SqlItems(self.session)
 
 
 class SqlStore:
@@ -121,6 +129,8 @@ def _raise_translated(error: Exception) -> None:
     if isinstance(error, DBAPIError):
         if getattr(error.orig, "pgcode", None) in RETRYABLE_SQLSTATES:
             raise Conflict(str(error.orig).splitlines()[0]) from error
+        if getattr(error.orig, "pgcode", None) in UNSTORABLE_SQLSTATES:
+            raise Invalid("the request holds a character the database cannot store (\\u0000)") from error
         if isinstance(error, OperationalError | InterfaceError):
             raise StoreUnavailable(error.__class__.__name__) from error
     if isinstance(error, PoolTimeout):

@@ -12,7 +12,9 @@ It keeps the SQL store's promises, so a test that passes here says something abo
 
 from __future__ import annotations
 
+import builtins
 import copy
+import json
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -23,6 +25,7 @@ from typing import Any
 from app.domain.errors import Conflict, IdsExhausted, StoreUnavailable
 from app.domain.model import MAX_ID, NEW_STATUS, Job, Move, Run, Upload
 from app.domain.ports import IdCounters, Jobs, ProviderStates, Runs, Store, Uploads
+from app.resources.ports import Item, Items, Where
 
 # Where migrations/versions/0001 starts the counters: the contract's example ids come first.
 FIRST_IDS = {"jobs": 123, "runs": 978}
@@ -37,6 +40,12 @@ class Tables:
     uploads: dict[tuple[int, str], tuple[Upload, bytes]] = field(default_factory=dict)
     next_ids: dict[str, int] = field(default_factory=lambda: dict(FIRST_IDS))
     provider_states: dict[str, tuple[dict[str, Any], datetime]] = field(default_factory=dict)
+    items: dict[tuple[str, str, str], Item] = field(default_factory=dict)
+    # (provider, collection) -> the next id number; a provider in `started` has its start fixtures loaded.
+    item_counters: dict[tuple[str, str], int] = field(default_factory=dict)
+    started: set[str] = field(default_factory=set)
+    # Creation order, across providers, as PostgreSQL's items_seq hands it out.
+    last_item_order: int = 0
 
 
 class MemoryIdCounters:
@@ -237,6 +246,121 @@ class MemoryProviderStates:
         return frozenset(self.tables.provider_states)
 
 
+class MemoryItems:
+    """Generic items by (provider, collection, id), kept as the SQL store keeps them: documents go through
+    JSON on the way in and out, and filters compare typed JSON values ("1" is not 1, true is not 1, None
+    matches a stored null only).
+    """
+
+    def __init__(self, tables: Tables) -> None:
+        self.tables = tables
+
+    def add(self, provider: str, collection: str, item_id: str, document: dict[str, Any]) -> Item | None:
+        """Store at version 1; None when the id is taken."""
+        if (provider, collection, item_id) in self.tables.items:
+            return None
+        self.tables.last_item_order += 1
+        return self._store(provider, Item(collection, item_id, document, 1, self.tables.last_item_order))
+
+    def put(self, provider: str, collection: str, item_id: str, document: dict[str, Any]) -> Item:
+        """Store a new item, or replace the old one's document with version + 1 (its place kept)."""
+        old = self.tables.items.get((provider, collection, item_id))
+        if old is None:
+            added = self.add(provider, collection, item_id, document)
+            assert added is not None
+            return added
+        return self._store(provider, replace(old, document=document, version=old.version + 1))
+
+    def get(self, provider: str, collection: str, item_id: str) -> Item | None:
+        """A copy of the item, or None."""
+        item = self.tables.items.get((provider, collection, item_id))
+        return None if item is None else _copied(item)
+
+    def list(
+        self, provider: str, collection: str, where: Where, offset: int = 0, limit: int | None = None
+    ) -> list[Item]:
+        """Copies of the matching items, oldest first."""
+        found = self._matching(provider, collection, where)[offset:]
+        return [_copied(item) for item in (found if limit is None else found[:limit])]
+
+    def count(self, provider: str, collection: str, where: Where) -> int:
+        """How many items match."""
+        return len(self._matching(provider, collection, where))
+
+    def replace(
+        self, provider: str, collection: str, item_id: str, document: dict[str, Any], expected_version: int
+    ) -> Item | None:
+        """Write the document if the item is at `expected_version`; else None."""
+        old = self.tables.items.get((provider, collection, item_id))
+        if old is None or old.version != expected_version:
+            return None
+        return self._store(provider, replace(old, document=document, version=old.version + 1))
+
+    def claim(self, provider: str, collection: str, where: Where, changes: dict[str, Any]) -> Item | None:
+        """Merge `changes` into the oldest match (writers already queue on the store's one lock)."""
+        found = self._matching(provider, collection, where)
+        if not found:
+            return None
+        old = found[0]
+        return self._store(provider, replace(old, document={**old.document, **changes}, version=old.version + 1))
+
+    def remove(self, provider: str, collection: str, item_id: str) -> bool:
+        """Delete the item; False when there was none."""
+        return self.tables.items.pop((provider, collection, item_id), None) is not None
+
+    def clear(self, provider: str) -> None:
+        """Forget the provider's items, counters and start marker."""
+        self.tables.items = {key: item for key, item in self.tables.items.items() if key[0] != provider}
+        self.tables.item_counters = {key: n for key, n in self.tables.item_counters.items() if key[0] != provider}
+        self.tables.started.discard(provider)
+
+    def next_number(self, provider: str, collection: str, start: int) -> int:
+        """`start` the first time, then one more each time (a rollback gives numbers back)."""
+        taken = self.tables.item_counters.get((provider, collection), start)
+        self.tables.item_counters[provider, collection] = taken + 1
+        return taken
+
+    def is_started(self, provider: str) -> bool:
+        """Whether the start marker is set."""
+        return provider in self.tables.started
+
+    def mark_started(self, provider: str, started: bool) -> None:
+        """Set or clear the start marker."""
+        (self.tables.started.add if started else self.tables.started.discard)(provider)
+
+    def _store(self, provider: str, item: Item) -> Item:
+        stored = replace(item, document=json.loads(json.dumps(item.document)))
+        self.tables.items[provider, item.collection, item.id] = stored
+        return _copied(stored)
+
+    def _matching(self, provider: str, collection: str, where: Where) -> builtins.list[Item]:
+        for value in where.values():
+            if not (value is None or isinstance(value, str | int | float)):
+                raise TypeError(f"a filter compares a field with a string, number, boolean or None, not {value!r}")
+        found = [
+            item
+            for (owner, kind, _), item in self.tables.items.items()
+            if owner == provider and kind == collection and all(_holds(item.document, *pair) for pair in where.items())
+        ]
+        return sorted(found, key=lambda item: (item.seq, item.id))
+
+
+def _holds(document: dict[str, Any], name: str, value: Any) -> bool:
+    """Typed JSON equality of a top-level field: what the SQL store's filters compare."""
+    if name not in document:
+        return False
+    stored = document[name]
+    if value is None or isinstance(value, bool) or isinstance(stored, bool):
+        return stored is value
+    if isinstance(value, str):
+        return isinstance(stored, str) and stored == value
+    return isinstance(stored, int | float) and stored == value
+
+
+def _copied(item: Item) -> Item:
+    return replace(item, document=copy.deepcopy(item.document))
+
+
 class MemoryUnitOfWork:
     """The repositories over one copy of the tables."""
 
@@ -247,6 +371,7 @@ class MemoryUnitOfWork:
         self.uploads: Uploads = MemoryUploads(tables)
         self.ids: IdCounters = MemoryIdCounters(tables)
         self.provider_states: ProviderStates = MemoryProviderStates(tables)
+        self.items: Items = MemoryItems(tables)
 
 
 class MemoryStore:
