@@ -174,16 +174,29 @@ class Engine:
         self._started = True
 
     def load(self, fixtures: tuple[str, ...], remove: bool = False) -> None:
-        """Put the items of these fixtures in the store (or take them out again)."""
+        """Put the items of these fixtures in the store, or take them out again (a provider state's teardown):
+        an item the start fixtures hold goes back to its start version rather than away."""
         with self._writing() as uow:
-            if remove:
-                for name in fixtures:
-                    for collection, documents in self.model.fixtures.get(name, {}).items():
-                        field = self.collection(collection).ids.field
-                        for document in documents:
-                            uow.items.remove(self.provider, collection, key_of(document.get(field)))
-            else:
+            if not remove:
                 self._load(uow.items, fixtures)
+                return
+            at_start = self._documents(self._start_fixtures())
+            for key, document in self._documents(fixtures).items():
+                if key in at_start:
+                    uow.items.put(self.provider, key[0], key[1], copy.deepcopy(at_start[key]))
+                elif document is not None:
+                    uow.items.remove(self.provider, *key)
+
+    def _documents(self, fixtures: tuple[str, ...]) -> dict[tuple[str, str], dict[str, Any] | None]:
+        """(collection, id) -> document of every fixture item that names its id."""
+        found: dict[tuple[str, str], dict[str, Any] | None] = {}
+        for name in fixtures:
+            for collection, documents in self.model.fixtures.get(name, {}).items():
+                field = self.collection(collection).ids.field
+                for document in documents:
+                    if field in document:
+                        found[(collection, key_of(document[field]))] = document
+        return found
 
     def _start_fixtures(self) -> tuple[str, ...]:
         return tuple(name for start in self.model.start for name in self.model.fixtures_named(start))
