@@ -141,6 +141,12 @@ def test_the_engine_and_the_domain_import_no_framework_and_no_outer_layer() -> N
     assert not offences, "contract/ and domain/ must stand alone:\n" + "\n".join(offences)
 
 
+def test_generic_resources_import_no_framework_and_no_outer_layer() -> None:
+    # The model-file reader needs YAML; nothing else outside the standard library and the engine's ports.
+    offences = offending_imports("app.resources", (*FRAMEWORKS, "app.web", "app.store", "app.providers"))
+    assert not offences, "resources/ stands with the domain:\n" + "\n".join(offences)
+
+
 def test_providers_import_no_web_framework_no_sql_and_no_web_or_store() -> None:
     offences = offending_imports("app.providers", ("flask", "werkzeug", "sqlalchemy", "app.web", "app.store"))
     assert not offences, "providers see plain data and the domain's ports only:\n" + "\n".join(offences)
