@@ -48,6 +48,7 @@ def main() -> None:
     "--threads", type=click.IntRange(1, 256), default=None, help="Threads per worker [default: $PACTMOCK_THREADS or 2]"
 )
 @click.option("--reload", is_flag=True, help="Restart when the code changes (development)")
+@click.option("--pact-dir", default=None, help="Folder (or file) of pacts to serve [default: $PACT_DIR or pacts]")
 @click.option(
     "--replay",
     "replay",
@@ -56,17 +57,39 @@ def main() -> None:
     help="Serve this provider from its contracts' examples, with no state (repeatable) [default: $PACTMOCK_REPLAY_PROVIDERS]",
 )
 def serve(
-    host: str | None, port: int | None, workers: int, threads: int | None, reload: bool, replay: tuple[str, ...]
+    host: str | None,
+    port: int | None,
+    workers: int,
+    threads: int | None,
+    reload: bool,
+    pact_dir: str | None,
+    replay: tuple[str, ...],
 ) -> None:
     """Serve the pacts in $PACT_DIR as a validating mock provider."""
     from .server import serve as run_server
 
     settings = _settings()
-    given = {"host": host, "port": port, "threads": threads, "replay_providers": replay or None}
+    given = {"host": host, "port": port, "threads": threads, "pact_dir": pact_dir, "replay_providers": replay or None}
     settings = dataclasses.replace(settings, **{k: v for k, v in given.items() if v is not None})  # type: ignore[arg-type]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _check_model_files(settings.pact_dir)
     _prepare_database(settings.database_url)
     run_server(settings, workers=workers, reload=reload)
+
+
+def _check_model_files(pact_dir: str) -> None:
+    """A model file with an error stops the server before any worker starts: one line, naming file and line."""
+    from .resources.modelfile import ModelFileError, find_model_files, read_model_file
+
+    folder = Path(pact_dir)
+    if not folder.is_dir():
+        return
+    try:
+        for pact, model_file in find_model_files(folder).items():
+            read_model_file(model_file, pact.stem)
+    except ModelFileError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(2)
 
 
 def _prepare_database(url: str) -> None:

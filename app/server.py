@@ -93,6 +93,7 @@ def _hand_to_workers(settings: Settings) -> None:
     os.environ["FLASK_PORT"] = str(settings.port)
     os.environ["PACTMOCK_THREADS"] = str(settings.threads)
     os.environ["PACTMOCK_REPLAY_PROVIDERS"] = ",".join(settings.replay_providers)
+    os.environ["PACT_DIR"] = settings.pact_dir
 
 
 def serve(settings: Settings, *, workers: int, reload: bool) -> None:
