@@ -15,7 +15,7 @@ from ..domain.errors import AlreadyExists, CapacityReached, Conflict, Invalid, I
 from ..domain.ports import Store
 from .model import Action, Collection, ResourceModel
 from .ports import Item, Items
-from .values import Given, as_field_type, key_of, new_id, resolve
+from .values import Given, as_field_type, fresh_times, key_of, new_id, resolve
 
 # A change that lost the race for an item's version reads the item again, at most this many times.
 CHANGE_ATTEMPTS = 20
@@ -285,6 +285,7 @@ class Engine:
             item_id = self._free_id(items, collection)
         defaults = templated(collection.defaults, str(item_id))
         document = {**copy.deepcopy(shape), **defaults, **body, **self._path_fields(collection, given)}
+        fresh_times(document, shape, {**defaults, **body}, given.now)
         if collection.machine is not None:
             document[collection.machine.field] = collection.machine.initial
         document[collection.ids.field] = item_id

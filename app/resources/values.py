@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from ..domain.errors import Invalid
 from .model import Collection
+
+# An RFC 3339 date-time; group 1 is a fraction of a second, group 2 the zone (Z or an offset).
+DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,19 @@ class Given:
 def timestamp(now: datetime) -> str:
     """`now` as RFC 3339 text with a Z, as most APIs write it."""
     return now.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def fresh_times(document: dict[str, Any], example: Mapping[str, Any], sent: Mapping[str, Any], now: datetime) -> None:
+    """A created item's times are its own: every top-level field the client did not send whose example is an
+    RFC 3339 date-time (`created_at`, `updatedAt`) becomes `now`, written the way the example writes it."""
+    for name, value in example.items():
+        if name in sent or not isinstance(value, str):
+            continue
+        written = DATE_TIME.match(value)
+        if written is None:
+            continue
+        text = now.astimezone(UTC).isoformat(timespec="milliseconds" if written.group(1) else "seconds")
+        document[name] = text.replace("+00:00", "Z") if written.group(2) == "Z" else text
 
 
 def resolve(value: Any, given: Given) -> Any:

@@ -18,7 +18,15 @@ from tests.unit.domain.memory_store import MemoryStore
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
-TASK_EXAMPLE = {"id": "task_000001", "name": "x", "status": "pending", "node_count": 1, "nodes_ready": 0}
+TASK_EXAMPLE = {
+    "id": "task_000001",
+    "name": "x",
+    "status": "pending",
+    "node_count": 1,
+    "nodes_ready": 0,
+    "created_at": "2024-05-01T12:00:00Z",
+    "updated_at": "2024-05-01T12:00:00.000+00:00",
+}
 POD_EXAMPLE = {"id": "pod-1", "pool": "default-pool", "usage": "free", "claimedBy": "", "url": "u", "password": "p"}
 
 
@@ -49,6 +57,8 @@ def test_a_created_task_starts_pending_keeps_extra_fields_and_takes_the_next_fre
     )
     assert created["id"] == "task_000002" and created["status"] == "pending"
     assert created["labels"] == {"a": "b"} and created["nodes_ready"] == 0
+    # Times the client did not send are the creation's own, written as the example writes them.
+    assert (created["created_at"], created["updated_at"]) == ("2026-01-01T12:00:00Z", "2026-01-01T12:00:00.000+00:00")
     assert engine.read("tasks", given(path={"id": "task_000002"}))["name"] == "eval"
 
 
