@@ -40,8 +40,18 @@ class IdRule:
 
 
 @dataclass(frozen=True)
+class Timed:
+    """A move the clock makes: after a time (fixed, or drawn from the seed in [low, high] seconds), to a state
+    (or to one of several, each with its probability)."""
+
+    low: float
+    high: float
+    to: tuple[tuple[str, float], ...]
+
+
+@dataclass(frozen=True)
 class StateMachine:
-    """The states one field of an item moves through, and the moves allowed."""
+    """The states one field of an item moves through, the moves a client may ask for, and those time makes."""
 
     field: str
     initial: str
@@ -49,6 +59,9 @@ class StateMachine:
     terminal: frozenset[str] = frozenset()
     # `field` above hides dataclasses.field in this class body.
     transitions: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+    timed: dict[str, Timed] = dataclasses.field(default_factory=dict)
+    # The item field that says when the item entered its state (RFC 3339); None keeps it out of answers.
+    since: str | None = None
 
     def allowed_from(self, state: str) -> tuple[str, ...]:
         """The states an item in `state` may move to (none from a terminal one)."""
@@ -69,6 +82,45 @@ class Children:
 
 
 @dataclass(frozen=True)
+class Every:
+    """A periodic event of a collection: every `seconds`, with these probabilities, a new item starts (made
+    like a created one) or a random item that is not terminal moves to `stop_to`."""
+
+    seconds: float
+    start: float = 0.0
+    stop: float = 0.0
+    stop_to: str | None = None
+
+
+PRESETS = {"LOW": 100, "DEFAULT": 10_000, "HIGH": 100_000}
+MAX_GENERATED = 10_000_000
+PAGE_STYLES = ("offset", "from", "page", "cursor")
+
+
+@dataclass(frozen=True)
+class Page:
+    """How the contract pages a list: the style and its query parameter names, the default and largest size."""
+
+    style: str = "offset"
+    start: str = "offset"  # offset / from / page / cursor: the parameter that says where the page starts
+    size: str = "limit"  # limit / size / per_page
+    default: int = 100
+    largest: int = 10_000
+
+
+@dataclass(frozen=True)
+class Generated:
+    """A virtual collection: `count` items made on demand from (seed, collection, index), never stored.
+
+    `fields` overrides how a field is made: {"enum": [...]}, {"range": [low, high]}, {"age": [low, high]}
+    (seconds before the clock), {"text": "wf-{index}"}, or {"hook": "module:function"}.
+    """
+
+    count: int
+    fields: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Collection:
     """A set of items of one kind: where it is listed and created, where one item is, and its rules."""
 
@@ -86,6 +138,15 @@ class Collection:
     auto_create: int = 0
     # The example item from the contract (a created item has its keys); empty when the pact shows none.
     example: dict[str, Any] = field(default_factory=dict)
+    # The contract's matchers for the item's top-level fields (field -> matcher definitions), from the pact.
+    rules: dict[str, tuple[dict[str, Any], ...]] = field(default_factory=dict)
+    every: tuple[Every, ...] = ()
+    generated: Generated | None = None
+    page: Page | None = None
+    # Fields an item may also be looked up by in its item path (a workflow by id or by name).
+    lookup: tuple[str, ...] = ()
+    # field -> "module:function": a value worked out when the item is read (hooks.py)
+    hooks: dict[str, str] = field(default_factory=dict)
 
     def path_fields(self) -> tuple[str, ...]:
         """The item fields the list path binds (`pool` in `/pools/{pool}/workspaces`)."""
@@ -125,6 +186,8 @@ class Action:
     summary: Summary | None = None
     reset: bool = False
     load: str | None = None
+    # "module:function": the action's answer is what the hook returns (hooks.py), after any other effect.
+    hook: str | None = None
 
 
 @dataclass(frozen=True)
@@ -148,6 +211,8 @@ class ResourceModel:
     # provider state name -> fixtures it loads
     states: dict[str, tuple[str, ...]] = field(default_factory=dict)
     auth: Auth | None = None
+    # Seeds every random choice (timed durations, branches, periodic events, generated items).
+    seed: int = 0
     # Where the model came from: a model file's path, or "inferred from <pact>".
     source: str = ""
 
