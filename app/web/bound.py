@@ -80,28 +80,31 @@ def handle(
     except Exception as error:
         return error_response(error, request.method, request.path, served.settings.tuning.retry_after_seconds)
     # The state decides the status: among the route's interactions, the one answering with it is the example.
-    interaction = _answered(interaction, answer.status, served, request)
+    answered = _answered(interaction, answer.status, served, request)
+    if answered is None:
+        return _to_flask(answer)
     if answer.json is not None:
-        example = interaction.response.body.value
-        answer.json = shaped(answer.json, example, lambda: _generated_example(interaction, served, request))
+        example = answered.response.body.value
+        answer.json = shaped(answer.json, example, lambda: _generated_example(answered, served, request))
     response = _to_flask(answer)
-    if DRIFT_SAMPLER.due(interaction):
-        _check_drift(interaction, answer, response, served.settings.tuning.drift_check_max_bytes)
+    if DRIFT_SAMPLER.due(answered):
+        _check_drift(answered, answer, response, served.settings.tuning.drift_check_max_bytes)
     return response
 
 
-def _answered(routed: Interaction, status: int, served: Served, request: Request) -> Interaction:
+def _answered(routed: Interaction, status: int, served: Served, request: Request) -> Interaction | None:
     """The interaction of this route and contract whose response has `status` (routed to one of a 200 and a
-    403 example, say, the handler's 200 is the 200 example's); the routed one when none has it."""
+    403 example, say, the handler's 200 is the 200 example's): one the request matches if any, else any; None
+    when none answers with it (a 200 where the route's only example is a 409: no example shapes it)."""
     if routed.response.status == status:
         return routed
     siblings = served.router.candidates(request.method, wire_path(request.path))
     answering = [i for i in siblings if i.contract is routed.contract and i.response.status == status and not i.problem]
     if not answering:
-        return routed
+        return None
     actual = actual_request(request)
     return next(
-        (i for i in answering if not match_request(i.request, actual, ignored_headers=TRANSPORT_HEADERS)), routed
+        (i for i in answering if not match_request(i.request, actual, ignored_headers=TRANSPORT_HEADERS)), answering[0]
     )
 
 
