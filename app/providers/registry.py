@@ -50,8 +50,8 @@ class Answer:
 
 
 Handler = Callable[[Call], Answer]
-# Sets up (True) or tears down (False) a provider state by name and parameters; True when it knew the state.
-StateHandler = Callable[[Store, str, dict[str, Any], bool], bool]
+# Sets up (True) or tears down (False) a provider state by name and parameters at a time; True when it knew it.
+StateHandler = Callable[[Store, str, dict[str, Any], bool, datetime], bool]
 
 
 @dataclass(frozen=True)
@@ -108,9 +108,9 @@ class Registry:
         """These bindings and states, then the other's."""
         return Registry([*self.bindings, *other.bindings], [*self.states, *other.states])
 
-    def apply_state(self, store: Store, name: str, params: dict[str, Any], setup: bool) -> bool:
+    def apply_state(self, store: Store, name: str, params: dict[str, Any], setup: bool, now: datetime) -> bool:
         """Set up or tear down a provider state in every declared provider; True when one of them knew it."""
         known = False
         for _provider, state in self.states:
-            known = state(store, name, params, setup) or known
+            known = state(store, name, params, setup, now) or known
         return known

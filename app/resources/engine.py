@@ -3,26 +3,27 @@
 One `Engine` per provider and process, over the shared store. Every operation is one unit of work, so a
 write is atomic with its id counter; a change to an item is one conditional write on its version, tried again
 when another request changed the item meanwhile (then read anew: a transition is applied once or refused,
-never torn). The model (model.py) says what each collection and action does.
+never torn). The model (model.py) says what each collection and action does; making.py makes new items,
+clocked.py brings them to where the clock says they are.
 """
 
 from __future__ import annotations
 
 import copy
+from datetime import datetime
 from typing import Any
 
-from ..domain.errors import AlreadyExists, CapacityReached, Conflict, Invalid, InvalidTransition, NotFound, WrongState
+from ..domain.errors import Conflict, Invalid, InvalidTransition, NotFound, WrongState
 from ..domain.ports import Store
+from .clocked import Presenter, catch_up, current, is_clocked
+from .making import Maker
 from .model import Action, Collection, ResourceModel
 from .ports import Item, Items
-from .values import Given, as_field_type, fresh_times, key_of, new_id, resolve
+from .timeline import entered
+from .values import Given, as_field_type, key_of, resolve
 
 # A change that lost the race for an item's version reads the item again, at most this many times.
 CHANGE_ATTEMPTS = 20
-# A new id skips ids fixtures took; past this many in a row, the collection is taken to be full of them.
-ID_ATTEMPTS = 10_000
-# The items of the auto-creation markers: one per (collection, path value) ever named.
-AUTO_MARKERS = "~auto"
 
 
 class Engine:
@@ -32,6 +33,8 @@ class Engine:
         self.model = model
         self.store = store
         self.provider = model.provider
+        self.maker = Maker(model)
+        self.presenter = Presenter(self.maker)
         self._started = False
 
     # --- collections -------------------------------------------------------------------------------
@@ -40,31 +43,48 @@ class Engine:
         """A new item from the request body, shaped like the contract's example; its children with it."""
         collection = self.collection(name)
         body = given.body_object()
-        with self._writing() as uow:
-            self._auto_create(uow.items, collection, given)
-            document = self._new_document(uow.items, collection, body, given)
-            self._store_new(uow.items, collection, document)
-            self._create_children(uow.items, collection, document, body, given)
-        return document
+        with self._writing(given.now) as uow:
+            self.maker.auto_create(uow.items, collection, given)
+            document = self.maker.new_document(uow.items, collection, body, given)
+            self.maker.store_new(uow.items, collection, document)
+            self.maker.create_children(uow.items, collection, document, body, given)
+        return self.presenter.shown(collection, document, given)
 
     def read(self, name: str, given: Given) -> dict[str, Any]:
-        """The item the path names."""
+        """The item the path names, as the clock has it now."""
         collection = self.collection(name)
-        with self._reading() as uow:
-            return self._item(uow.items, collection, given).document
+        with self._writing(given.now) if is_clocked(collection) else self._reading(given.now) as uow:
+            catch_up(self.maker, uow.items, collection, given.now)
+            item = self._item(uow.items, collection, given)
+            document = current(self.maker, uow.items, collection, item, given.now)
+        return self.presenter.shown(collection, document, given)
 
     def listing(self, name: str, given: Given) -> Any:
         """The items the path and the query's filters select, in the collection's envelope."""
         collection = self.collection(name)
         where = self._where(collection, given)
-        with self._writing() if collection.auto_create else self._reading() as uow:
-            self._auto_create(uow.items, collection, given)
-            documents = [item.document for item in uow.items.list(self.provider, name, where)]
+        # A state the clock moves is filtered after it is worked out, not in the store.
+        timed_field = collection.machine.field if collection.machine and collection.machine.timed else None
+        stored_where = {k: v for k, v in where.items() if k != timed_field}
+        with (
+            self._writing(given.now)
+            if collection.auto_create or is_clocked(collection)
+            else self._reading(given.now) as uow
+        ):
+            self.maker.auto_create(uow.items, collection, given)
+            catch_up(self.maker, uow.items, collection, given.now)
+            documents = [
+                current(self.maker, uow.items, collection, item, given.now)
+                for item in uow.items.list(self.provider, name, stored_where)
+            ]
+        if timed_field in where:
+            documents = [d for d in documents if d.get(timed_field) == where[timed_field]]
+        shown = [self.presenter.shown(collection, document, given) for document in documents]
         if collection.envelope is None:
-            return documents
-        answer: dict[str, Any] = {collection.envelope: documents}
+            return shown
+        answer: dict[str, Any] = {collection.envelope: shown}
         if collection.total:
-            answer[collection.total] = len(documents)
+            answer[collection.total] = len(shown)
         return answer
 
     def change(self, name: str, given: Given, merge: bool) -> dict[str, Any]:
@@ -77,10 +97,13 @@ class Engine:
             updated[collection.ids.field] = document[collection.ids.field]
             machine = collection.machine
             if machine is not None:
-                if machine.field not in updated:
-                    updated[machine.field] = document.get(machine.field)
+                updated.setdefault(machine.field, document.get(machine.field))
                 if updated[machine.field] != document.get(machine.field):
                     self._check_move(collection, document, updated[machine.field])
+                    entered(updated, machine, given.now)
+                else:
+                    # The bookkeeping of when the state was entered is the mock's, whatever a PUT sends.
+                    updated.update({k: v for k, v in document.items() if k.startswith("~")})
             return updated
 
         return self._update(collection, given, changed)
@@ -88,25 +111,36 @@ class Engine:
     def remove(self, name: str, given: Given) -> None:
         """Delete the item the path names."""
         collection = self.collection(name)
-        with self._writing() as uow:
+        with self._writing(given.now) as uow:
             item = self._item(uow.items, collection, given)
             uow.items.remove(self.provider, name, item.id)
 
     # --- actions -----------------------------------------------------------------------------------
 
     def act(self, action: Action, given: Given) -> Any:
-        """Carry out an action; its answer is the item after it, a summary, or the route's example."""
+        """Carry out an action; its answer is the item after it, a summary, the route's example, or its hook's."""
+        answer = self._effect(action, given)
+        if action.hook is None:
+            return answer
+        item = answer if isinstance(answer, dict) else None
+        return self.presenter.run(action.hook, item, given, action.path)
+
+    def _effect(self, action: Action, given: Given) -> Any:
         if action.reset:
-            self.reset()
+            self.reset(given.now)
             return given.example()
         if action.load:
-            self.load(self.model.fixtures_named(action.load))
+            self.load(self.model.fixtures_named(action.load), given.now)
             return given.example()
-        collection = self.collection(action.collection or "")
+        if action.collection is None:
+            return given.example()
+        collection = self.collection(action.collection)
         if action.summary is not None:
             return self._summary(action, collection, given)
         if action.claim is not None:
             return self._claim(action, collection, given)
+        if not (action.to or action.to_from_body or action.set or action.set_from_body or action.guard):
+            return self.read(collection.name, given)
         return self._update(collection, given, lambda document: self._acted_on(action, collection, document, given))
 
     def _acted_on(self, action: Action, collection: Collection, document: dict[str, Any], given: Given) -> dict:
@@ -123,6 +157,7 @@ class Engine:
         if target is not None and collection.machine is not None:
             self._check_move(collection, document, target)
             updated[collection.machine.field] = target
+            entered(updated, collection.machine, given.now)
         updated.update(self._settings(action, given))
         return updated
 
@@ -134,25 +169,24 @@ class Engine:
 
     def _claim(self, action: Action, collection: Collection, given: Given) -> dict[str, Any]:
         assert action.claim is not None
-        where = {**self._path_fields(collection, given), **action.claim.where}
+        where = {**self.maker.path_fields(collection, given), **action.claim.where}
         changes = self._settings(action, given)
-        with self._writing() as uow:
-            self._auto_create(uow.items, collection, given)
+        with self._writing(given.now) as uow:
+            self.maker.auto_create(uow.items, collection, given)
             item = uow.items.claim(self.provider, collection.name, where, changes)
             if item is not None:
-                return item.document
+                return self.presenter.shown(collection, item.document, given)
             if not action.claim.create_when_none:
                 raise WrongState(f"no {collection.name} item is free: none has {where}")
-            document = self._new_document(uow.items, collection, {**where, **changes}, given)
-            self._store_new(uow.items, collection, document)
-            return document
+            document = self.maker.new_document(uow.items, collection, {**where, **changes}, given)
+            self.maker.store_new(uow.items, collection, document)
+            return self.presenter.shown(collection, document, given)
 
     def _summary(self, action: Action, collection: Collection, given: Given) -> dict[str, Any]:
         assert action.summary is not None
-        where = self._path_fields(collection, given)
-        with self._writing() if collection.auto_create else self._reading() as uow:
-            self._auto_create(uow.items, collection, given)
-            documents = [item.document for item in uow.items.list(self.provider, collection.name, where)]
+        where = self.maker.path_fields(collection, given)
+        listing = self.listing(collection.name, Given(None, {}, given.path, given.now, given.example))
+        documents = listing[collection.envelope] if collection.envelope else listing
         answer: dict[str, Any] = dict(where)
         for key, counted in action.summary.totals.items():
             if counted == "*":
@@ -165,51 +199,27 @@ class Engine:
 
     # --- fixtures ----------------------------------------------------------------------------------
 
-    def reset(self) -> None:
+    def reset(self, now: datetime) -> None:
         """Every item gone, counters back at their start, the start fixtures loaded again."""
         with self.store.writing() as uow:
             uow.items.clear(self.provider)
-            self._load(uow.items, self._start_fixtures())
+            self.maker.load_fixtures(uow.items, self.maker.start_fixtures(), now)
             uow.items.mark_started(self.provider, True)
         self._started = True
 
-    def load(self, fixtures: tuple[str, ...], remove: bool = False) -> None:
+    def load(self, fixtures: tuple[str, ...], now: datetime, remove: bool = False) -> None:
         """Put the items of these fixtures in the store, or take them out again (a provider state's teardown):
         an item the start fixtures hold goes back to its start version rather than away."""
-        with self._writing() as uow:
+        with self._writing(now) as uow:
             if not remove:
-                self._load(uow.items, fixtures)
+                self.maker.load_fixtures(uow.items, fixtures, now)
                 return
-            at_start = self._documents(self._start_fixtures())
-            for key, document in self._documents(fixtures).items():
+            at_start = self.maker.fixture_documents(self.maker.start_fixtures())
+            for key in self.maker.fixture_documents(fixtures):
                 if key in at_start:
                     uow.items.put(self.provider, key[0], key[1], copy.deepcopy(at_start[key]))
-                elif document is not None:
+                else:
                     uow.items.remove(self.provider, *key)
-
-    def _documents(self, fixtures: tuple[str, ...]) -> dict[tuple[str, str], dict[str, Any] | None]:
-        """(collection, id) -> document of every fixture item that names its id."""
-        found: dict[tuple[str, str], dict[str, Any] | None] = {}
-        for name in fixtures:
-            for collection, documents in self.model.fixtures.get(name, {}).items():
-                field = self.collection(collection).ids.field
-                for document in documents:
-                    if field in document:
-                        found[(collection, key_of(document[field]))] = document
-        return found
-
-    def _start_fixtures(self) -> tuple[str, ...]:
-        return tuple(name for start in self.model.start for name in self.model.fixtures_named(start))
-
-    def _load(self, items: Items, fixtures: tuple[str, ...]) -> None:
-        for name in fixtures:
-            for collection_name, documents in self.model.fixtures.get(name, {}).items():
-                collection = self.collection(collection_name)
-                for document in documents:
-                    stored = copy.deepcopy(document)
-                    if collection.ids.field not in stored:
-                        stored[collection.ids.field] = new_id(collection, self._counter(items, collection))
-                    items.put(self.provider, collection_name, key_of(stored[collection.ids.field]), stored)
 
     # --- the parts ---------------------------------------------------------------------------------
 
@@ -217,21 +227,21 @@ class Engine:
         """The collection of this name (the model was checked: an unknown one is the mock's bug)."""
         return self.model.collections[name]
 
-    def _writing(self) -> Any:
-        self._ensure_started()
+    def _writing(self, now: datetime) -> Any:
+        self._ensure_started(now)
         return self.store.writing()
 
-    def _reading(self) -> Any:
-        self._ensure_started()
+    def _reading(self, now: datetime) -> Any:
+        self._ensure_started(now)
         return self.store.reading()
 
-    def _ensure_started(self) -> None:
+    def _ensure_started(self, now: datetime) -> None:
         # The start fixtures are loaded once per database, by whichever worker serves the provider first.
         if self._started:
             return
         with self.store.writing() as uow:
             if not uow.items.is_started(self.provider):
-                self._load(uow.items, self._start_fixtures())
+                self.maker.load_fixtures(uow.items, self.maker.start_fixtures(), now)
                 uow.items.mark_started(self.provider, True)
         self._started = True
 
@@ -244,108 +254,28 @@ class Engine:
 
     def _update(self, collection: Collection, given: Given, change: Any) -> dict[str, Any]:
         for _ in range(CHANGE_ATTEMPTS):
-            with self._writing() as uow:
+            with self._writing(given.now) as uow:
                 item = self._item(uow.items, collection, given)
-                updated = change(copy.deepcopy(item.document))
-                stored = uow.items.replace(self.provider, collection.name, item.id, updated, item.version)
+                # A client's move starts from the state the clock has brought the item to.
+                document = copy.deepcopy(current(self.maker, uow.items, collection, item, given.now))
+                latest = uow.items.get(self.provider, collection.name, item.id) or item
+                stored = uow.items.replace(self.provider, collection.name, item.id, change(document), latest.version)
                 if stored is not None:
-                    return stored.document
+                    return self.presenter.shown(collection, stored.document, given)
         raise Conflict(f"{collection.name} item {given.path.get('id')} kept changing under this request")
 
     def _check_move(self, collection: Collection, document: dict[str, Any], target: object) -> None:
         machine = collection.machine
         assert machine is not None
-        current = document.get(machine.field)
-        allowed = machine.allowed_from(str(current))
+        current_state = document.get(machine.field)
+        allowed = machine.allowed_from(str(current_state))
         if target not in allowed:
-            raise InvalidTransition(f"the {collection.name} item", current, target, allowed)
-
-    def _path_fields(self, collection: Collection, given: Given) -> dict[str, Any]:
-        return {name: given.path[name] for name in collection.path_fields() if name in given.path}
+            raise InvalidTransition(f"the {collection.name} item", current_state, target, allowed)
 
     def _where(self, collection: Collection, given: Given) -> dict[str, Any]:
-        where = self._path_fields(collection, given)
+        where = self.maker.path_fields(collection, given)
         for name in collection.filters:
             values = given.query.get(name)
             if values:
                 where[name] = as_field_type(values[0], collection.example.get(name, ""))
         return where
-
-    def _counter(self, items: Items, collection: Collection) -> Any:
-        return lambda: items.next_number(self.provider, collection.name, collection.ids.start)
-
-    def _new_document(self, items: Items, collection: Collection, body: dict, given: Given) -> dict[str, Any]:
-        example = given.example()
-        shape = example if isinstance(example, dict) and collection.ids.field in example else collection.example
-        if collection.ids.strategy == "given":
-            if body.get(collection.ids.field) in (None, ""):
-                raise Invalid(f'the body must give the {collection.name} item\'s "{collection.ids.field}"')
-            item_id = body[collection.ids.field]
-        else:
-            item_id = self._free_id(items, collection)
-        defaults = templated(collection.defaults, str(item_id))
-        document = {**copy.deepcopy(shape), **defaults, **body, **self._path_fields(collection, given)}
-        fresh_times(document, shape, {**defaults, **body}, given.now)
-        if collection.machine is not None:
-            document[collection.machine.field] = collection.machine.initial
-        document[collection.ids.field] = item_id
-        return document
-
-    def _free_id(self, items: Items, collection: Collection) -> Any:
-        """A generated id no item has: fixtures may hold ids the counter has not reached yet (task_000001)."""
-        for _ in range(ID_ATTEMPTS):
-            item_id = new_id(collection, self._counter(items, collection))
-            if items.get(self.provider, collection.name, key_of(item_id)) is None:
-                return item_id
-        raise Conflict(f"no free id for a new {collection.name} item after {ID_ATTEMPTS} tries")
-
-    def _store_new(self, items: Items, collection: Collection, document: dict[str, Any]) -> None:
-        if collection.capacity is not None and items.count(self.provider, collection.name, {}) >= collection.capacity:
-            raise CapacityReached(collection.name, collection.capacity)
-        key = key_of(document[collection.ids.field])
-        if items.add(self.provider, collection.name, key, document) is None:
-            raise AlreadyExists(f"{collection.name} item {key!r} already exists")
-
-    def _create_children(
-        self, items: Items, collection: Collection, document: dict[str, Any], body: dict, given: Given
-    ) -> None:
-        children = collection.children
-        if children is None:
-            return
-        count = body.get(children.count_from, children.count) if children.count_from else children.count
-        if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= 10_000:
-            raise Invalid(f'"{children.count_from}" must be a whole number from 0 to 10000, not {count!r}')
-        child = self.collection(children.collection)
-        parent_id = document[collection.ids.field]
-        # Named now: a later request naming this parent must not auto-create more.
-        items.add(self.provider, AUTO_MARKERS, f"{child.name}/{parent_id}", {})
-        self._make(items, child, count, {children.field: parent_id}, given)
-
-    def _auto_create(self, items: Items, collection: Collection, given: Given) -> None:
-        fields = self._path_fields(collection, given)
-        if not collection.auto_create or not fields:
-            return
-        marker = f"{collection.name}/" + "/".join(str(value) for value in fields.values())
-        # The marker is taken with an insert that does nothing when it exists: one request creates, once.
-        if items.add(self.provider, AUTO_MARKERS, marker, {}) is None:
-            return
-        if items.count(self.provider, collection.name, fields):
-            return
-        self._make(items, collection, collection.auto_create, fields, given)
-
-    def _make(self, items: Items, collection: Collection, count: int, fields: dict[str, Any], given: Given) -> None:
-        base = Given(None, {}, given.path, given.now, lambda: collection.example)
-        for _ in range(count):
-            document = self._new_document(items, collection, dict(fields), base)
-            self._store_new(items, collection, document)
-
-
-def templated(value: Any, item_id: str) -> Any:
-    """Defaults with `{id}` in their text made the item's own (`https://{id}.pods.example.test`)."""
-    if isinstance(value, str):
-        return value.replace("{id}", item_id)
-    if isinstance(value, dict):
-        return {templated(k, item_id): templated(v, item_id) for k, v in value.items()}
-    if isinstance(value, list):
-        return [templated(v, item_id) for v in value]
-    return value

@@ -205,7 +205,7 @@ def provider_states() -> Response:
         now = served.clock()
         known = apply_provider_state(served.store, served.policy, name, params, action == "setup", now)
         # Providers declared by model files load or remove the fixtures their model maps the state to.
-        known = served.providers.apply_state(served.store, name, params, action == "setup") or known
+        known = served.providers.apply_state(served.store, name, params, action == "setup", now) or known
         log.info("provider state %r: %s%s", name, action, "" if known else " (no data attached to this state)")
     return jsonify(params)
 

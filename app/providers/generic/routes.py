@@ -7,6 +7,7 @@ The contract has judged the request before a binding is reached; a handler only 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from ...domain.errors import NotAuthenticated
@@ -57,12 +58,12 @@ def state_handler_of(model: ResourceModel) -> StateHandler:
     """The provider states the model maps to fixtures: set up loads them, tear down removes them."""
     cell = EngineCell(model)
 
-    def apply(store: Store, name: str, params: dict[str, Any], setup: bool) -> bool:
+    def apply(store: Store, name: str, params: dict[str, Any], setup: bool, now: datetime) -> bool:
         fixtures = model.states.get(name)
         if fixtures is None:
             return False
         names = tuple(f for fixture in fixtures for f in model.fixtures_named(fixture))
-        cell.get(store).load(names, remove=not setup)
+        cell.get(store).load(names, now, remove=not setup)
         return True
 
     return apply

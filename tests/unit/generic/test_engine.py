@@ -51,7 +51,7 @@ def action(engine: Engine, method: str, path: str) -> Any:
 
 def test_a_created_task_starts_pending_keeps_extra_fields_and_takes_the_next_free_id() -> None:
     engine = flow()
-    engine.load(("running_task",))  # holds task_000001: the counter must skip it
+    engine.load(("running_task",), NOW)  # holds task_000001: the counter must skip it
     created = engine.create(
         "tasks", given({"name": "eval", "status": "completed", "labels": {"a": "b"}}, example=TASK_EXAMPLE)
     )
@@ -64,7 +64,7 @@ def test_a_created_task_starts_pending_keeps_extra_fields_and_takes_the_next_fre
 
 def test_lists_filter_by_fields_and_answer_in_the_envelope_with_a_total() -> None:
     engine = flow()
-    engine.load(engine.model.fixtures_named("all_scenarios"))
+    engine.load(engine.model.fixtures_named("all_scenarios"), NOW)
     everything = engine.listing("tasks", given())
     assert everything["total"] == 25 and len(everything["tasks"]) == 25
     failed = engine.listing("tasks", given(query={"status": ["failed"]}))
@@ -74,7 +74,7 @@ def test_lists_filter_by_fields_and_answer_in_the_envelope_with_a_total() -> Non
 
 def test_transitions_follow_the_state_machine_and_a_refusal_names_the_allowed_states() -> None:
     engine = flow()
-    engine.load(("running_task",))
+    engine.load(("running_task",), NOW)
     move = action(engine, "POST", "/api/v1/demo/transition_task/{id}")
     with pytest.raises(InvalidTransition) as refused:
         engine.act(move, given({"status": "pending"}, {"id": "task_000001"}))
@@ -89,7 +89,7 @@ def test_transitions_follow_the_state_machine_and_a_refusal_names_the_allowed_st
 
 def test_a_transition_to_something_that_is_not_a_state_is_refused_without_a_change() -> None:
     engine = flow()
-    engine.load(("running_task",))
+    engine.load(("running_task",), NOW)
     move = action(engine, "POST", "/api/v1/demo/transition_task/{id}")
     with pytest.raises(Invalid):
         engine.act(move, given({"status": 3}, {"id": "task_000001"}))
@@ -111,7 +111,7 @@ def test_reset_empties_the_provider_and_loads_the_start_fixtures_again() -> None
     claim = action(engine, "GET", "/pools/{pool}/workspace")
     engine.act(claim, given(path={"pool": "default-pool"}, query={"workspaceId": ["w1"]}, example=POD_EXAMPLE))
     engine.act(claim, given(path={"pool": "other"}, query={"workspaceId": ["w2"]}, example=POD_EXAMPLE))
-    engine.reset()
+    engine.reset(NOW)
     status = action(engine, "GET", "/pools/{pool}/status")
     summary = engine.act(status, given(path={"pool": "default-pool"}))
     assert (summary["total"], summary["available"], summary["used"]) == (5, 5, 0)
@@ -163,13 +163,13 @@ def test_updates_copy_fields_from_the_body_and_mark_used_is_idempotent() -> None
 
 def test_provider_state_teardown_restores_start_items_and_removes_the_others() -> None:
     engine = pool()
-    engine.load(("pod_1_used",))
+    engine.load(("pod_1_used",), NOW)
     assert engine.read("pods", given(path={"id": "pod-1"}))["usage"] == "used"
-    engine.load(("pod_1_used",), remove=True)
+    engine.load(("pod_1_used",), NOW, remove=True)
     assert engine.read("pods", given(path={"id": "pod-1"}))["usage"] == "free"
     tasks = flow()
-    tasks.load(("running_task",))
-    tasks.load(("running_task",), remove=True)
+    tasks.load(("running_task",), NOW)
+    tasks.load(("running_task",), NOW, remove=True)
     with pytest.raises(NotFound):
         tasks.read("tasks", given(path={"id": "task_000001"}))
 
