@@ -36,6 +36,7 @@ PACT_FILE = f"{CONSUMER}-{PROVIDER}.json"
 
 TOKEN = "test-flow-ui"
 STATUSES = ("pending", "running", "preempting", "completed", "failed", "cancelled")
+MOVES = tuple(status for status in STATUSES if status != "pending")
 TASK_ID = "task_000001"
 TASK_ID_REGEX = r"task_[A-Za-z0-9]+"
 MISSING_TASK_ID = "task_999999"
@@ -68,6 +69,11 @@ def task(status: Any, *, nodes_ready: int = 4, message: str = "All 4 nodes ready
     }
 
 
+def labels() -> Any:
+    """A task's labels: a map of any names to any text."""
+    return match.each_value_matches({"team": "research"}, rules=match.str("research"))
+
+
 def problem(status: int, *, detail: str | None = None) -> dict[str, Any]:
     """A problem+json document: its title and status (and detail, where the UI shows it), by type."""
     body: dict[str, Any] = {
@@ -91,10 +97,11 @@ def declare_running_task(pact: Pact) -> None:
         pact.upon_receiving("a request for the running tasks")
         .given(RUNNING_TASK)
         .with_request("GET", "/api/v1/tasks")
-        .with_query_parameter("status", "running")
+        # The UI's status filter offers every status.
+        .with_query_parameter("status", one_of("running", STATUSES))
         .with_headers(headers())
         .will_respond_with(200)
-        .with_body({"tasks": match.each_like(task(exactly("running"))), "total": match.int(1)}, JSON)
+        .with_body({"tasks": match.each_like(task(one_of("running", STATUSES))), "total": match.int(1)}, JSON)
     )
     (
         pact.upon_receiving(f"a request for task {TASK_ID}")
@@ -109,9 +116,11 @@ def declare_running_task(pact: Pact) -> None:
         .given(RUNNING_TASK)
         .with_request("POST", task_path(TASK_ID, base="/api/v1/demo/transition_task"))
         .with_headers(headers())
-        .with_body({"status": "completed"}, JSON)
+        # The demo's transition menu offers every status; the state machine decides which moves succeed.
+        # (Back to pending is the refused example below, so this one names the others.)
+        .with_body({"status": one_of("completed", MOVES)}, JSON)
         .will_respond_with(200)
-        .with_body(task(exactly("completed")), JSON)
+        .with_body(task(one_of("completed", MOVES)), JSON)
     )
     (
         pact.upon_receiving(f"a request to move running task {TASK_ID} back to pending")
@@ -156,14 +165,15 @@ def declare_without_state(pact: Pact) -> None:
         .with_request("POST", "/api/v1/tasks")
         .with_headers(headers())
         .with_body(
-            {"name": match.str("train-llama"), "node_count": match.int(4), "labels": match.like({"team": "research"})},
+            # Labels are the user's own: any names, any text.
+            {"name": match.str("train-llama"), "node_count": match.int(4), "labels": labels()},
             JSON,
         )
         .will_respond_with(201)
         .with_body(
             {
                 **task(exactly("pending"), nodes_ready=0, message="Waiting for nodes"),
-                "labels": match.like({"team": "research"}),
+                "labels": labels(),
             },
             JSON,
         )
