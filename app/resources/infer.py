@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from ..contract.match.rulepaths import INDEX_STAR, parse_path
 from ..contract.model import Interaction
 from .model import Action, Collection, IdRule, ResourceModel, template_pattern
 
@@ -179,3 +180,39 @@ def example_item(collection: Collection, interactions: Iterable[Interaction]) ->
         elif at_item is not None and at_item.fullmatch(interaction.path) and isinstance(body, dict) and not found:
             found = dict(body)
     return found
+
+
+def example_rules(collection: Collection, interactions: Iterable[Interaction]) -> dict[str, tuple[dict[str, Any], ...]]:
+    """The pact's matchers for the fields of the collection's items: from its list (`$.tasks[*].status`) and
+    its item reads (`$.status`); what a generated item's values must satisfy."""
+    at_path = template_pattern(collection.path) if collection.path else None
+    at_item = template_pattern(collection.item) if collection.item else None
+    found: dict[str, tuple[dict[str, Any], ...]] = {}
+    for interaction in interactions:
+        if interaction.problem or interaction.method != "GET" or not 200 <= interaction.response.status < 300:
+            continue
+        if at_path is not None and at_path.fullmatch(interaction.path):
+            prefix: tuple[Any, ...] = (collection.envelope,) if collection.envelope else ()
+        elif at_item is not None and at_item.fullmatch(interaction.path):
+            prefix = ()
+        else:
+            continue
+        for expression, rules in interaction.response.rules.get("body", {}).items():
+            tokens = parse_path(expression)
+            if prefix and tokens[: len(prefix)] == prefix and len(tokens) == len(prefix) + 2:
+                if tokens[len(prefix)] in (INDEX_STAR, 0) and isinstance(tokens[-1], str):
+                    found.setdefault(tokens[-1], rules.matchers)
+            elif not prefix and at_item is not None and len(tokens) == 1 and isinstance(tokens[0], str):
+                found.setdefault(tokens[0], rules.matchers)
+    return found
+
+
+def query_names(collection: Collection, interactions: Iterable[Interaction]) -> set[str]:
+    """The query parameters the pact's list requests of the collection use (`offset`, `limit`, ...)."""
+    at_path = template_pattern(collection.path) if collection.path else None
+    return {
+        name
+        for interaction in interactions
+        if at_path is not None and interaction.method == "GET" and at_path.fullmatch(interaction.path)
+        for name in interaction.request.query
+    }

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ...contract.model import Interaction
 from ...contract.read.loader import LoadResult
-from ...resources.infer import example_item, infer_model
+from ...resources.infer import example_item, example_rules, infer_model
 from ...resources.model import ResourceModel
 from ...resources.modelfile import model_file_for, read_model_file
 from ...settings import Settings
@@ -46,12 +46,14 @@ def _interactions(contracts: LoadResult, provider: str) -> list[Interaction]:
 
 
 def _completed(declared: ResourceModel, contracts: LoadResult) -> ResourceModel:
-    """The declared model, each collection given the example item the pact shows for it."""
+    """The declared model, each collection given what the pact shows of its items: an example item and the
+    matchers of its fields (a generated item's values must satisfy them)."""
     interactions = _interactions(contracts, declared.provider)
-    collections = {
-        name: collection if collection.example else replace(collection, example=example_item(collection, interactions))
-        for name, collection in declared.collections.items()
-    }
+    collections = {}
+    for name, collection in declared.collections.items():
+        example = collection.example or example_item(collection, interactions)
+        rules = collection.rules or example_rules(replace(collection, example=example), interactions)
+        collections[name] = replace(collection, example=example, rules=rules)
     return replace(declared, collections=collections)
 
 
