@@ -29,6 +29,7 @@ from ..domain.errors import (
     UnknownId,
     WrongState,
 )
+from .dispatch import clipped
 from .problems import problem
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,7 @@ def error_response(error: Exception, method: str, path: str, retry_after: int) -
     for kind, slug, extra in TABLE:
         if isinstance(error, kind):
             return _known(error, slug, extra(error), method, path, retry_after)
-    log.exception("unexpected error on %s %s", method, path)
+    log.exception("unexpected error on %s %s", method, clipped(path))
     return problem("internal", "the mock failed to handle this request; see its log")
 
 
@@ -79,7 +80,7 @@ def _known(error: Exception, slug: str, extra: dict[str, Any], method: str, path
     detail = str(error)
     if isinstance(error, StoreUnavailable):
         # The driver's words may name hosts and users: logged, not answered.
-        log.warning("database unavailable on %s %s: %s", method, path, error)
+        log.warning("database unavailable on %s %s: %s", method, clipped(path), error)
         detail = "the mock's database cannot be reached right now; retry shortly"
     response = problem(slug, f"{detail}; ask again" if isinstance(error, Changed) else detail, **extra)
     if slug in RETRY_LATER:

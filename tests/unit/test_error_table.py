@@ -34,3 +34,13 @@ def test_each_error_is_answered_with_its_own_problem_type(kind: type[Exception])
     [slug] = [slug for listed, slug, _ in TABLE if isinstance(error, listed)][:1]
     assert slug != "internal" and response.status_code == CATALOGUE[slug].status != 500
     assert body["type"] == f"/_mock/problems/{slug}" and body["detail"] == body["description"]
+
+
+@pytest.mark.parametrize("error", [errors.StoreUnavailable("down"), RuntimeError("a bug")], ids=["503", "500"])
+def test_a_long_path_is_logged_clipped(error: Exception, caplog: pytest.LogCaptureFixture) -> None:
+    # A 60 KB path must not make a 60 KB log line, whatever the answer.
+    path = "/jobs/" + "0" * 60_000
+    with caplog.at_level("WARNING"):
+        error_response(error, "DELETE", path, retry_after=2)
+    [record] = [r for r in caplog.records if "DELETE" in r.getMessage()]
+    assert len(record.getMessage()) < 1_000 and "more characters" in record.getMessage()
