@@ -120,6 +120,16 @@ class ProviderStates(Protocol):
         """The names of the active states."""
 
 
+class MockSettings(Protocol):
+    """The mock's own settings every worker sees alike (the clock), as JSON objects by name."""
+
+    def get(self, name: str) -> dict[str, Any] | None:
+        """The setting's value, or None when it was never set."""
+
+    def put(self, name: str, value: dict[str, Any]) -> None:
+        """Set it, replacing what was there."""
+
+
 class UnitOfWork(Protocol):
     """One transaction and the repositories that work in it."""
 
@@ -142,6 +152,10 @@ class UnitOfWork(Protocol):
     @property
     def provider_states(self) -> ProviderStates:
         """Provider states, in this transaction."""
+
+    @property
+    def settings(self) -> MockSettings:
+        """The mock's own settings, in this transaction."""
 
     @property
     def items(self) -> Items:

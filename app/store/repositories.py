@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from ..domain.errors import IdsExhausted
 from ..domain.model import MAX_ID, Job, Upload
-from .tables import IdCounter, JobRow, ProviderStateRow, RunRow, UploadRow
+from .tables import IdCounter, JobRow, MockSettingRow, ProviderStateRow, RunRow, UploadRow
 
 
 class SqlIdCounters:
@@ -188,3 +188,19 @@ class SqlProviderStates:
     def active(self) -> frozenset[str]:
         """The names of the active states."""
         return frozenset(self.session.execute(select(ProviderStateRow.name)).scalars())
+
+
+class SqlMockSettings:
+    """The mock's own settings in the `mock_settings` table."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, name: str) -> dict[str, Any] | None:
+        """The setting's value, or None when it was never set."""
+        row = self.session.get(MockSettingRow, name)
+        return dict(row.value) if row is not None else None
+
+    def put(self, name: str, value: dict[str, Any]) -> None:
+        """Set it (replacing what was there)."""
+        self.session.merge(MockSettingRow(name=name, value=value))

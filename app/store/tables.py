@@ -134,3 +134,11 @@ class ItemCounterRow(Base):
 
 # No collection has an empty name, so this one is free to mark a provider as started.
 STARTED_MARKER = ""
+
+
+class MockSettingRow(Base):
+    """A setting of the mock itself that every worker must see alike (the clock, say): a JSON value by name."""
+
+    __tablename__ = "mock_settings"
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -16,7 +16,7 @@ from ..domain.errors import Conflict, Invalid, StoreUnavailable
 from ..settings import Settings
 from .database import Database
 from .items import SqlItems
-from .repositories import SqlIdCounters, SqlJobs, SqlProviderStates, SqlUploads
+from .repositories import SqlIdCounters, SqlJobs, SqlMockSettings, SqlProviderStates, SqlUploads
 from .runs import SqlRuns
 
 # PostgreSQL's SQLSTATEs for a transaction that lost to another and may simply run again.
@@ -55,6 +55,11 @@ class SqlUnitOfWork:
     def provider_states(self) -> SqlProviderStates:
         """Provider states, in this transaction."""
         return SqlProviderStates(self.session)
+
+    @cached_property
+    def settings(self) -> SqlMockSettings:
+        """The mock's own settings, in this transaction."""
+        return SqlMockSettings(self.session)
 
     @cached_property
     def items(self) -> SqlItems:

@@ -7,12 +7,14 @@ import logging
 
 from flask import Flask, Response, request
 
+from ..domain.clock import MockClock
 from ..providers.catalogue import registry_for
 from ..providers.pinned import pinned_fields
 from ..settings import Settings
 from ..store.unit_of_work import SqlStore
 from .body_guard import BodyGuard
 from .control import control
+from .control_clock import clock_control
 from .cors import add_cors, allowed_origin
 from .entrance import Entrance
 from .errors import error_response
@@ -30,20 +32,26 @@ def build_app(settings: Settings | None = None) -> Flask:
     providers = registry_for(settings, contracts)
     for pinned in pinned_fields(contracts.interactions, providers):
         log.warning("contract and state disagree: %s", pinned.sentence())
+    store = SqlStore.connect(settings)
+    # Every stateful answer reads the mock's clock, which the control plane may freeze or move.
+    clock = MockClock(store)
     served = Served(
         settings=settings,
         contracts=contracts,
         router=router,
         providers=providers,
-        store=SqlStore.connect(settings),
+        store=store,
         policy=policy_of(settings),
+        clock=clock,
     )
     app.extensions["pactmock.served"] = served
+    app.extensions["pactmock.clock"] = clock
     # Werkzeug stops reading a body past this. A chunked body (no Content-Length) may be cut off
     # there rather than refused, so the cap sits one byte above the largest allowed body: a body that
     # reaches it is too large by our own check in dispatch, never stored truncated.
     app.config["MAX_CONTENT_LENGTH"] = max(settings.max_upload_bytes, settings.max_json_bytes) + 1
     app.register_blueprint(control)
+    app.register_blueprint(clock_control)
 
     @app.after_request
     def add_cors_headers(response: Response) -> Response:

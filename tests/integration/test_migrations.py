@@ -20,7 +20,7 @@ from app.store.tables import Base
 from .conftest import fresh_postgres_database
 
 ROOT = Path(__file__).resolve().parents[2]
-TABLES = {"jobs", "runs", "uploads", "id_counters", "provider_states", "items", "item_counters"}
+TABLES = {"jobs", "runs", "uploads", "id_counters", "provider_states", "items", "item_counters", "mock_settings"}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

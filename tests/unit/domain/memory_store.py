@@ -24,7 +24,7 @@ from typing import Any
 
 from app.domain.errors import Conflict, IdsExhausted, StoreUnavailable
 from app.domain.model import MAX_ID, NEW_STATUS, Job, Move, Run, Upload
-from app.domain.ports import IdCounters, Jobs, ProviderStates, Runs, Store, Uploads
+from app.domain.ports import IdCounters, Jobs, MockSettings, ProviderStates, Runs, Store, Uploads
 from app.resources.ports import Item, Items, Where
 
 # Where migrations/versions/0001 starts the counters: the contract's example ids come first.
@@ -44,6 +44,7 @@ class Tables:
     # (provider, collection) -> the next id number; a provider in `started` has its start fixtures loaded.
     item_counters: dict[tuple[str, str], int] = field(default_factory=dict)
     started: set[str] = field(default_factory=set)
+    settings: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Creation order, across providers, as PostgreSQL's items_seq hands it out.
     last_item_order: int = 0
 
@@ -361,6 +362,22 @@ def _copied(item: Item) -> Item:
     return replace(item, document=copy.deepcopy(item.document))
 
 
+class MemorySettings:
+    """The mock's own settings by name."""
+
+    def __init__(self, tables: Tables) -> None:
+        self.tables = tables
+
+    def get(self, name: str) -> dict[str, Any] | None:
+        """The value, or None."""
+        value = self.tables.settings.get(name)
+        return copy.deepcopy(value) if value is not None else None
+
+    def put(self, name: str, value: dict[str, Any]) -> None:
+        """Set it."""
+        self.tables.settings[name] = copy.deepcopy(value)
+
+
 class MemoryUnitOfWork:
     """The repositories over one copy of the tables."""
 
@@ -372,6 +389,7 @@ class MemoryUnitOfWork:
         self.ids: IdCounters = MemoryIdCounters(tables)
         self.provider_states: ProviderStates = MemoryProviderStates(tables)
         self.items: Items = MemoryItems(tables)
+        self.settings: MockSettings = MemorySettings(tables)
 
 
 class MemoryStore:
