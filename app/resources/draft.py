@@ -10,12 +10,14 @@ from typing import Any
 
 import yaml
 
-from .model import Action, Collection, IdRule, ResourceModel, StateMachine
+from .model import Action, Collection, Every, Generated, IdRule, Page, ResourceModel, StateMachine, Timed
 
 
 def draft_yaml(model: ResourceModel) -> str:
     """The model as model-file text, with a header saying where it came from."""
     document: dict[str, Any] = {"version": 1, "provider": model.provider}
+    if model.seed:
+        document["seed"] = model.seed
     if model.auth is not None:
         document["auth"] = {"bearer_prefix": model.auth.bearer_prefix}
     if model.collections:
@@ -36,7 +38,7 @@ def draft_yaml(model: ResourceModel) -> str:
     if model.states:
         document["states"] = {name: list(fixtures) for name, fixtures in model.states.items()}
     # A blank line after the opening keys and between the sections that follow them.
-    opening = _Block((key, document.pop(key)) for key in ("version", "provider", "auth") if key in document)
+    opening = _Block((key, document.pop(key)) for key in ("version", "provider", "seed", "auth") if key in document)
     sections = [_dump(opening), *(_dump(_Block({key: value})) for key, value in document.items())]
     return _header(model) + "\n".join(sections)
 
@@ -108,6 +110,16 @@ def _collection(collection: Collection) -> dict[str, Any]:
             written["children"]["count_from"] = children.count_from
     if collection.auto_create:
         written["auto_create"] = collection.auto_create
+    if collection.every:
+        written["every"] = [_every(every) for every in collection.every]
+    if collection.generated is not None:
+        written["generated"] = _Block(_generated(collection.generated))
+    if collection.page is not None:
+        written["page"] = _page(collection.page)
+    if collection.lookup:
+        written["lookup"] = list(collection.lookup)
+    if collection.hooks:
+        written["hooks"] = dict(collection.hooks)
     return written
 
 
@@ -129,7 +141,44 @@ def _machine(machine: StateMachine) -> dict[str, Any]:
         written["terminal"] = listed + sorted(machine.terminal.difference(machine.states))
     if machine.transitions:
         written["transitions"] = {state: list(targets) for state, targets in machine.transitions.items()}
+    if machine.timed:
+        written["timed"] = {state: _Flow(_timed(timed)) for state, timed in machine.timed.items()}
+    if machine.since is not None:
+        written["since"] = machine.since
     return written
+
+
+def _seconds(value: float) -> float:
+    """3.0 written as 3: a duration reads better whole."""
+    return int(value) if float(value).is_integer() else value
+
+
+def _timed(timed: Timed) -> dict[str, Any]:
+    after: Any = _seconds(timed.low) if timed.low == timed.high else [_seconds(timed.low), _seconds(timed.high)]
+    to: Any = timed.to[0][0] if len(timed.to) == 1 else {state: chance for state, chance in timed.to}
+    return {"after": after, "to": to}
+
+
+def _every(every: Every) -> dict[str, Any]:
+    written: dict[str, Any] = {"seconds": _seconds(every.seconds)}
+    if every.start:
+        written["start"] = every.start
+    if every.stop:
+        written["stop"] = every.stop
+    if every.stop_to is not None:
+        written["stop_to"] = every.stop_to
+    return written
+
+
+def _generated(generated: Generated) -> dict[str, Any]:
+    written: dict[str, Any] = {"count": generated.count}
+    if generated.fields:
+        written["fields"] = {name: _Flow(rule) for name, rule in generated.fields.items()}
+    return written
+
+
+def _page(page: Page) -> dict[str, Any]:
+    return {"style": page.style, "start": page.start, "size": page.size, "default": page.default, "max": page.largest}
 
 
 def _action(action: Action) -> dict[str, Any]:
@@ -147,6 +196,7 @@ def _action(action: Action) -> dict[str, Any]:
         "set": dict(action.set) or None,
         "set_from_body": list(action.set_from_body) or None,
         "guard": {name: list(values) for name, values in action.guard.items()} or None,
+        "hook": action.hook,
     }
     written.update((key, value) for key, value in effects.items() if value is not None)
     return written

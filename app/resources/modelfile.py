@@ -17,7 +17,18 @@ from .modelfile_collections import read_collections
 from .modelfile_nodes import Fields, NodeProblem, fail, integer, plain, quoted, sequence, suggestion, text, text_list
 
 MODEL_SUFFIX = ".model.yaml"
-TOP_KEYS = ("version", "provider", "auth", "collections", "actions", "fixtures", "scenarios", "start", "states")
+TOP_KEYS = (
+    "version",
+    "provider",
+    "seed",
+    "auth",
+    "collections",
+    "actions",
+    "fixtures",
+    "scenarios",
+    "start",
+    "states",
+)
 FORMAT_VERSION = 1
 # Strategies that hand out ids themselves; with any other, a fixture item must carry its id.
 GENERATED_IDS = ("counter", "uuid", "prefixed")
@@ -79,12 +90,12 @@ def read_model_file(path: Path, default_provider: str) -> ResourceModel:
     if root is None:
         raise ModelFileError(path, 1, "the model file is empty", "start it with `version: 1`")
     try:
-        return _model(root, default_provider, str(path))
+        return _model(root, default_provider, path)
     except NodeProblem as problem:
         raise ModelFileError(path, problem.line, problem.problem, problem.fix) from None
 
 
-def _model(root: yaml.Node, default_provider: str, source: str) -> ResourceModel:
+def _model(root: yaml.Node, default_provider: str, path: Path) -> ResourceModel:
     fields = Fields(root, "the model file", TOP_KEYS)
     version = fields.get("version")
     if version is None:
@@ -98,11 +109,14 @@ def _model(root: yaml.Node, default_provider: str, source: str) -> ResourceModel
     provider = default_provider
     if (node := fields.get("provider")) is not None:
         provider = text(node, "provider")
-    collections = read_collections(fields.values["collections"]) if "collections" in fields else {}
+    seed = 0 if (node := fields.get("seed")) is None else integer(node, "seed", 0)
+    # Hooks are looked for beside the model file first.
+    folder = path.parent
+    collections = read_collections(fields.values["collections"], folder) if "collections" in fields else {}
     fixtures = _fixtures(fields.get("fixtures"), collections)
     scenarios = _scenarios(fields.get("scenarios"), fixtures)
     loadable = set(fixtures) | set(scenarios)
-    actions = read_actions(fields.values["actions"], collections, loadable) if "actions" in fields else ()
+    actions = read_actions(fields.values["actions"], collections, loadable, folder) if "actions" in fields else ()
     start = _names(fields.values["start"], "start", loadable) if "start" in fields else ()
     return ResourceModel(
         provider=provider,
@@ -113,7 +127,8 @@ def _model(root: yaml.Node, default_provider: str, source: str) -> ResourceModel
         start=start,
         states=_provider_states(fields.get("states"), loadable),
         auth=_auth(fields.get("auth")),
-        source=source,
+        seed=seed,
+        source=str(path),
     )
 
 

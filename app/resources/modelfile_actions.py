@@ -1,8 +1,12 @@
-"""The `actions:` section of a model file: each method and path bound to exactly one effect."""
+"""The `actions:` section of a model file: each method and path bound to exactly one effect, or a hook.
+
+A `hook` (module:function) makes the action's answer; it may stand beside any effect, or alone.
+"""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -13,6 +17,7 @@ from .modelfile_nodes import (
     Fields,
     boolean,
     fail,
+    hook_reference,
     line_of,
     optional_text,
     plain,
@@ -37,6 +42,7 @@ ACTION_KEYS = (
     "summary",
     "reset",
     "load",
+    "hook",
 )
 # The effects an action has exactly one of; `set`/`set_from_body` is one more, on its own or beside these three.
 EFFECTS = ("to", "to_from_body", "claim", "summary", "reset", "load")
@@ -45,12 +51,14 @@ METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 REFERENCE = re.compile(r"\$(now|body\.(.+)|query\.(.+)|path\.(.+))")
 
 
-def read_actions(node: yaml.Node, collections: dict[str, Collection], loadable: set[str]) -> tuple[Action, ...]:
-    """Every action in file order; a method and path are bound once."""
+def read_actions(
+    node: yaml.Node, collections: dict[str, Collection], loadable: set[str], folder: Path
+) -> tuple[Action, ...]:
+    """Every action in file order; a method and path are bound once; hooks import from `folder`."""
     actions: list[Action] = []
     lines: dict[tuple[str, str], int] = {}
     for element in sequence(node, "actions"):
-        action = _action(element, collections, loadable)
+        action = _action(element, collections, loadable, folder)
         route = (action.method, action.path)
         if route in lines:
             fail(
@@ -63,7 +71,7 @@ def read_actions(node: yaml.Node, collections: dict[str, Collection], loadable: 
     return tuple(actions)
 
 
-def _action(node: yaml.Node, collections: dict[str, Collection], loadable: set[str]) -> Action:
+def _action(node: yaml.Node, collections: dict[str, Collection], loadable: set[str], folder: Path) -> Action:
     fields = Fields(node, "an action", ACTION_KEYS, required=("method", "path"))
     method_node = fields.values["method"]
     method = text(method_node, "the method of an action").upper()
@@ -72,7 +80,7 @@ def _action(node: yaml.Node, collections: dict[str, Collection], loadable: set[s
     path = path_template(fields.values["path"], f"the path of action {method}")
     where = f"action {method} {path}"
     effect = _effect(fields, where)
-    collection = _collection(fields, where, collections, required=effect not in ("reset", "load"))
+    collection = _collection(fields, where, collections, required=effect not in ("reset", "load", "hook"))
     if "{id}" in path and collection is not None and collection.item is None:
         fail(
             fields.values["path"],
@@ -95,11 +103,12 @@ def _action(node: yaml.Node, collections: dict[str, Collection], loadable: set[s
         summary=_summary(fields.values["summary"], where) if effect == "summary" else None,
         reset=effect == "reset" and _reset(fields.values["reset"], where),
         load=_load(fields.values["load"], where, loadable) if effect == "load" else None,
+        hook=hook_reference(fields.values["hook"], f"the hook of {where}", folder) if "hook" in fields else None,
     )
 
 
 def _effect(fields: Fields, where: str) -> str:
-    """The one effect the action has: one of EFFECTS, or "set" for field updates alone."""
+    """The one effect the action has: one of EFFECTS, "set" for field updates alone, or "hook" for a hook alone."""
     present = [key for key in EFFECTS if key in fields]
     if len(present) > 1:
         fail(
@@ -118,10 +127,12 @@ def _effect(fields: Fields, where: str) -> str:
         return present[0]
     if "set" in fields or "set_from_body" in fields:
         return "set"
+    if "hook" in fields:
+        return "hook"
     fail(
         fields.node,
         f"{where} has no effect",
-        "add one of to, to_from_body, set, set_from_body, claim, summary, reset, load",
+        "add one of to, to_from_body, set, set_from_body, claim, summary, reset, load, hook",
     )
 
 

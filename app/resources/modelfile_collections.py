@@ -1,13 +1,18 @@
-"""The `collections:` section of a model file: paths, id rules, state machines, children, limits."""
+"""The `collections:` section of a model file: paths, id rules, state machines, children, limits.
+
+Time (`timed:`, `every:`) is read by modelfile_time.py; volume and hooks (`generated:`, `page:`, `hooks:`)
+by modelfile_volume.py.
+"""
 
 from __future__ import annotations
 
 import difflib
 from collections import Counter
+from pathlib import Path
 
 import yaml
 
-from .model import ID_STRATEGIES, PLACEHOLDER, Children, Collection, IdRule, StateMachine
+from .model import ID_STRATEGIES, PLACEHOLDER, Children, Collection, IdRule, StateMachine, Timed
 from .modelfile_nodes import (
     Fields,
     fail,
@@ -21,6 +26,8 @@ from .modelfile_nodes import (
     text,
     text_list,
 )
+from .modelfile_time import check_timed, read_every, read_timed
+from .modelfile_volume import read_generated, read_hooks, read_page
 
 COLLECTION_KEYS = (
     "path",
@@ -34,9 +41,14 @@ COLLECTION_KEYS = (
     "state",
     "children",
     "auto_create",
+    "every",
+    "generated",
+    "page",
+    "lookup",
+    "hooks",
 )
 ID_KEYS = ("field", "strategy", "prefix", "start", "width")
-STATE_KEYS = ("field", "initial", "states", "terminal", "transitions")
+STATE_KEYS = ("field", "initial", "states", "terminal", "transitions", "timed", "since")
 CHILDREN_KEYS = ("collection", "count", "count_from", "field")
 
 
@@ -54,10 +66,10 @@ def path_template(node: yaml.Node, what: str) -> str:
     return path
 
 
-def read_collections(node: yaml.Node) -> dict[str, Collection]:
-    """Every collection by name; children must name another collection of the file."""
+def read_collections(node: yaml.Node, folder: Path) -> dict[str, Collection]:
+    """Every collection by name; children must name another collection of the file; hooks import from `folder`."""
     entries = Fields(node, "collections", None)
-    collections = {name: _collection(name, value) for name, value in entries.items()}
+    collections = {name: _collection(name, value, folder) for name, value in entries.items()}
     for name, value in entries.items():
         children = Fields(value, f"collection {quoted(name)}", COLLECTION_KEYS).get("children")
         child = collections[name].children
@@ -81,7 +93,7 @@ def read_collections(node: yaml.Node) -> dict[str, Collection]:
     return collections
 
 
-def _collection(name: str, node: yaml.Node) -> Collection:
+def _collection(name: str, node: yaml.Node, folder: Path) -> Collection:
     where = f"collection {quoted(name)}"
     fields = Fields(node, where, COLLECTION_KEYS)
     path = item = None
@@ -115,6 +127,13 @@ def _collection(name: str, node: yaml.Node) -> Collection:
         machine=machine,
         children=_children(fields.get("children"), where),
         auto_create=auto_create,
+        every=read_every(fields.values["every"], where, machine) if "every" in fields else (),
+        generated=read_generated(fields.values["generated"], where, ids.field, folder)
+        if "generated" in fields
+        else None,
+        page=read_page(fields.values["page"], where) if "page" in fields else None,
+        lookup=text_list(fields.values["lookup"], f"the lookup fields of {where}") if "lookup" in fields else (),
+        hooks=read_hooks(fields.values["hooks"], where, folder) if "hooks" in fields else {},
     )
 
 
@@ -187,6 +206,7 @@ def _machine(node: yaml.Node | None, where: str) -> StateMachine | None:
     seen: list[tuple[str, yaml.Node]] = []
     transitions: dict[str, tuple[str, ...]] = {}
     terminal: tuple[str, ...] = ()
+    timed: dict[str, Timed] = {}
     for key, value in fields.items():
         if key == "initial":
             seen.append((text(value, f"the initial state of {where}"), value))
@@ -199,6 +219,8 @@ def _machine(node: yaml.Node | None, where: str) -> StateMachine | None:
                 seen.append((source, moves.keys[source]))
                 transitions[source] = text_list(targets, f"the transitions from {quoted(source)} in {where}")
                 seen += zip(transitions[source], sequence(targets, ""), strict=True)
+        elif key == "timed":
+            timed = read_timed(value, where, seen)
     states = declared if declared is not None else tuple(dict.fromkeys(name for name, _ in seen))
     _check_states(seen, states, declared is not None, where)
     for source in transitions:
@@ -208,13 +230,22 @@ def _machine(node: yaml.Node | None, where: str) -> StateMachine | None:
                 f"terminal state {quoted(source)} of {where} has transitions",
                 f"remove its transitions, or remove {quoted(source)} from terminal",
             )
-    return StateMachine(
-        field=text(fields.values["field"], f"the state field of {where}"),
+    state_field = text(fields.values["field"], f"the state field of {where}")
+    since = fields.get("since")
+    if since is not None and text(since, f"the since field of {where}") == state_field:
+        fail(since, f"the since field of {where} is its state field {quoted(state_field)}", "name another field")
+    machine = StateMachine(
+        field=state_field,
         initial=text(fields.values["initial"], f"the initial state of {where}"),
         states=states,
         terminal=frozenset(terminal),
         transitions=transitions,
+        timed=timed,
+        since=None if since is None else text(since, f"the since field of {where}"),
     )
+    if "timed" in fields:
+        check_timed(fields.values["timed"], machine, where)
+    return machine
 
 
 def _check_states(seen: list[tuple[str, yaml.Node]], states: tuple[str, ...], declared: bool, where: str) -> None:

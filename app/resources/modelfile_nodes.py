@@ -7,11 +7,15 @@ the line it came from: an error can then say where it is and what to write inste
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any, NoReturn
 
 import yaml
 from yaml.constructor import SafeConstructor
+
+from .hooks import HookError, load_hook
 
 TAG = "tag:yaml.org,2002:"
 # The YAML types that are JSON values; a timestamp is kept as the text it was written as.
@@ -187,3 +191,58 @@ def text_list(node: yaml.Node, what: str) -> tuple[str, ...]:
             fail(element, f"{quoted(name)} is listed twice in {what}", "keep one of them")
         names.append(name)
     return tuple(names)
+
+
+def number(node: yaml.Node, what: str, minimum: float | None = None, above: bool = False) -> float:
+    """A finite number (whole or not, as YAML types it) no less than `minimum`, or above it when `above`."""
+    if not isinstance(node, yaml.ScalarNode) or node.tag not in (TAG + "int", TAG + "float"):
+        fail(node, f"{what} must be a number, not {written(node)}", f"write a number like {minimum or 0}")
+    value: float = SafeConstructor().construct_object(node)
+    if not math.isfinite(value):
+        fail(node, f"{what} is {node.value}, which is not a finite number", "write a number")
+    if minimum is not None and above and value <= minimum:
+        fail(node, f"{what} is {value}; it must be above {minimum}", f"write a number above {minimum}")
+    if minimum is not None and value < minimum:
+        fail(node, f"{what} is {value}, below {minimum}", f"write a number of at least {minimum}")
+    return value
+
+
+def probability(node: yaml.Node, what: str, zero: bool) -> float:
+    """A probability: in [0, 1], or in (0, 1] when `zero` is not allowed."""
+    value = number(node, what, 0, above=not zero)
+    if value > 1:
+        fail(node, f"{what} is {value}, above 1", "write a probability between 0 and 1")
+    return value
+
+
+def number_range(node: yaml.Node, what: str, minimum: float | None = None) -> tuple[float, float]:
+    """`[low, high]`: two numbers (each at least `minimum`), the low one first."""
+    elements = sequence(node, what)
+    if len(elements) != 2:
+        fail(node, f"{what} must be [low, high], not {len(elements)} values", "write two numbers: [low, high]")
+    low = number(elements[0], f"the low end of {what}", minimum)
+    high = number(elements[1], f"the high end of {what}", minimum)
+    if low > high:
+        fail(node, f"{what} is [{low}, {high}], whose low end is above its high end", f"write [{high}, {low}]")
+    return low, high
+
+
+def hook_reference(node: yaml.Node, what: str, folder: Path) -> str:
+    """A `module:function` reference whose callable imports now, so a server never starts with a broken hook."""
+    reference = text(node, what)
+    module, _, function = reference.partition(":")
+    if not module or not function:
+        fail(
+            node,
+            f"{what} {quoted(reference)} is not written module:function",
+            'write it as "hooks:slices" (function slices of hooks.py beside the model file)',
+        )
+    try:
+        load_hook(reference, folder)
+    except HookError as error:
+        fail(
+            node,
+            f"{what} cannot be loaded: {error}",
+            f"put {module}.py beside the model file, or name an importable module, and define {function}(call)",
+        )
+    return reference

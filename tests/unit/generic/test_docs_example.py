@@ -15,6 +15,8 @@ def test_the_documented_model_file_reads(tmp_path: Path) -> None:
     model_file = tmp_path / "docs.model.yaml"
     model_file.write_text(example)
     model = read_model_file(model_file, "Flow")
-    assert set(model.collections) == {"tasks", "pools", "pods"}
+    assert set(model.collections) == {"tasks", "pools", "pods", "workflows"}
     assert len(model.actions) == 7 and model.start == ("default_pool",)
     assert model.collections["tasks"].machine is not None
+    assert set(model.collections["tasks"].machine.timed) == {"pending", "running"} and model.seed == 7
+    assert model.collections["workflows"].generated is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
 FLOW_MODEL = """\
 version: 1
@@ -112,3 +113,19 @@ def changed(old: str, new: str) -> str:
     """FLOW_MODEL with `old`, which it holds once, replaced by `new`."""
     assert FLOW_MODEL.count(old) == 1, old
     return FLOW_MODEL.replace(old, new)
+
+
+class Mistake(NamedTuple):
+    """A model text with `old` written as `new`; the error is on the line where `at` first appears."""
+
+    old: str
+    new: str
+    at: str
+    problem: str
+    fix: str
+
+
+def line_of(text: str, part: str) -> int:
+    """The 1-based line where `part` first appears in `text`."""
+    assert part in text, part
+    return text[: text.index(part)].count("\n") + 1

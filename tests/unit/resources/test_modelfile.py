@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -89,7 +90,7 @@ ACTIONS = (
     Action(method="POST", path="/api/v1/demo/reset", reset=True),
     Action(method="POST", path="/api/v1/demo/create_all_scenarios", load="all_scenarios"),
 )
-FIXTURES = {
+FIXTURES: dict[str, dict[str, tuple[dict[str, Any], ...]]] = {
     "default_pool": {
         "pools": ({"name": "default-pool"},),
         "pods": (

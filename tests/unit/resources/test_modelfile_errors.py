@@ -3,24 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import NamedTuple
 
 import pytest
 
 from app.resources.modelfile import ModelFileError, read_model_file
 
-from .flow_model import FLOW_MODEL, changed, write
-
-
-class Mistake(NamedTuple):
-    """FLOW_MODEL with `old` written as `new`; the error is on the line where `at` first appears."""
-
-    old: str
-    new: str
-    at: str
-    problem: str
-    fix: str
-
+from .flow_model import FLOW_MODEL, Mistake, changed, line_of, write
 
 MISTAKES = {
     "misspelt key": Mistake(
@@ -119,7 +107,7 @@ MISTAKES = {
         "    guard: {status: [pending]}\n",
         "method: POST\n    path: /api/v1/demo/transition_task",
         "action POST /api/v1/demo/transition_task/{id} has no effect",
-        "add one of to, to_from_body, set, set_from_body, claim, summary, reset, load",
+        "add one of to, to_from_body, set, set_from_body, claim, summary, reset, load, hook",
     ),
     "not an HTTP method": Mistake(
         "method: GET\n    path: /pools/{pool}/status",
@@ -269,11 +257,6 @@ MISTAKES = {
         "check the indentation and quoting here",
     ),
 }
-
-
-def line_of(text: str, part: str) -> int:
-    assert part in text, part
-    return text[: text.index(part)].count("\n") + 1
 
 
 @pytest.mark.parametrize("mistake", MISTAKES.values(), ids=MISTAKES.keys())
