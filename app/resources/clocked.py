@@ -95,12 +95,15 @@ class Presenter:
     def shown(self, collection: Collection, document: dict[str, Any], given: Given) -> dict[str, Any]:
         """The answer for one item."""
         seen = visible(document)
-        if not collection.hooks:
+        hooks = dict(collection.hooks)
+        if collection.generated is not None:
+            hooks.update({f: rule["hook"] for f, rule in collection.generated.fields.items() if "hook" in rule})
+        if not hooks:
             return seen
         seen = dict(seen)
         item_id = seen.get(collection.ids.field)
         since = entered_at(document, collection.machine) if collection.machine is not None else None
-        for field, reference in collection.hooks.items():
+        for field, reference in hooks.items():
             seen[field] = self.run(reference, seen, given, f"{collection.name}/{item_id}/{field}", since)
         return seen
 

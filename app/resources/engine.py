@@ -21,6 +21,7 @@ from .model import Action, Collection, ResourceModel
 from .ports import Item, Items
 from .timeline import entered
 from .values import Given, as_field_type, key_of, resolve
+from .virtual import TOMBSTONE, Virtual
 
 # A change that lost the race for an item's version reads the item again, at most this many times.
 CHANGE_ATTEMPTS = 20
@@ -35,6 +36,7 @@ class Engine:
         self.provider = model.provider
         self.maker = Maker(model)
         self.presenter = Presenter(self.maker)
+        self.virtual = Virtual(self.maker)
         self._started = False
 
     # --- collections -------------------------------------------------------------------------------
@@ -53,15 +55,18 @@ class Engine:
     def read(self, name: str, given: Given) -> dict[str, Any]:
         """The item the path names, as the clock has it now."""
         collection = self.collection(name)
-        with self._writing(given.now) if is_clocked(collection) else self._reading(given.now) as uow:
+        writes = is_clocked(collection) or collection.generated is not None
+        with self._writing(given.now) if writes else self._reading(given.now) as uow:
             catch_up(self.maker, uow.items, collection, given.now)
             item = self._item(uow.items, collection, given)
-            document = current(self.maker, uow.items, collection, item, given.now)
+            document = current(self.maker, uow.items, collection, item, given.now) if item.version else item.document
         return self.presenter.shown(collection, document, given)
 
     def listing(self, name: str, given: Given) -> Any:
         """The items the path and the query's filters select, in the collection's envelope."""
         collection = self.collection(name)
+        if collection.generated is not None:
+            return self._generated_listing(collection, given)
         where = self._where(collection, given)
         # A state the clock moves is filtered after it is worked out, not in the store.
         timed_field = collection.machine.field if collection.machine and collection.machine.timed else None
@@ -86,6 +91,30 @@ class Engine:
         if collection.total:
             answer[collection.total] = len(shown)
         return answer
+
+    def _generated_listing(self, collection: Collection, given: Given) -> Any:
+        with self._writing(given.now) as uow:
+            documents, fields = self.virtual.page(
+                uow.items, collection, given.query, self._where(collection, given), given.now
+            )
+        shown = [self.presenter.shown(collection, document, given) for document in documents]
+        if collection.envelope is None:
+            return shown
+        # The page's own keys where the contract's example shows them; the total always, under its name.
+        example = given.example()
+        shows = set(example) if isinstance(example, dict) else set()
+        answer: dict[str, Any] = {collection.envelope: shown}
+        answer.update({key: value for key, value in fields.items() if key in shows and key != "total"})
+        answer[collection.total or "total"] = fields["total"]
+        return answer
+
+    def set_count(self, name: str, count: int, now: datetime) -> None:
+        """Change a generated collection's count at run time (the control plane's volume)."""
+        collection = self.collection(name)
+        if collection.generated is None:
+            raise Invalid(f"collection {name!r} is not generated: its items are stored, not counted")
+        with self._writing(now) as uow:
+            self.virtual.set_count(uow.items, collection, count)
 
     def change(self, name: str, given: Given, merge: bool) -> dict[str, Any]:
         """PUT (the body replaces the item) or PATCH (the body's fields are merged in); the id stays."""
@@ -113,7 +142,10 @@ class Engine:
         collection = self.collection(name)
         with self._writing(given.now) as uow:
             item = self._item(uow.items, collection, given)
-            uow.items.remove(self.provider, name, item.id)
+            if collection.generated is not None:
+                uow.items.put(self.provider, name, item.id, {collection.ids.field: item.id, TOMBSTONE: True})
+            else:
+                uow.items.remove(self.provider, name, item.id)
 
     # --- actions -----------------------------------------------------------------------------------
 
@@ -247,7 +279,12 @@ class Engine:
 
     def _item(self, items: Items, collection: Collection, given: Given) -> Item:
         item_id = given.path.get("id")
-        item = items.get(self.provider, collection.name, key_of(item_id)) if item_id is not None else None
+        if item_id is None:
+            item = None
+        elif collection.generated is not None:
+            item = self.virtual.find(items, collection, item_id, given.now)
+        else:
+            item = items.get(self.provider, collection.name, key_of(item_id))
         if item is None:
             raise NotFound(collection.name.rstrip("s") or collection.name, item_id)
         return item
@@ -256,6 +293,12 @@ class Engine:
         for _ in range(CHANGE_ATTEMPTS):
             with self._writing(given.now) as uow:
                 item = self._item(uow.items, collection, given)
+                if not item.version:
+                    # A generated item's first change is stored as its overlay.
+                    added = uow.items.add(self.provider, collection.name, item.id, change(copy.deepcopy(item.document)))
+                    if added is not None:
+                        return self.presenter.shown(collection, added.document, given)
+                    continue
                 # A client's move starts from the state the clock has brought the item to.
                 document = copy.deepcopy(current(self.maker, uow.items, collection, item, given.now))
                 latest = uow.items.get(self.provider, collection.name, item.id) or item
@@ -274,8 +317,11 @@ class Engine:
 
     def _where(self, collection: Collection, given: Given) -> dict[str, Any]:
         where = self.maker.path_fields(collection, given)
-        for name in collection.filters:
+        for entry in collection.filters:
+            # "statuses=status": the query parameter `statuses` filters the field `status`.
+            name, _, field = entry.partition("=")
             values = given.query.get(name)
             if values:
-                where[name] = as_field_type(values[0], collection.example.get(name, ""))
+                field = field or name
+                where[field] = as_field_type(values[0], collection.example.get(field, ""))
         return where

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from ..domain.errors import AlreadyExists, CapacityReached, Conflict, Invalid
-from .model import Collection, ResourceModel
+from .model import MAX_GENERATED, Collection, ResourceModel
 from .ports import Items
 from .timeline import entered
 from .values import Given, fresh_times, key_of, new_id
@@ -62,7 +62,9 @@ class Maker:
         raise Conflict(f"no free id for a new {collection.name} item after {ID_ATTEMPTS} tries")
 
     def _counter(self, items: Items, collection: Collection) -> Any:
-        return lambda: items.next_number(self.provider, collection.name, collection.ids.start)
+        # A generated collection's own ids take its first numbers, whatever its count: stored items come after.
+        start = collection.ids.start + (MAX_GENERATED if collection.generated else 0)
+        return lambda: items.next_number(self.provider, collection.name, start)
 
     def store_new(self, items: Items, collection: Collection, document: dict[str, Any]) -> None:
         """Store a new item: refused when the collection is full or the id is taken."""

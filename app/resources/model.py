@@ -118,6 +118,10 @@ class Generated:
 
     count: int
     fields: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Item i copies these fields (its own name -> the parent's) from item i modulo the parent's count of
+    # another generated collection: an execution inherits job_id, name and workers from its job.
+    parent: str | None = None
+    inherit: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
