@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from ..domain.model import Policy
 from ..domain.ports import Store
+from ..resources.engine import Engine
 
 
 class HeaderLookup(Protocol):
@@ -70,11 +71,18 @@ class Binding:
 class Registry:
     """The bindings of every registered provider."""
 
-    def __init__(self, bindings: Iterable[Binding] = (), states: Iterable[tuple[str, StateHandler]] = ()) -> None:
+    def __init__(
+        self,
+        bindings: Iterable[Binding] = (),
+        states: Iterable[tuple[str, StateHandler]] = (),
+        engines: dict[str, Callable[[Store], Engine]] | None = None,
+    ) -> None:
         self.bindings: list[Binding] = list(bindings)
         self.providers = frozenset(binding.provider for binding in self.bindings)
         # (provider, handler): the provider states of providers whose state is declared, not coded.
         self.states: list[tuple[str, StateHandler]] = list(states)
+        # The engine of each declared provider, over a store: what the control plane acts on.
+        self.engines: dict[str, Callable[[Store], Engine]] = dict(engines or {})
 
     def find(self, provider: str | None, method: str, path: str) -> tuple[Handler, dict[str, str]] | None:
         """The handler for this route of this provider and its path parameters, or None (a stub answers)."""
@@ -102,11 +110,14 @@ class Registry:
         return Registry(
             (binding for binding in self.bindings if binding.provider not in replayed),
             ((provider, state) for provider, state in self.states if provider not in replayed),
+            {provider: engine for provider, engine in self.engines.items() if provider not in replayed},
         )
 
     def joined(self, other: Registry) -> Registry:
         """These bindings and states, then the other's."""
-        return Registry([*self.bindings, *other.bindings], [*self.states, *other.states])
+        return Registry(
+            [*self.bindings, *other.bindings], [*self.states, *other.states], {**self.engines, **other.engines}
+        )
 
     def apply_state(self, store: Store, name: str, params: dict[str, Any], setup: bool, now: datetime) -> bool:
         """Set up or tear down a provider state in every declared provider; True when one of them knew it."""

@@ -7,6 +7,7 @@ every later read sees, in any worker: the state never goes backwards.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -88,8 +89,9 @@ def _stop_one(maker: Maker, items: Items, collection: Collection, at: datetime, 
 class Presenter:
     """A document as a client sees it: bookkeeping keys left out, hooked fields worked out."""
 
-    def __init__(self, maker: Maker) -> None:
+    def __init__(self, maker: Maker, items_of: Callable[[str, datetime], list[dict[str, Any]]]) -> None:
         self.maker = maker
+        self.items_of = items_of
         self._hooks: dict[str, Hook] = {}
 
     def shown(self, collection: Collection, document: dict[str, Any], given: Given) -> dict[str, Any]:
@@ -112,7 +114,13 @@ class Presenter:
     ) -> Any:
         """What the hook answers for this item and request; its random is seeded from the model and `place`."""
         draw = seeded(self.maker.model.seed, place)
-        call = HookCall(dict(item) if item else None, given.now, draw, since, given.body, given.query, given.path)
+        item = dict(item) if item else None
+        now = given.now
+
+        def listing(name: str) -> list[dict[str, Any]]:
+            return self.items_of(name, now)
+
+        call = HookCall(item, given.now, draw, since, given.body, given.query, given.path, listing)
         return self.hook(reference)(call)
 
     def hook(self, reference: str) -> Hook:

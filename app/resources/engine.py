@@ -35,7 +35,7 @@ class Engine:
         self.store = store
         self.provider = model.provider
         self.maker = Maker(model)
-        self.presenter = Presenter(self.maker)
+        self.presenter = Presenter(self.maker, self.documents)
         self.virtual = Virtual(self.maker)
         self._started = False
 
@@ -108,6 +108,20 @@ class Engine:
         answer[collection.total or "total"] = fields["total"]
         return answer
 
+    def documents(self, name: str, now: datetime) -> list[dict[str, Any]]:
+        """Every item of the collection as a client would read it now (a hook's view of another collection)."""
+        collection = self.collection(name)
+        given = Given(None, {}, {}, now, lambda: None)
+        with self._writing(now) as uow:
+            if collection.generated is not None:
+                found = self.virtual.every_item(uow.items, collection, now)
+            else:
+                catch_up(self.maker, uow.items, collection, now)
+                found = [
+                    current(self.maker, uow.items, collection, i, now) for i in uow.items.list(self.provider, name, {})
+                ]
+        return [self.presenter.shown(collection, document, given) for document in found]
+
     def set_count(self, name: str, count: int, now: datetime) -> None:
         """Change a generated collection's count at run time (the control plane's volume)."""
         collection = self.collection(name)
@@ -150,29 +164,31 @@ class Engine:
     # --- actions -----------------------------------------------------------------------------------
 
     def act(self, action: Action, given: Given) -> Any:
-        """Carry out an action; its answer is the item after it, a summary, the route's example, or its hook's."""
+        """Carry out an action; its answer is the item after it, a summary, its hook's, or the route's example."""
         answer = self._effect(action, given)
-        if action.hook is None:
-            return answer
-        item = answer if isinstance(answer, dict) else None
-        return self.presenter.run(action.hook, item, given, action.path)
+        if action.hook is not None:
+            item = answer if isinstance(answer, dict) and action.summary is None else None
+            return self.presenter.run(action.hook, item, given, action.path)
+        return given.example() if answer is None else answer
 
     def _effect(self, action: Action, given: Given) -> Any:
+        """What the action does; None when it only answers (reset, load, a hook alone)."""
         if action.reset:
             self.reset(given.now)
-            return given.example()
+            return None
         if action.load:
             self.load(self.model.fixtures_named(action.load), given.now)
-            return given.example()
+            return None
         if action.collection is None:
-            return given.example()
+            return None
         collection = self.collection(action.collection)
         if action.summary is not None:
             return self._summary(action, collection, given)
         if action.claim is not None:
             return self._claim(action, collection, given)
         if not (action.to or action.to_from_body or action.set or action.set_from_body or action.guard):
-            return self.read(collection.name, given)
+            # A hook on an item: the item as it is now (an unknown id is a 404 before the hook runs).
+            return self.read(collection.name, given) if "id" in given.path else None
         return self._update(collection, given, lambda document: self._acted_on(action, collection, document, given))
 
     def _acted_on(self, action: Action, collection: Collection, document: dict[str, Any], given: Given) -> dict:

@@ -35,6 +35,9 @@ class HookCall:
     body: Any = None
     query: Mapping[str, list[str]] = field(default_factory=dict)
     path: Mapping[str, str] = field(default_factory=dict)
+    # The items of another collection of the provider as a client would read them now (controllers of the
+    # executions that are not terminal, say); a generated collection's, up to 200,000.
+    items_of: Callable[[str], list[dict[str, Any]]] = field(default=lambda _name: [])
 
 
 Hook = Callable[[HookCall], Any]

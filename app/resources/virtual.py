@@ -151,6 +151,21 @@ class Virtual:
         matched += [d for d in extras if _matches(d, where)]
         return matched[offset : offset + limit], len(matched)
 
+    def every_item(self, items: Items, collection: Collection, now: datetime) -> list[dict[str, Any]]:
+        """Every item, overlays applied (a hook's view): at most SCAN_LIMIT of them."""
+        overlays = {item.id: item.document for item in items.list(self.provider, collection.name, {})}
+        epoch = self.epoch(items, collection, now)
+        found = []
+        for index in range(min(self.count(items, collection), SCAN_LIMIT)):
+            document = self.item(items, collection, index, epoch, now)
+            document = overlays.get(key_of(document[collection.ids.field]), document)
+            if not document.get(TOMBSTONE):
+                found.append(document)
+        count = self.count(items, collection)
+        return found + [
+            d for k, d in overlays.items() if not d.get(TOMBSTONE) and not self._is_generated(collection, k, count)
+        ]
+
     def _is_generated(self, collection: Collection, key: str, count: int) -> bool:
         return index_of(self.model, collection, collection.ids.field, key, count) is not None
 

@@ -14,7 +14,7 @@ from ...resources.model import ResourceModel
 from ...resources.modelfile import model_file_for, read_model_file
 from ...settings import Settings
 from ..registry import Registry
-from .routes import bindings_of, state_handler_of
+from .routes import EngineCell, bindings_of, state_handler_of
 
 log = logging.getLogger(__name__)
 
@@ -60,5 +60,7 @@ def _completed(declared: ResourceModel, contracts: LoadResult) -> ResourceModel:
 def generic_registry(settings: Settings, contracts: LoadResult, coded: frozenset[str]) -> Registry:
     """The bindings and provider states of every generic provider."""
     models = [m for m in generic_models(settings, contracts, coded) if m.provider not in settings.replay_providers]
-    bindings = [binding for model in models for binding in bindings_of(model)]
-    return Registry(bindings, [(model.provider, state_handler_of(model)) for model in models])
+    cells = {model.provider: EngineCell(model) for model in models}
+    bindings = [binding for cell in cells.values() for binding in bindings_of(cell)]
+    states = [(provider, state_handler_of(cell)) for provider, cell in cells.items()]
+    return Registry(bindings, states, {provider: cell.get for provider, cell in cells.items()})

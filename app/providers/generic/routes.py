@@ -32,9 +32,9 @@ class EngineCell:
         return self._engine
 
 
-def bindings_of(model: ResourceModel) -> list[Binding]:
+def bindings_of(cell: EngineCell) -> list[Binding]:
     """The routes of the model: actions first (a longer, more particular path), then each collection's."""
-    cell = EngineCell(model)
+    model = cell.model
     bindings = [_bound(model, action.method, action.path, _action_handler(cell, action)) for action in model.actions]
     for collection in model.collections.values():
         bindings.extend(_collection_bindings(model, cell, collection.name))
@@ -54,9 +54,9 @@ def _collection_bindings(model: ResourceModel, cell: EngineCell, name: str) -> l
     return [_bound(model, method, path, _answering(cell, operation)) for method, path, operation in routes if path]
 
 
-def state_handler_of(model: ResourceModel) -> StateHandler:
+def state_handler_of(cell: EngineCell) -> StateHandler:
     """The provider states the model maps to fixtures: set up loads them, tear down removes them."""
-    cell = EngineCell(model)
+    model = cell.model
 
     def apply(store: Store, name: str, params: dict[str, Any], setup: bool, now: datetime) -> bool:
         fixtures = model.states.get(name)
