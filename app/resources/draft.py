@@ -174,6 +174,10 @@ def _generated(generated: Generated) -> dict[str, Any]:
     written: dict[str, Any] = {"count": generated.count}
     if generated.fields:
         written["fields"] = {name: _Flow(rule) for name, rule in generated.fields.items()}
+    if generated.parent is not None:
+        written["parent"] = generated.parent
+    if generated.inherit:
+        written["inherit"] = _Flow(dict(generated.inherit))
     return written
 
 

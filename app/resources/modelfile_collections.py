@@ -71,6 +71,7 @@ def read_collections(node: yaml.Node, folder: Path) -> dict[str, Collection]:
     entries = Fields(node, "collections", None)
     collections = {name: _collection(name, value, folder) for name, value in entries.items()}
     for name, value in entries.items():
+        _check_parent(name, value, collections)
         children = Fields(value, f"collection {quoted(name)}", COLLECTION_KEYS).get("children")
         child = collections[name].children
         if children is None or child is None:
@@ -91,6 +92,23 @@ def read_collections(node: yaml.Node, folder: Path) -> dict[str, Collection]:
                 "name the child's field that holds the parent's id, such as the parent's name",
             )
     return collections
+
+
+def _check_parent(name: str, node: yaml.Node, collections: dict[str, Collection]) -> None:
+    """A generated collection's parent is another generated collection of the file."""
+    generated = collections[name].generated
+    if generated is None or generated.parent is None:
+        return
+    where = Fields(Fields(node, "", COLLECTION_KEYS).values["generated"], "", None)
+    at = where.get("parent") or node
+    parent = collections.get(generated.parent)
+    if parent is None or parent.generated is None or generated.parent == name:
+        others = [other for other, c in collections.items() if c.generated is not None and other != name]
+        fail(
+            at,
+            f"the parent of collection {quoted(name)} is {quoted(generated.parent)}, which is not another generated collection",
+            suggestion(generated.parent, others, "generated collections"),
+        )
 
 
 def _collection(name: str, node: yaml.Node, folder: Path) -> Collection:

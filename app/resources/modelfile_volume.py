@@ -28,7 +28,7 @@ from .modelfile_nodes import (
     written,
 )
 
-GENERATED_KEYS = ("count", "fields")
+GENERATED_KEYS = ("count", "fields", "parent", "inherit")
 FIELD_KINDS = ("enum", "range", "age", "text", "hook")
 PAGE_KEYS = ("style", "start", "size", "default", "max")
 # The query parameters each style names when the model file does not: (where the page starts, its size).
@@ -58,7 +58,15 @@ def read_generated(node: yaml.Node, where: str, id_field: str, folder: Path) -> 
                     "remove it here, or change the collection's `id:`",
                 )
             made[name] = _field(rule, f"generated field {quoted(name)} of {where}", folder)
-    return Generated(count=count, fields=made)
+    parent_node = fields.get("parent")
+    parent = text(parent_node, f"the parent of {what}") if parent_node is not None else None
+    inherit: dict[str, str] = {}
+    if (value := fields.get("inherit")) is not None:
+        if parent is None:
+            fail(value, f"{what} inherits fields but names no parent", "add `parent: <a generated collection>`")
+        entries = Fields(value, f"the inherited fields of {what}", None)
+        inherit = {name: text(node, f"inherited field {quoted(name)} of {where}") for name, node in entries.items()}
+    return Generated(count=count, fields=made, parent=parent, inherit=inherit)
 
 
 def _count(node: yaml.Node, what: str) -> int:

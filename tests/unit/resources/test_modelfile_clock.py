@@ -20,7 +20,7 @@ from app.resources.model import (
     StateMachine,
     Timed,
 )
-from app.resources.modelfile import read_model_file
+from app.resources.modelfile import ModelFileError, read_model_file
 
 from .clock_model import CLOCK_MODEL, clock_changed, write_clock
 from .flow_model import write
@@ -197,3 +197,26 @@ def test_the_model_file_names_the_states_its_timed_moves_go_to(tmp_path: Path) -
     machine = model.collections["executions"].machine
     assert machine is not None and "scheduling" in machine.states
     assert machine.allowed_from("scheduling") == ()
+
+
+def test_a_generated_collection_inherits_from_its_parent_and_the_draft_keeps_it(tmp_path: Path) -> None:
+    text = """\
+version: 1
+collections:
+  jobs:
+    path: /v1/jobs
+    generated: {count: 100}
+  executions:
+    path: /v1/ex
+    generated: {count: 300, parent: jobs, inherit: {job_id: id, name: name}}
+"""
+    model = read_model_file(write(tmp_path, text), "Teraslice")
+    generated = model.collections["executions"].generated
+    assert (
+        generated is not None and generated.parent == "jobs" and generated.inherit == {"job_id": "id", "name": "name"}
+    )
+    again = read_model_file(write(tmp_path, draft_yaml(model), "again.model.yaml"), "Teraslice")
+    assert again.collections["executions"].generated == generated
+    wrong = text.replace("parent: jobs", "parent: jbos")
+    with pytest.raises(ModelFileError, match=r':8: .*"jbos".*did you mean "jobs"'):
+        read_model_file(write(tmp_path, wrong), "Teraslice")
