@@ -38,6 +38,8 @@ class Call:
     # what a generic provider's answer is shaped like.
     status: int = 200
     example: Callable[[], Any] = field(default=lambda: None)
+    # That interaction's response Content-Type, if it gives one (a text answer is sent with it).
+    example_type: str | None = None
 
 
 @dataclass

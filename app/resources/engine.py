@@ -122,6 +122,16 @@ class Engine:
                 ]
         return [self.presenter.shown(collection, document, given) for document in found]
 
+    def count(self, name: str, now: datetime) -> int:
+        """How many items a generated collection holds now."""
+        with self._reading(now) as uow:
+            return self.virtual.count(uow.items, self.collection(name))
+
+    def stored_count(self, name: str, now: datetime) -> int:
+        """How many items a stored collection holds."""
+        with self._reading(now) as uow:
+            return uow.items.count(self.provider, name, {})
+
     def set_count(self, name: str, count: int, now: datetime) -> None:
         """Change a generated collection's count at run time (the control plane's volume)."""
         collection = self.collection(name)

@@ -74,6 +74,8 @@ def handle(
     )
     success = _succeeding(interaction, served, request)
     call.status = success.response.status
+    content_types = success.response.header("Content-Type")
+    call.example_type = content_types[0] if content_types else None
     call.example = lambda: _body_or_none(_generated_example(success, served, request))
     try:
         answer = handler(call)

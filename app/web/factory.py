@@ -15,6 +15,7 @@ from ..store.unit_of_work import SqlStore
 from .body_guard import BodyGuard
 from .control import control
 from .control_clock import clock_control
+from .control_resources import resources_control
 from .cors import add_cors, allowed_origin
 from .entrance import Entrance
 from .errors import error_response
@@ -52,6 +53,7 @@ def build_app(settings: Settings | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = max(settings.max_upload_bytes, settings.max_json_bytes) + 1
     app.register_blueprint(control)
     app.register_blueprint(clock_control)
+    app.register_blueprint(resources_control)
 
     @app.after_request
     def add_cors_headers(response: Response) -> Response:

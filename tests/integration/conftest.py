@@ -96,3 +96,10 @@ def migrated_postgres_database() -> Iterator[str]:
         )
         assert migrated.returncode == 0, migrated.stderr
         yield url
+
+
+@pytest.fixture
+def postgres_url_for_comparison() -> Iterator[str]:
+    """A fresh migrated PostgreSQL database, for tests that compare it with SQLite in one test."""
+    with migrated_postgres_database() as url:
+        yield url

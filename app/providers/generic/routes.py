@@ -98,6 +98,12 @@ def _answering(cell: EngineCell, operation: Callable[[Engine, Given], Any]) -> H
         if answer is None:  # a removal: the contract's example says what a success looks like
             example = call.example()
             return Answer(call.status, example) if example is not None else Answer(call.status, data=b"")
+        # A hook may answer text (a log, a terminal's output) or bytes; the rest is JSON.
+        if isinstance(answer, str):
+            text_type = call.example_type or "text/plain; charset=utf-8"
+            return Answer(call.status, data=answer.encode(), headers={"Content-Type": text_type})
+        if isinstance(answer, bytes):
+            return Answer(call.status, data=answer, headers={"Content-Type": "application/octet-stream"})
         return Answer(call.status, answer)
 
     return handler
