@@ -15,6 +15,8 @@ from ..store.unit_of_work import SqlStore
 from .body_guard import BodyGuard
 from .control import control
 from .control_clock import clock_control
+from .control_faults import faults_control
+from .control_journal import journal_control
 from .control_resources import resources_control
 from .cors import add_cors, allowed_origin
 from .entrance import Entrance
@@ -54,6 +56,8 @@ def build_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(control)
     app.register_blueprint(clock_control)
     app.register_blueprint(resources_control)
+    app.register_blueprint(journal_control)
+    app.register_blueprint(faults_control)
 
     @app.after_request
     def add_cors_headers(response: Response) -> Response:
