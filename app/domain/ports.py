@@ -130,6 +130,19 @@ class MockSettings(Protocol):
         """Set it, replacing what was there."""
 
 
+class Snapshots(Protocol):
+    """The state of a scope (None: everything; "Epistemix"; or a generic provider's name) as plain table rows."""
+
+    def clear(self, scope: str | None) -> None:
+        """Every row of the scope gone, id counters back at the contract's first ids."""
+
+    def export(self, scope: str | None) -> dict[str, list[dict[str, Any]]]:
+        """Each table's rows, ordered by primary key, as JSON values."""
+
+    def restore(self, tables: Any, scope: str | None) -> int:
+        """Replace the scope's rows with these after checking them (Invalid says where); the rows restored."""
+
+
 class UnitOfWork(Protocol):
     """One transaction and the repositories that work in it."""
 
@@ -156,6 +169,10 @@ class UnitOfWork(Protocol):
     @property
     def settings(self) -> MockSettings:
         """The mock's own settings, in this transaction."""
+
+    @property
+    def snapshots(self) -> Snapshots:
+        """The state as table rows, in this transaction (reset, export, import)."""
 
     @property
     def items(self) -> Items:

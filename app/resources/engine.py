@@ -325,9 +325,14 @@ class Engine:
                     if added is not None:
                         return self.presenter.shown(collection, added.document, given)
                     continue
-                # A client's move starts from the state the clock has brought the item to.
-                document = copy.deepcopy(current(self.maker, uow.items, collection, item, given.now))
-                latest = uow.items.get(self.provider, collection.name, item.id) or item
+                # A client's move starts from the state the clock has brought the item to (stored now), and is
+                # worked out from the version it is written over: a move another request made meanwhile
+                # fails the conditional write, and this one is tried again from the new state.
+                current(self.maker, uow.items, collection, item, given.now)
+                latest = uow.items.get(self.provider, collection.name, item.id)
+                if latest is None:
+                    raise NotFound(collection.name.rstrip("s") or collection.name, given.path.get("id"))
+                document = copy.deepcopy(latest.document)
                 stored = uow.items.replace(self.provider, collection.name, item.id, change(document), latest.version)
                 if stored is not None:
                     return self.presenter.shown(collection, stored.document, given)

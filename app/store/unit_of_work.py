@@ -18,6 +18,7 @@ from .database import Database
 from .items import SqlItems
 from .repositories import SqlIdCounters, SqlJobs, SqlMockSettings, SqlProviderStates, SqlUploads
 from .runs import SqlRuns
+from .snapshot import SqlSnapshots
 
 # PostgreSQL's SQLSTATEs for a transaction that lost to another and may simply run again.
 RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock_detected, serialization_failure
@@ -60,6 +61,11 @@ class SqlUnitOfWork:
     def settings(self) -> SqlMockSettings:
         """The mock's own settings, in this transaction."""
         return SqlMockSettings(self.session)
+
+    @cached_property
+    def snapshots(self) -> SqlSnapshots:
+        """The state as table rows, in this transaction."""
+        return SqlSnapshots(self.session)
 
     @cached_property
     def items(self) -> SqlItems:

@@ -18,6 +18,7 @@ from .control_clock import clock_control
 from .control_faults import faults_control
 from .control_journal import journal_control
 from .control_resources import resources_control
+from .control_state import state_control
 from .cors import add_cors, allowed_origin
 from .entrance import Entrance
 from .errors import error_response
@@ -58,6 +59,7 @@ def build_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(resources_control)
     app.register_blueprint(journal_control)
     app.register_blueprint(faults_control)
+    app.register_blueprint(state_control)
 
     @app.after_request
     def add_cors_headers(response: Response) -> Response:

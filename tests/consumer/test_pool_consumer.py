@@ -91,6 +91,11 @@ def used_pod() -> dict[str, Any]:
     return pod(exactly("used"), claimed_by=WORKSPACE_ID, claimed_at=EXAMPLE_TIME)
 
 
+def any_pod() -> dict[str, Any]:
+    """A pod the launcher reads or updates: the example is pod-1 in use, but any pod may be free."""
+    return pod(one_of("used", USAGES), claimed_by=WORKSPACE_ID, claimed_at=EXAMPLE_TIME)
+
+
 def declare_free_pods(pact: Pact) -> None:
     """With free pods in the default pool: a claim, the pool's status and its pods; and a new pool."""
     (
@@ -159,7 +164,7 @@ def declare_used_pod(pact: Pact) -> None:
         .with_request("GET", pod_path())
         .with_headers(headers())
         .will_respond_with(200)
-        .with_body(used_pod(), JSON)
+        .with_body(any_pod(), JSON)
     )
     (
         pact.upon_receiving(f"a request to clone a repository into pod {POD_ID}")
@@ -168,7 +173,7 @@ def declare_used_pod(pact: Pact) -> None:
         .with_headers(headers())
         .with_body({"repositories": match.each_like(match.str(REPOSITORY))}, JSON)
         .will_respond_with(200)
-        .with_body({**used_pod(), "repositories": match.each_like(match.str(REPOSITORY))}, JSON)
+        .with_body({**any_pod(), "repositories": match.each_like(match.str(REPOSITORY))}, JSON)
     )
     (
         pact.upon_receiving(f"a request to mark pod {POD_ID} used")
