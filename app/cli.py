@@ -261,6 +261,69 @@ def contracts(pact_dir: str) -> None:
     sys.exit(1 if result.problems else 0)
 
 
+@main.command()
+@click.argument("provider")
+@click.argument("collection")
+@click.argument("count", metavar="N", type=int)
+@click.option("--pact-dir", default=None, help="Folder of pacts and model files [default: $PACT_DIR or pacts]")
+@click.option("--seed", "seed_value", type=int, default=None, help="Seed of the items [default: the model file's seed]")
+@click.option(
+    "--at",
+    default=None,
+    help="ISO 8601 time with a zone the items' times count back from [default: the mock's clock: its frozen "
+    "instant, else now (plus the clock's offset); give --at (or freeze the clock) for the same rows on every run]",
+)
+@click.option("--jobs", type=click.IntRange(1, 64), default=None, help="Processes making items [default: one per core]")
+def seed(
+    provider: str,
+    collection: str,
+    count: int,
+    pact_dir: str | None,
+    seed_value: int | None,
+    at: str | None,
+    jobs: int | None,
+) -> None:
+    """Write items 0..N-1 of PROVIDER's COLLECTION (declared in its model file) to the database as real rows.
+
+    Rows with the same ids are replaced (version 1), so the same seed and time give the same rows again.
+    A collection that is not `generated:` gets N items made from its contract's example and matchers.
+    """
+    from . import seeding
+
+    settings = _settings()
+    if pact_dir is not None:
+        settings = dataclasses.replace(settings, pact_dir=pact_dir)
+    logging.getLogger("app.contract").setLevel(logging.CRITICAL)
+    try:
+        moment = seeding.parse_at(at) if at is not None else None
+        seeding.check_database(settings.database_url)
+        chosen = seeding.plan(settings, provider, collection, count, seed_value, moment or seeding.mock_now(settings))
+    except seeding.SeedRefused as refused:
+        click.echo(f"error: {refused}", err=True)
+        sys.exit(2)
+    workers = jobs or seeding.default_jobs()
+    if sys.stdout.isatty():
+        with click.progressbar(length=count, label=f"seeding {collection}") as bar:
+            shown = [0]
+
+            def advance(done: int) -> None:
+                bar.update(done - shown[0])
+                shown[0] = done
+
+            result = seeding.seed(chosen, settings.database_url, workers, advance)
+    else:
+        tenths = [0]
+
+        def report(done: int) -> None:
+            # One line per tenth reached, so a log shows progress without a line per chunk.
+            if done * 10 // count > tenths[0] and done < count:
+                tenths[0] = done * 10 // count
+                click.echo(f"seeded {done:,} of {count:,} ({done * 100 // count}%)", err=True)
+
+        result = seeding.seed(chosen, settings.database_url, workers, report)
+    click.echo(f"seeded {result.count} items of {collection} in {result.seconds:.2f} s ({result.rate:,.0f} rows/s)")
+
+
 if __name__ == "__main__":
     main()
 

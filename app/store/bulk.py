@@ -1,0 +1,120 @@
+"""Many items written at once (`pactmock seed`): a chunk of rows per transaction, by each backend's bulk path.
+
+A row replaces the stored item with its id: the document is the new one, the version goes back to 1 and the
+item keeps its place in the creation order (`seq`), so writing the same rows again leaves the table as it was.
+A new item takes a `seq` above every earlier one, in the order the rows are given.
+
+- PostgreSQL: the chunk is streamed with COPY FROM STDIN into a temporary table (emptied at each commit),
+  then moved into `items` by one INSERT ... ON CONFLICT DO UPDATE whose new `seq` values come from the
+  sequence items_seq, taken in the chunk's order (a block reserved with setval would race other writers).
+- SQLite: executemany of one upsert in a BEGIN IMMEDIATE transaction; a new item's `seq` is the largest of its
+  collection plus its place in the chunk, safe because the transaction holds the write lock.
+
+Documents arrive as JSON text (made by whoever generated them, possibly in other processes), so nothing here
+encodes them again.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import create_engine, pool
+
+from .engine import is_sqlite
+
+# (the item's id as the store keys it, its document as JSON text)
+Row = tuple[str, str]
+
+_PG_STAGING = """
+CREATE TEMPORARY TABLE IF NOT EXISTS pactmock_seed_rows (
+    place integer NOT NULL, id text NOT NULL, document jsonb NOT NULL
+) ON COMMIT DELETE ROWS
+"""
+# nextval in the outer query runs once per row after the ORDER BY: new items take seq in the chunk's order.
+_PG_MOVE = """
+INSERT INTO items (provider, collection, id, document, version, seq)
+SELECT %(provider)s, %(collection)s, staged.id, staged.document, 1, nextval('items_seq')
+FROM (SELECT id, document FROM pactmock_seed_rows ORDER BY place) AS staged
+ON CONFLICT (provider, collection, id) DO UPDATE SET document = EXCLUDED.document, version = 1
+"""
+_SQLITE_UPSERT = """
+INSERT INTO items (provider, collection, id, document, version, seq) VALUES (?, ?, ?, ?, 1, ?)
+ON CONFLICT (provider, collection, id) DO UPDATE SET document = excluded.document, version = 1
+"""
+_SQLITE_LAST_SEQ = "SELECT coalesce(max(seq), 0) FROM items WHERE provider = ? AND collection = ?"
+# COPY's text format: these characters would end a field or a row, or start an escape.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+class BulkItems:
+    """One connection to the database at `database_url`, writing chunks of items; use it in a `with` block."""
+
+    def __init__(self, database_url: str) -> None:
+        # Its own small engine: one connection, kept for the whole seeding, not the server's pool settings.
+        self._engine = create_engine(database_url, poolclass=pool.NullPool)
+        self.on_sqlite = is_sqlite(database_url)
+        self._connection: Any = None
+
+    def __enter__(self) -> BulkItems:
+        self._connection = self._engine.raw_connection()
+        if self.on_sqlite:
+            # The transaction is begun here, explicitly, so that it takes the write lock at once.
+            self._connection.driver_connection.isolation_level = None
+            self._connection.execute("PRAGMA journal_mode=WAL")
+        else:
+            with self._connection.cursor() as cursor:
+                cursor.execute(_PG_STAGING)
+            self._connection.commit()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        if self._connection is not None:
+            self._connection.close()
+        self._engine.dispose()
+
+    def write(self, provider: str, collection: str, rows: Sequence[Row]) -> None:
+        """Store these items of the collection in one transaction, replacing those with the same ids."""
+        if not rows:
+            return
+        if self.on_sqlite:
+            self._write_sqlite(provider, collection, rows)
+        else:
+            self._write_postgresql(provider, collection, rows)
+
+    def _write_postgresql(self, provider: str, collection: str, rows: Sequence[Row]) -> None:
+        payload = io.StringIO(
+            "".join(
+                f"{place}\t{item_id.translate(_COPY_ESCAPES)}\t{document.translate(_COPY_ESCAPES)}\n"
+                for place, (item_id, document) in enumerate(rows)
+            )
+        )
+        try:
+            with self._connection.cursor() as cursor:
+                cursor.copy_expert("COPY pactmock_seed_rows (place, id, document) FROM STDIN", payload)
+                cursor.execute(_PG_MOVE, {"provider": provider, "collection": collection})
+            self._connection.commit()
+        except BaseException:
+            self._connection.rollback()
+            raise
+
+    def _write_sqlite(self, provider: str, collection: str, rows: Sequence[Row]) -> None:
+        connection = self._connection
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            last = int(connection.execute(_SQLITE_LAST_SEQ, (provider, collection)).fetchone()[0])
+            connection.executemany(
+                _SQLITE_UPSERT,
+                (
+                    (provider, collection, item_id, document, last + place)
+                    for place, (item_id, document) in enumerate(rows, start=1)
+                ),
+            )
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
