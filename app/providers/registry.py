@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Protocol
 
 from ..domain.model import Policy
@@ -26,7 +27,8 @@ class Call:
 
     store: Store
     policy: Policy
-    now: datetime
+    # Reads the mock's clock: `now` asks it once, when a handler first needs the time.
+    clock: Callable[[], datetime]
     json: Any
     data: bytes
     content_type: str | None
@@ -40,6 +42,11 @@ class Call:
     example: Callable[[], Any] = field(default=lambda: None)
     # That interaction's response Content-Type, if it gives one (a text answer is sent with it).
     example_type: str | None = None
+
+    @cached_property
+    def now(self) -> datetime:
+        """The time this request is served at."""
+        return self.clock()
 
 
 @dataclass

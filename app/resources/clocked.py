@@ -30,12 +30,13 @@ def is_clocked(collection: Collection) -> bool:
     return bool(collection.every) or bool(collection.machine is not None and collection.machine.timed)
 
 
-def current(maker: Maker, items: Items, collection: Collection, item: Item, now: datetime) -> dict[str, Any]:
+def current(maker: Maker, items: Items, collection: Collection, item: Item, when: Given | datetime) -> dict[str, Any]:
     """The item's document as the clock has it now; stored when that changed it."""
     document = item.document
     machine = collection.machine
     if machine is None or not machine.timed:
         return document
+    now = when.now if isinstance(when, Given) else when
     document = copy.deepcopy(document)
     if advanced(document, machine, maker.model.seed, f"{collection.name}/{item.id}", now):
         # Another request may have stored the same move first: its version wins, and it says the same.
@@ -43,8 +44,11 @@ def current(maker: Maker, items: Items, collection: Collection, item: Item, now:
     return document
 
 
-def catch_up(maker: Maker, items: Items, collection: Collection, now: datetime) -> None:
+def catch_up(maker: Maker, items: Items, collection: Collection, when: Given | datetime) -> None:
     """Apply each periodic event's periods that have passed since the last read (or since it was first seen)."""
+    if not collection.every:
+        return
+    now = when.now if isinstance(when, Given) else when
     for index, every in enumerate(collection.every):
         key = f"every/{collection.name}/{index}"
         marker = items.get(maker.provider, SETTINGS, key)

@@ -45,7 +45,7 @@ class Engine:
         """A new item from the request body, shaped like the contract's example; its children with it."""
         collection = self.collection(name)
         body = given.body_object()
-        with self._writing(given.now) as uow:
+        with self._writing(given) as uow:
             self.maker.auto_create(uow.items, collection, given)
             document = self.maker.new_document(uow.items, collection, body, given)
             self.maker.store_new(uow.items, collection, document)
@@ -56,10 +56,10 @@ class Engine:
         """The item the path names, as the clock has it now."""
         collection = self.collection(name)
         writes = is_clocked(collection) or collection.generated is not None
-        with self._writing(given.now) if writes else self._reading(given.now) as uow:
-            catch_up(self.maker, uow.items, collection, given.now)
+        with self._writing(given) if writes else self._reading(given) as uow:
+            catch_up(self.maker, uow.items, collection, given)
             item = self._item(uow.items, collection, given)
-            document = current(self.maker, uow.items, collection, item, given.now) if item.version else item.document
+            document = current(self.maker, uow.items, collection, item, given) if item.version else item.document
         return self.presenter.shown(collection, document, given)
 
     def listing(self, name: str, given: Given) -> Any:
@@ -71,15 +71,11 @@ class Engine:
         # A state the clock moves is filtered after it is worked out, not in the store.
         timed_field = collection.machine.field if collection.machine and collection.machine.timed else None
         stored_where = {k: v for k, v in where.items() if k != timed_field}
-        with (
-            self._writing(given.now)
-            if collection.auto_create or is_clocked(collection)
-            else self._reading(given.now) as uow
-        ):
+        with self._writing(given) if collection.auto_create or is_clocked(collection) else self._reading(given) as uow:
             self.maker.auto_create(uow.items, collection, given)
-            catch_up(self.maker, uow.items, collection, given.now)
+            catch_up(self.maker, uow.items, collection, given)
             documents = [
-                current(self.maker, uow.items, collection, item, given.now)
+                current(self.maker, uow.items, collection, item, given)
                 for item in uow.items.list(self.provider, name, stored_where)
             ]
         if timed_field in where:
@@ -93,7 +89,7 @@ class Engine:
         return answer
 
     def _generated_listing(self, collection: Collection, given: Given) -> Any:
-        with self._writing(given.now) as uow:
+        with self._writing(given) as uow:
             documents, fields = self.virtual.page(
                 uow.items, collection, given.query, self._where(collection, given), given.now
             )
@@ -164,7 +160,7 @@ class Engine:
     def remove(self, name: str, given: Given) -> None:
         """Delete the item the path names."""
         collection = self.collection(name)
-        with self._writing(given.now) as uow:
+        with self._writing(given) as uow:
             item = self._item(uow.items, collection, given)
             if collection.generated is not None:
                 uow.items.put(self.provider, name, item.id, {collection.ids.field: item.id, TOMBSTONE: True})
@@ -229,7 +225,7 @@ class Engine:
         assert action.claim is not None
         where = {**self.maker.path_fields(collection, given), **action.claim.where}
         changes = self._settings(action, given)
-        with self._writing(given.now) as uow:
+        with self._writing(given) as uow:
             self.maker.auto_create(uow.items, collection, given)
             item = uow.items.claim(self.provider, collection.name, where, changes)
             if item is not None:
@@ -285,18 +281,19 @@ class Engine:
         """The collection of this name (the model was checked: an unknown one is the mock's bug)."""
         return self.model.collections[name]
 
-    def _writing(self, now: datetime) -> Any:
-        self._ensure_started(now)
+    def _writing(self, when: Given | datetime) -> Any:
+        self._ensure_started(when)
         return self.store.writing()
 
-    def _reading(self, now: datetime) -> Any:
-        self._ensure_started(now)
+    def _reading(self, when: Given | datetime) -> Any:
+        self._ensure_started(when)
         return self.store.reading()
 
-    def _ensure_started(self, now: datetime) -> None:
+    def _ensure_started(self, when: Given | datetime) -> None:
         # The start fixtures are loaded once per database, by whichever worker serves the provider first.
         if self._started:
             return
+        now = when.now if isinstance(when, Given) else when
         with self.store.writing() as uow:
             if not uow.items.is_started(self.provider):
                 self.maker.load_fixtures(uow.items, self.maker.start_fixtures(), now)
@@ -317,7 +314,7 @@ class Engine:
 
     def _update(self, collection: Collection, given: Given, change: Any) -> dict[str, Any]:
         for _ in range(CHANGE_ATTEMPTS):
-            with self._writing(given.now) as uow:
+            with self._writing(given) as uow:
                 item = self._item(uow.items, collection, given)
                 if not item.version:
                     # A generated item's first change is stored as its overlay.
@@ -328,7 +325,7 @@ class Engine:
                 # A client's move starts from the state the clock has brought the item to (stored now), and is
                 # worked out from the version it is written over: a move another request made meanwhile
                 # fails the conditional write, and this one is tried again from the new state.
-                current(self.maker, uow.items, collection, item, given.now)
+                current(self.maker, uow.items, collection, item, given)
                 latest = uow.items.get(self.provider, collection.name, item.id)
                 if latest is None:
                     raise NotFound(collection.name.rstrip("s") or collection.name, given.path.get("id"))

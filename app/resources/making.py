@@ -25,6 +25,11 @@ class Maker:
     def __init__(self, model: ResourceModel) -> None:
         self.model = model
         self.provider = model.provider
+        # The ids fixtures give their items: only a counter that reaches one of them must look before it takes it.
+        self._fixture_ids = {
+            collection: {key for (name, key) in self.fixture_documents(tuple(model.fixtures)) if name == collection}
+            for collection in model.collections
+        }
 
     def collection(self, name: str) -> Collection:
         """The collection of this name (the model was checked: an unknown one is the mock's bug)."""
@@ -55,9 +60,10 @@ class Maker:
 
     def _free_id(self, items: Items, collection: Collection) -> Any:
         """A generated id no item has: fixtures may hold ids the counter has not reached yet (task_000001)."""
+        taken = self._fixture_ids.get(collection.name, set())
         for _ in range(ID_ATTEMPTS):
             item_id = new_id(collection, self._counter(items, collection))
-            if items.get(self.provider, collection.name, key_of(item_id)) is None:
+            if key_of(item_id) not in taken or items.get(self.provider, collection.name, key_of(item_id)) is None:
                 return item_id
         raise Conflict(f"no free id for a new {collection.name} item after {ID_ATTEMPTS} tries")
 

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 from ..domain.errors import Invalid
@@ -23,9 +24,16 @@ class Given:
     body: Any
     query: Mapping[str, list[str]]
     path: Mapping[str, str]
-    now: datetime
+    # The time, or the clock to read it from when first needed: a plain read of an item never asks for it,
+    # and reading the mock's clock costs a query.
+    moment: datetime | Callable[[], datetime]
     # The routed interaction's response body, generators applied: the shape of what is answered.
     example: Callable[[], Any]
+
+    @cached_property
+    def now(self) -> datetime:
+        """The time this request is served at (read from the clock once)."""
+        return self.moment if isinstance(self.moment, datetime) else self.moment()
 
     def body_object(self) -> dict[str, Any]:
         """The body as a JSON object ({} when there is none); anything else is refused."""

@@ -62,7 +62,7 @@ def handle(
     call = Call(
         store=served.store,
         policy=served.policy,
-        now=served.clock(),
+        clock=served.clock,
         json=parsed,
         data=data,
         content_type=request.content_type,

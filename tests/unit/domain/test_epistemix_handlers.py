@@ -23,7 +23,7 @@ def call(store: MemoryStore, body: Any = None, seconds: float = 0, **parts: Any)
     return Call(
         store=store,
         policy=POLICY,
-        now=at(seconds),
+        clock=lambda: at(seconds),
         json=body,
         data=parts.get("data", b""),
         content_type=parts.get("content_type"),
