@@ -15,6 +15,7 @@ from ..store.unit_of_work import SqlStore
 from .body_guard import BodyGuard
 from .control import control
 from .control_clock import clock_control
+from .control_docs import docs_control
 from .control_faults import faults_control
 from .control_journal import journal_control
 from .control_resources import resources_control
@@ -60,6 +61,7 @@ def build_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(journal_control)
     app.register_blueprint(faults_control)
     app.register_blueprint(state_control)
+    app.register_blueprint(docs_control)
 
     @app.after_request
     def add_cors_headers(response: Response) -> Response:
