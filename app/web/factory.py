@@ -19,6 +19,7 @@ from .control_docs import docs_control
 from .control_faults import faults_control
 from .control_journal import journal_control
 from .control_resources import resources_control
+from .control_scenarios import scenarios_control
 from .control_state import state_control
 from .cors import add_cors, allowed_origin
 from .entrance import Entrance
@@ -62,6 +63,7 @@ def build_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(faults_control)
     app.register_blueprint(state_control)
     app.register_blueprint(docs_control)
+    app.register_blueprint(scenarios_control)
 
     @app.after_request
     def add_cors_headers(response: Response) -> Response:
