@@ -41,6 +41,18 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+# The journal's bounds: its files hold at most two of these records per worker, each at most this body.
+MAX_JOURNAL_SIZE = 1_000_000
+MAX_JOURNAL_BODY_BYTES = 1024 * 1024
+
+
+def _within(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    value = _int(env, name, default)
+    if value is None or not low <= value <= high:
+        raise SettingsError(f"{name} must be a whole number from {low} to {high:,}, not {env.get(name)!r}")
+    return value
+
+
 def database_url(raw: str) -> str:
     """The URL with the driver pactmock ships: psycopg2 (SQLAlchemy 2.1 would otherwise pick psycopg 3).
 
@@ -85,6 +97,8 @@ ENVIRONMENT_VARIABLES = (
     "PACTMOCK_MAX_LISTED_RUNS",
     "PACTMOCK_MAX_BODY_BYTES_IN_FLIGHT",
     "PACTMOCK_THREADS",
+    "PACTMOCK_JOURNAL_SIZE",
+    "PACTMOCK_JOURNAL_BODY_BYTES",
 )
 
 
@@ -181,6 +195,10 @@ class Settings:
     # Threads per worker process for database work (`pactmock serve --threads`); `serve` hands the value
     # to granian's workers in this variable, since each worker builds the app from the environment.
     threads: int = 2
+    # The request journal (GET /_mock/journal) keeps the last this many requests of the server; 0 turns it off.
+    journal_size: int = 1000
+    # Each journaled request body is kept up to this many bytes (the record says how large it was).
+    journal_body_bytes: int = 4096
     tuning: Tuning = field(default_factory=Tuning)
 
     @classmethod
@@ -224,4 +242,6 @@ class Settings:
             max_listed_runs=_positive(env, "PACTMOCK_MAX_LISTED_RUNS", 5000),
             max_body_bytes_in_flight=_positive(env, "PACTMOCK_MAX_BODY_BYTES_IN_FLIGHT", 256 * 1024 * 1024),
             threads=_positive(env, "PACTMOCK_THREADS", 2),
+            journal_size=_within(env, "PACTMOCK_JOURNAL_SIZE", 1000, 0, MAX_JOURNAL_SIZE),
+            journal_body_bytes=_within(env, "PACTMOCK_JOURNAL_BODY_BYTES", 4096, 0, MAX_JOURNAL_BODY_BYTES),
         )

@@ -20,6 +20,7 @@ import functools
 import io
 import logging
 import sys
+import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ from typing import TYPE_CHECKING, Any
 from granian.rsgi import ProtocolClosed
 
 from .front import ContractFront, NeedsThread
+from .journal import Journal
+from .journal_record import NOT_JOURNALED
 from .problems import CATALOGUE, CONTENT_TYPE, problem_body
 from .receiving import BodyBudget, Deadlines, Receipt
 from .spool import SpooledFile
@@ -76,6 +79,7 @@ class Entrance:
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="pactmock")
         self.deadlines = Deadlines(settings.body_timeout_seconds)
         self.budget = BodyBudget(settings.max_body_bytes_in_flight)
+        self.journal = Journal.for_server(settings)  # None when PACTMOCK_JOURNAL_SIZE=0
 
     def __rsgi_del__(self, loop: Any) -> None:
         self.pool.shutdown(wait=True)
@@ -93,6 +97,7 @@ class Entrance:
             self.budget.give(receipt.held)
 
     async def _answer(self, scope: Any, proto: Any, receipt: Receipt) -> None:
+        arrived_ns = time.time_ns()
         head = Head(scope.headers.items())
         try:
             self._check_head(head)
@@ -116,6 +121,9 @@ class Entrance:
             log.exception("unexpected error on %s %s", scope.method, scope.path[:300])
             self._refuse(proto, Refusal("internal", "the mock failed; see its log"))
             return
+        # --- journal hook (issue 18 item 5): recorded once the answer is ready, before it goes out ---
+        if self.journal is not None and NOT_JOURNALED not in environ:
+            self.journal.record(environ, head.cgi, body, reply.status, reply.head, arrived_ns)
         await self._send(proto, reply, loop)
 
     def _check_head(self, head: Head) -> None:

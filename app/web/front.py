@@ -28,6 +28,7 @@ from .bound import handle
 from .cors import add_cors, allowed_origin
 from .dispatch import ALL_METHODS, Bound, Stub, judge, stub_answer
 from .errors import error_response
+from .journal_record import ANSWERED_BY, NOT_JOURNALED
 from .problems import problem
 from .served import Served
 
@@ -93,6 +94,7 @@ class ContractFront:
         NeedsThread and taken again, in full, in the thread.
         """
         if self._for_flask(environ.get("PATH_INFO") or "", environ.get("REQUEST_METHOD") or ""):
+            environ[NOT_JOURNALED] = True  # journal hook: the control plane and own pages are not journaled
             return NeedsThread(lambda: self.flask_app)
         req = Request(environ)
         req.max_content_length = self.max_content_length
@@ -114,6 +116,8 @@ class ContractFront:
     ) -> WSGIApplication | NeedsThread:
         try:
             verdict = judge(req, self.served, active_states)
+            if isinstance(verdict, Bound | Stub):
+                req.environ[ANSWERED_BY] = verdict  # journal hook: which interaction or handler answered
             if isinstance(verdict, Bound):
                 bound = verdict
                 return NeedsThread(lambda: self._handled(req, bound, allow))
