@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 import click
 
+from .cli_control import COMMANDS as CONTROL_COMMANDS
 from .contract.read.loader import load_pacts
 from .providers.catalogue import registry_for
 from .providers.pinned import pinned_fields
@@ -324,9 +325,6 @@ def seed(
     click.echo(f"seeded {result.count} items of {collection} in {result.seconds:.2f} s ({result.rate:,.0f} rows/s)")
 
 
-if __name__ == "__main__":
-    main()
-
 
 @main.command()
 @click.argument("pact", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -345,3 +343,12 @@ def model(pact: Path, provider: str | None) -> None:
     name = provider or result.contracts[0].provider
     interactions = [i for c in result.contracts if c.provider == name for i in c.interactions]
     click.echo(draft_yaml(infer_model(name, interactions, f"inferred from {pact.name}")), nl=False)
+
+
+# The control plane's calls as commands against a running mock (cli_control.py).
+for _command in CONTROL_COMMANDS:
+    main.add_command(_command)
+
+
+if __name__ == "__main__":
+    main()
