@@ -19,7 +19,14 @@ def draft_yaml(model: ResourceModel) -> str:
     if model.seed:
         document["seed"] = model.seed
     if model.auth is not None:
-        document["auth"] = {"bearer_prefix": model.auth.bearer_prefix}
+        auth = model.auth
+        document["auth"] = (
+            {"any": True}
+            if auth.any_token
+            else {"allow": list(auth.allow)}
+            if auth.allow
+            else {"bearer_prefix": auth.bearer_prefix}
+        )
     if model.collections:
         document["collections"] = {
             name: _Block(_collection(collection)) for name, collection in model.collections.items()

@@ -196,9 +196,32 @@ class Action:
 
 @dataclass(frozen=True)
 class Auth:
-    """Who may call: a bearer token that starts with `bearer_prefix`."""
+    """Who may call, instead of the contract's own rule for the Authorization header: any bearer token
+    (`any_token`), one that starts with `bearer_prefix`, or one of the `allow` list."""
 
-    bearer_prefix: str
+    bearer_prefix: str = ""
+    allow: tuple[str, ...] = ()
+    any_token: bool = False
+
+    def admits(self, authorization: str | None) -> bool:
+        """Whether an Authorization header's value passes."""
+        scheme, _, token = (authorization or "").strip().partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return False
+        token = token.strip()
+        if self.any_token:
+            return True
+        if self.allow:
+            return token in self.allow
+        return token.startswith(self.bearer_prefix)
+
+    def wanted(self) -> str:
+        """What a refusal tells the client to send."""
+        if self.any_token:
+            return "Authorization: Bearer <any token>"
+        if self.allow:
+            return "Authorization: Bearer <one of the tokens the model file allows>"
+        return f"Authorization: Bearer {self.bearer_prefix}..."
 
 
 @dataclass(frozen=True)

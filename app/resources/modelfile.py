@@ -14,7 +14,19 @@ import yaml
 from .model import Auth, Collection, ResourceModel
 from .modelfile_actions import read_actions
 from .modelfile_collections import read_collections
-from .modelfile_nodes import Fields, NodeProblem, fail, integer, plain, quoted, sequence, suggestion, text, text_list
+from .modelfile_nodes import (
+    Fields,
+    NodeProblem,
+    boolean,
+    fail,
+    integer,
+    plain,
+    quoted,
+    sequence,
+    suggestion,
+    text,
+    text_list,
+)
 
 MODEL_SUFFIX = ".model.yaml"
 TOP_KEYS = (
@@ -133,10 +145,29 @@ def _model(root: yaml.Node, default_provider: str, path: Path) -> ResourceModel:
 
 
 def _auth(node: yaml.Node | None) -> Auth | None:
+    """One of: {bearer_prefix: "test-"}, {allow: [tokens]}, {any: true}; the contract's own rule when absent."""
     if node is None:
         return None
-    fields = Fields(node, "auth", ("bearer_prefix",), required=("bearer_prefix",))
-    return Auth(bearer_prefix=text(fields.values["bearer_prefix"], "bearer_prefix of auth"))
+    fields = Fields(node, "auth", ("bearer_prefix", "allow", "any"))
+    given = [key for key in ("bearer_prefix", "allow", "any") if fields.get(key) is not None]
+    if len(given) != 1:
+        fail(
+            node,
+            "auth names who may call in exactly one way",
+            'write one of bearer_prefix: "test-", allow: [...], any: true',
+        )
+    if (value := fields.get("bearer_prefix")) is not None:
+        return Auth(bearer_prefix=text(value, "bearer_prefix of auth"))
+    if (value := fields.get("allow")) is not None:
+        tokens = text_list(value, "allow of auth")
+        if not tokens:
+            fail(value, "auth allows no token", "list at least one token")
+        return Auth(allow=tokens)
+    value = fields.get("any")
+    assert value is not None
+    if not boolean(value, "any of auth"):
+        fail(value, "auth any: false admits nobody", "write any: true, or remove auth to keep the contract's rule")
+    return Auth(any_token=True)
 
 
 def _fixtures(node: yaml.Node | None, collections: dict[str, Collection]) -> Fixtures:

@@ -74,15 +74,13 @@ def _bound(model: ResourceModel, method: str, template: str, handler: Handler) -
 
 
 def _authenticated(model: ResourceModel, handler: Handler) -> Handler:
-    if model.auth is None:
+    auth = model.auth
+    if auth is None:
         return handler
-    prefix = model.auth.bearer_prefix
-    expected = f"bearer {prefix}".lower()
 
     def checked(call: Call) -> Answer:
-        presented = (call.headers.get("Authorization") or "").strip()
-        if not presented.lower().startswith(expected):
-            raise NotAuthenticated(f'send "Authorization: Bearer {prefix}..." (model file auth)')
+        if not auth.admits(call.headers.get("Authorization")):
+            raise NotAuthenticated(f'send "{auth.wanted()}" (the model file\'s auth)')
         return handler(call)
 
     return checked
