@@ -100,7 +100,7 @@ class Presenter:
 
     def shown(self, collection: Collection, document: dict[str, Any], given: Given) -> dict[str, Any]:
         """The answer for one item."""
-        seen = visible(document)
+        seen = _in_example_order(visible(document), collection.example)
         hooks = dict(collection.hooks)
         if collection.generated is not None:
             hooks.update({f: rule["hook"] for f, rule in collection.generated.fields.items() if "hook" in rule})
@@ -133,3 +133,11 @@ class Presenter:
             source = Path(self.maker.model.source)
             self._hooks[reference] = load_hook(reference, source.parent if source.suffix else Path.cwd())
         return self._hooks[reference]
+
+
+def _in_example_order(document: dict[str, Any], example: dict[str, Any]) -> dict[str, Any]:
+    """The keys in the contract example's order, then the others sorted: PostgreSQL's JSONB keeps no order of
+    its own, so without this the same item would read back in another order on each backend."""
+    ordered = {key: document[key] for key in example if key in document}
+    ordered.update((key, document[key]) for key in sorted(document) if key not in ordered)
+    return ordered

@@ -226,7 +226,9 @@ def generated_item(model: ResourceModel, collection: Collection, index: int, now
     the_id = item_id(model, collection, index)
     overrides = collection.generated.fields if collection.generated else {}
     item: dict[str, Any] = {}
-    for field, example in collection.example.items():
+    # A field the model file says how to make is made even where the pact's example item lacks it.
+    fields = {**collection.example, **{name: None for name in overrides if name not in collection.example}}
+    for field, example in fields.items():
         if field == collection.ids.field:
             item[field] = the_id
         elif field in overrides:

@@ -167,7 +167,7 @@ def example_item(collection: Collection, interactions: Iterable[Interaction]) ->
     at_path = template_pattern(collection.path) if collection.path else None
     at_item = template_pattern(collection.item) if collection.item else None
     found: dict[str, Any] = {}
-    for interaction in interactions:
+    for interaction in _unfiltered_first(interactions):
         body = interaction.response.body.value
         if interaction.problem or not 200 <= interaction.response.status < 300:
             continue
@@ -188,7 +188,7 @@ def example_rules(collection: Collection, interactions: Iterable[Interaction]) -
     at_path = template_pattern(collection.path) if collection.path else None
     at_item = template_pattern(collection.item) if collection.item else None
     found: dict[str, tuple[dict[str, Any], ...]] = {}
-    for interaction in interactions:
+    for interaction in _unfiltered_first(interactions):
         if interaction.problem or interaction.method != "GET" or not 200 <= interaction.response.status < 300:
             continue
         if at_path is not None and at_path.fullmatch(interaction.path):
@@ -216,3 +216,9 @@ def query_names(collection: Collection, interactions: Iterable[Interaction]) -> 
         if at_path is not None and interaction.method == "GET" and at_path.fullmatch(interaction.path)
         for name in interaction.request.query
     }
+
+
+def _unfiltered_first(interactions: Iterable[Interaction]) -> list[Interaction]:
+    """Lists asked with the fewest query parameters first: a filtered list's example (`?statuses=RUNNING`) pins
+    the values its filter chose, the unfiltered one shows what any item may hold."""
+    return sorted(interactions, key=lambda interaction: len(interaction.request.query))

@@ -37,6 +37,7 @@ class Virtual:
         self.maker = maker
         self.model = maker.model
         self.provider = maker.provider
+        self._parents: dict[tuple[int, str], tuple[int, datetime]] = {}
 
     def count(self, items: Items, collection: Collection) -> int:
         """How many items the collection holds now (the control plane may have changed the model's count)."""
@@ -64,8 +65,8 @@ class Virtual:
         generated = collection.generated
         if generated is not None and generated.parent and generated.inherit:
             parent = self.maker.collection(generated.parent)
-            parent_count = self.count(items, parent)
-            source = generated_item(self.model, parent, index % parent_count, self.epoch(items, parent, now))
+            parent_count, parent_epoch = self._parent(items, parent, now)
+            source = generated_item(self.model, parent, index % parent_count, parent_epoch)
             document.update({own: copy.deepcopy(source.get(theirs)) for own, theirs in generated.inherit.items()})
         machine = collection.machine
         if machine is not None and machine.timed:
@@ -78,9 +79,25 @@ class Virtual:
             advanced(document, machine, self.model.seed, f"{collection.name}/{document[collection.ids.field]}", now)
         return document
 
+    def _parent(self, items: Items, parent: Collection, now: datetime) -> tuple[int, datetime]:
+        """The parent's count and epoch, read once per unit of work (a page reads them for every item)."""
+        key = (id(items), parent.name)
+        cached = self._parents.get(key)
+        if cached is None:
+            if len(self._parents) > 64:  # keyed by unit of work: keep the memo small
+                self._parents.clear()
+            cached = self._parents[key] = (self.count(items, parent), self.epoch(items, parent, now))
+        return cached
+
+    def _fresh(self, items: Items) -> None:
+        """Forget what an earlier unit of work read (its repository's id may be reused)."""
+        for key in [key for key in self._parents if key[0] == id(items)]:
+            self._parents.pop(key, None)
+
     def find(self, items: Items, collection: Collection, value: str, now: datetime) -> Item | None:
         """The item whose id (or a lookup field) is `value`: its overlay if one is stored, else the generated
         item as an Item of version 0 (not stored); None when no item has it."""
+        self._fresh(items)
         stored = items.get(self.provider, collection.name, key_of(value))
         if stored is not None:
             return None if stored.document.get(TOMBSTONE) else stored
@@ -103,6 +120,7 @@ class Virtual:
         self, items: Items, collection: Collection, query: Mapping[str, list[str]], where: dict[str, Any], now: datetime
     ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         """(documents of the page, the keys the answer carries besides them) for this query."""
+        self._fresh(items)
         page = collection.page or Page()
         count = self.count(items, collection)
         overlays = {item.id: item.document for item in items.list(self.provider, collection.name, {})}
@@ -153,6 +171,7 @@ class Virtual:
 
     def every_item(self, items: Items, collection: Collection, now: datetime) -> list[dict[str, Any]]:
         """Every item, overlays applied (a hook's view): at most SCAN_LIMIT of them."""
+        self._fresh(items)
         overlays = {item.id: item.document for item in items.list(self.provider, collection.name, {})}
         epoch = self.epoch(items, collection, now)
         found = []
