@@ -1,7 +1,9 @@
 """Many items written at once (`pactmock seed`): a chunk of rows per transaction, by each backend's bulk path.
 
 A row replaces the stored item with its id: the document is the new one, the version goes back to 1 and the
-item keeps its place in the creation order (`seq`), so writing the same rows again leaves the table as it was.
+item keeps its place in the creation order (`seq`), so writing the same rows again leaves the table as it was;
+a stored row that already is the one given (same document, version 1) is not written again (a re-run of the
+same seed then costs a lookup per row, not a new row version and its index entries).
 A new item takes a `seq` above every earlier one, in the order the rows are given.
 
 - PostgreSQL: the chunk is streamed with COPY FROM STDIN into a temporary table (emptied at each commit),
@@ -21,6 +23,7 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import Any
 
+from psycopg2 import extensions
 from sqlalchemy import create_engine, pool
 
 from .engine import is_sqlite
@@ -39,10 +42,12 @@ INSERT INTO items (provider, collection, id, document, version, seq)
 SELECT %(provider)s, %(collection)s, staged.id, staged.document, 1, nextval('items_seq')
 FROM (SELECT id, document FROM pactmock_seed_rows ORDER BY place) AS staged
 ON CONFLICT (provider, collection, id) DO UPDATE SET document = EXCLUDED.document, version = 1
+WHERE items.document IS DISTINCT FROM EXCLUDED.document OR items.version <> 1
 """
 _SQLITE_UPSERT = """
 INSERT INTO items (provider, collection, id, document, version, seq) VALUES (?, ?, ?, ?, 1, ?)
 ON CONFLICT (provider, collection, id) DO UPDATE SET document = excluded.document, version = 1
+WHERE items.document IS NOT excluded.document OR items.version <> 1
 """
 _SQLITE_LAST_SEQ = "SELECT coalesce(max(seq), 0) FROM items WHERE provider = ? AND collection = ?"
 # COPY's text format: these characters would end a field or a row, or start an escape.
@@ -57,6 +62,7 @@ class BulkItems:
         self._engine = create_engine(database_url, poolclass=pool.NullPool)
         self.on_sqlite = is_sqlite(database_url)
         self._connection: Any = None
+        self._wait_callback: Any = None
 
     def __enter__(self) -> BulkItems:
         self._connection = self._engine.raw_connection()
@@ -65,6 +71,11 @@ class BulkItems:
             self._connection.driver_connection.isolation_level = None
             self._connection.execute("PRAGMA journal_mode=WAL")
         else:
+            # psycopg2 refuses COPY under a wait callback, which bounded_wait.py installs for the whole process
+            # once any server engine is made (reading the mock's clock makes one): it is lifted while seeding,
+            # a command a person watches and can interrupt, and put back afterwards.
+            self._wait_callback = extensions.get_wait_callback()
+            extensions.set_wait_callback(None)
             with self._connection.cursor() as cursor:
                 cursor.execute(_PG_STAGING)
             self._connection.commit()
@@ -76,6 +87,8 @@ class BulkItems:
         if self._connection is not None:
             self._connection.close()
         self._engine.dispose()
+        if self._wait_callback is not None:
+            extensions.set_wait_callback(self._wait_callback)
 
     def write(self, provider: str, collection: str, rows: Sequence[Row]) -> None:
         """Store these items of the collection in one transaction, replacing those with the same ids."""
@@ -89,7 +102,7 @@ class BulkItems:
     def _write_postgresql(self, provider: str, collection: str, rows: Sequence[Row]) -> None:
         payload = io.StringIO(
             "".join(
-                f"{place}\t{item_id.translate(_COPY_ESCAPES)}\t{document.translate(_COPY_ESCAPES)}\n"
+                f"{place}\t{_copy_text(item_id)}\t{_copy_text(document)}\n"
                 for place, (item_id, document) in enumerate(rows)
             )
         )
@@ -118,3 +131,12 @@ class BulkItems:
         except BaseException:
             connection.execute("ROLLBACK")
             raise
+
+
+def _copy_text(value: str) -> str:
+    """`value` as a field of COPY's text format."""
+    # Compact JSON has no raw tab or line break (json.dumps writes them as \t, \n inside strings), so most
+    # values need only their backslashes doubled: str.replace is several times faster than str.translate.
+    if "\t" in value or "\n" in value or "\r" in value:
+        return value.translate(_COPY_ESCAPES)
+    return value.replace("\\", "\\\\")

@@ -19,7 +19,10 @@ import pytest
 import requests
 from sqlalchemy.engine import make_url
 
+from app.store import migrate
+from app.store.bulk import BulkItems
 from tests.integration.conftest import fresh_postgres_database
+from tests.integration.test_generated_serving import write_pact
 from tests.support.mock_process import RunningMock
 
 FLOW = Path(__file__).resolve().parents[2] / "examples" / "flow"
@@ -47,17 +50,20 @@ def seed(database_url: str, pact_dir: Path, *args: str) -> subprocess.CompletedP
     )
 
 
-def stored_rows(database_url: str) -> list[tuple[str, Any, int, int]]:
-    """(id, document, version, seq) of every stored task, in creation order."""
-    query = "SELECT id, document, version, seq FROM items WHERE provider = 'Flow' AND collection = 'tasks' ORDER BY seq"
+def stored_rows(
+    database_url: str, provider: str = "Flow", collection: str = "tasks"
+) -> list[tuple[str, Any, int, int]]:
+    """(id, document, version, seq) of every stored item of the collection, in creation order."""
+    query = "SELECT id, document, version, seq FROM items WHERE provider = %s AND collection = %s ORDER BY seq"
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         with sqlite3.connect(str(url.database)) as connection:
-            return [(i, json.loads(d), v, s) for i, d, v, s in connection.execute(query)]
+            found = connection.execute(query.replace("%s", "?"), (provider, collection))
+            return [(i, json.loads(d), v, s) for i, d, v, s in found]
     connection = psycopg2.connect(url.set(drivername="postgresql").render_as_string(hide_password=False))
     try:
         with connection.cursor() as cursor:
-            cursor.execute(query)
+            cursor.execute(query, (provider, collection))
             return [tuple(row) for row in cursor.fetchall()]  # type: ignore[misc]
     finally:
         connection.close()
@@ -121,6 +127,34 @@ def test_the_served_mock_reads_and_lists_seeded_items(run_mock: Any, database_ur
     assert [task["id"] for task in listed["tasks"][:2]] == ["task_000001", "task_000002"]
 
 
+def test_seeded_items_of_a_generated_collection_read_like_the_virtual_ones(
+    run_mock: Any, database_url: str, tmp_path: Path
+) -> None:
+    # A million virtual workflows; the first thousand seeded as real rows while the server runs, its clock
+    # frozen at --at: the pages a client reads do not change, and now they come from the store.
+    folder = tmp_path / "generated"
+    folder.mkdir()
+    write_pact(folder)
+    mock: RunningMock = run_mock(folder, DATABASE_URL=database_url)
+    frozen = requests.post(f"{mock.url}/_mock/clock", json={"action": "freeze", "at": AT}, timeout=10)
+    assert frozen.status_code == 200
+
+    def pages() -> list[Any]:
+        return [
+            requests.get(f"{mock.url}/api/workflow", params={"offset": o, "limit": 20}, timeout=30).json()
+            for o in (0, 980, 990)
+        ]
+
+    virtual = pages()
+    seeded = seed(database_url, folder, "Workflows", "workflows", "1000")
+    assert seeded.returncode == 0, seeded.stderr
+    assert pages() == virtual
+    stored = {row[0]: row[1] for row in stored_rows(database_url, "Workflows", "workflows")}
+    assert len(stored) == 1000
+    assert stored["1"] == virtual[0]["workflows"][0] and stored["1000"] == virtual[2]["workflows"][9]
+    assert virtual[2]["workflows"][10]["id"] == 1001, "past the seeded rows, the items are virtual"
+
+
 @pytest.mark.parametrize(
     ("args", "reason"),
     [
@@ -142,6 +176,29 @@ def test_bad_arguments_exit_2_with_the_reason_and_write_nothing(
     assert refused.stdout == ""
     if make_url(database_url).get_backend_name() == "postgresql":
         assert stored_rows(database_url) == []
+
+
+def test_the_bulk_path_stores_any_text_as_given(database_url: str) -> None:
+    # COPY's text format and JSON both escape with backslashes: ids and documents holding tabs, line breaks,
+    # backslashes, quotes and non-ASCII text (compact and pretty-printed JSON) must arrive unchanged.
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        migrate.upgrade(database_url)
+    else:
+        database_url = url.set(drivername="postgresql+psycopg2").render_as_string(hide_password=False)
+    awkward = 'tab\t line\n return\r backslash\\ quote" \\N ünïcødé ✓'
+    documents = [
+        {"id": "tab\tid", "text": awkward},
+        {"id": "back\\slash\\N", "nested": {"list": [awkward, 1, None, True]}},
+        {"id": "ünï\ncode", "text": "\\t is not a tab"},
+    ]
+    rows = [(d["id"], json.dumps(d, ensure_ascii=False)) for d in documents[:2]]
+    rows.append((documents[2]["id"], json.dumps(documents[2], indent=2)))
+    with BulkItems(database_url) as store:
+        store.write("Flow", "tasks", rows)
+        store.write("Flow", "tasks", rows)
+    stored = stored_rows(database_url)
+    assert [(i, d, v) for i, d, v, _ in stored] == [(d["id"], d, 1) for d in documents]
 
 
 def test_a_database_not_at_head_is_refused(pact_dir: Path) -> None:
