@@ -6,12 +6,13 @@ Run from the project root::
     python -m bench.journal --rounds 1 --duration 60 --only stub   # one minute of load: the journal's bound
     python -m bench.journal --postgres           # POST /runs on PostgreSQL too ($TEST_POSTGRES_URL)
 
-It reuses bench.compare's machinery: each run starts ``pactmock serve`` (the CLI's defaults) on a fresh database,
-waits for its first 200, warms it up and loads it with bench.loadgen (32 keep-alive connections), and records the
-peak RSS of the server's process tree. The journal is on with its defaults (PACTMOCK_JOURNAL_SIZE=1000, bodies up
-to 4 KB) or off (PACTMOCK_JOURNAL_SIZE=0); within a round the order of on and off alternates, so a machine that
-gets busier or quieter during the bench weighs on both. After each run with the journal on, the size of the
-server's journal files is read (they outlive the server until the next one starts).
+It reuses bench.compare's machinery (its server command, environment, probes, RSS watch and bench.loadgen with 32
+keep-alive connections). A round starts two ``pactmock serve`` (the CLI's defaults), each on its own fresh
+database: one with the journal on with its defaults (PACTMOCK_JOURNAL_SIZE=1000, bodies up to 4 KB), one with it
+off (PACTMOCK_JOURNAL_SIZE=0). After a warm-up, the two are loaded in turn, in --slices slices of --duration/slices
+seconds each (on, off, off, on, ...), never both at once: on a shared machine whose load comes and goes, both see
+the same share of it. A round's req/s is its requests over its loaded seconds. Peak RSS of each server's process
+tree is watched throughout, and the size of the journal files is read at the end of the round.
 
 Scenarios:
 
@@ -27,14 +28,16 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
 import tempfile
+import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from bench import compare
-from bench.loadgen import ENGINES
+from bench.loadgen import ENGINES, run_load
 
 DEFAULT_JSON = compare.ROOT / "bench" / "out" / "journal.json"
 SETTINGS = {"on": "1000", "off": "0"}
@@ -64,46 +67,119 @@ def _journal_disk_bytes(port: int) -> int:
     return sum(path.stat().st_size for path in root.glob(f"{port}-*/*.jsonl"))
 
 
-def _launch(plan: compare.Plan, work: Path, name: str, setting: str, database_url: str, pact_dir: Path) -> Any:
+@dataclass
+class Server:
+    """One running ``pactmock serve`` with the journal on or off, and the counts of its load slices."""
+
+    setting: str
+    port: int
+    process: subprocess.Popen[bytes]
+    watch: compare.RssWatch
+    log_dir: Path
+    requests: int = 0
+    seconds: float = 0.0
+    p50s: list[float] = field(default_factory=list)
+    p99s: list[float] = field(default_factory=list)
+    non_2xx: int = 0
+    errors: int = 0
+
+
+def _start(plan: compare.Plan, work: Path, name: str, setting: str, database_url: str, pact_dir: Path) -> Server:
     port = compare.free_port()
     env = compare.mock_env(pact_dir, database_url)
     env["PACTMOCK_JOURNAL_SIZE"] = SETTINGS[setting]
-    stateful = name.startswith("runs")
-    launch = compare.Launch(
-        compare.MOCK,
-        compare.mock_command(plan, port),
-        env,
-        work / f"{name}-{setting}-{port}.log",
-        plan.start_timeout_s,
-        None,
-        compare.JOB_123_STATE if stateful else compare.REGISTER,
-        compare.SUBMIT_RUN if stateful else compare.REGISTER,
-    )
-    return launch, port
+    with (work / f"{name}-{setting}-{port}.log").open("wb") as log:
+        process = subprocess.Popen(
+            compare.mock_command(plan, port), cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    watch = compare.RssWatch(process, None)
+    watch.start()
+    return Server(setting, port, process, watch, work)
 
 
-def one_run(plan: compare.Plan, work: Path, name: str, round_number: int, setting: str, postgres: str) -> Run:
-    """Start a server for the scenario with the journal on or off, load it, and say what was measured."""
-    pact_dir = work / "stub" if name == "stub" else compare.ROOT / "pacts"
-    dropped: str | None = None
-    if name == "runs-postgres":
-        dropped, database_url = compare.create_database(postgres)
-        compare.migrate(plan, database_url)
+def _ready(server: Server, name: str, deadline_s: float) -> None:
+    """Until the server answers its first 200 (the provider state for POST /runs), then its load's request."""
+    ready = compare.JOB_123_STATE if name.startswith("runs") else compare.REGISTER
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            log = next(server.log_dir.glob(f"*-{server.setting}-{server.port}.log"), None)
+            tail = compare._log_tail(log) if log else ""
+            raise RuntimeError(f"journal {server.setting}: the server exited with {server.process.returncode}: {tail}")
+        try:
+            if compare.send(server.port, ready, 5.0)[0] == 200:
+                break
+        except OSError:
+            pass
+        time.sleep(0.1)
     else:
-        database_url = f"sqlite:///{work / f'{name}-{setting}-{round_number}.sqlite3'}"
-    launch, port = _launch(plan, work, name, setting, database_url, pact_dir)
-    row = compare.Row(name, name, 0, compare.MOCK)
-    compare._progress(f"round {round_number}: {name}, journal {setting}")
-    try:
-        compare.measure(launch, port, plan, row)
-    finally:
-        if dropped is not None:
-            compare.drop_database(postgres, dropped)
-    disk = _journal_disk_bytes(port) if setting == "on" else None
-    return Run(
-        name, round_number, setting, row.rps, row.p50_ms, row.p99_ms, row.non_2xx, row.errors,
-        row.peak_rss_bytes, disk, row.status, row.reason,
+        raise RuntimeError(f"journal {server.setting}: no 200 within {deadline_s:g} s")
+
+
+def _load(plan: compare.Plan, server: Server, probe: Any, seconds: float) -> None:
+    result = run_load(
+        f"http://{compare.HOST}:{server.port}{probe.path}", probe.method, probe.headers, probe.body,
+        plan.connections, seconds, engine=plan.engine,
     )  # fmt: skip
+    server.requests += result.requests
+    server.seconds += result.duration_s or seconds
+    server.non_2xx += result.non_2xx
+    server.errors += result.errors
+    if result.requests:
+        server.p50s.append(result.p50_ms)
+        server.p99s.append(result.p99_ms)
+
+
+def one_round(plan: compare.Plan, work: Path, name: str, number: int, slices: int, postgres: str) -> list[Run]:
+    """Both servers up, warmed, then loaded in turn slice by slice; one Run for each."""
+    pact_dir = work / "stub" if name == "stub" else compare.ROOT / "pacts"
+    probe = compare.SUBMIT_RUN if name.startswith("runs") else compare.REGISTER
+    databases: list[str] = []
+    servers: list[Server] = []
+    compare._progress(f"round {number}: {name}, journal on and off in {slices} slices each")
+    try:
+        for setting in ("on", "off"):
+            if name == "runs-postgres":
+                database, url = compare.create_database(postgres)
+                databases.append(database)
+                compare.migrate(plan, url)
+            else:
+                url = f"sqlite:///{work / f'{name}-{setting}-{number}.sqlite3'}"
+            servers.append(_start(plan, work, name, setting, url, pact_dir))
+        for server in servers:
+            _ready(server, name, plan.start_timeout_s)
+            _load(plan, server, probe, plan.warmup_s)
+            server.requests, server.seconds, server.p50s, server.p99s = 0, 0.0, [], []
+            server.non_2xx = server.errors = 0
+        for index in range(slices):
+            turn = servers if index % 2 == 0 else servers[::-1]
+            for server in turn:
+                _load(plan, server, probe, plan.duration_s / slices)
+        disk = {s.setting: _journal_disk_bytes(s.port) for s in servers}
+    finally:
+        for server in servers:
+            server.watch.stop()
+            compare.stop_server(server.process)
+        for database in databases:
+            compare.drop_database(postgres, database)
+    return [
+        Run(
+            name,
+            number,
+            s.setting,
+            s.requests / s.seconds if s.seconds else None,
+            statistics.median(s.p50s) if s.p50s else None,
+            max(s.p99s) if s.p99s else None,
+            s.non_2xx,
+            s.errors,
+            s.watch.peak,
+            disk[s.setting] if s.setting == "on" else None,
+            "ok",
+            None,
+        )
+        for s in servers
+    ]
 
 
 def _stub_pact(work: Path) -> None:
@@ -140,18 +216,18 @@ def summary(runs: Sequence[Run]) -> list[dict[str, Any]]:
 def format_runs(runs: Sequence[Run]) -> str:
     """The runs side by side: per scenario and round, req/s off and on, and the on run's RSS and journal files."""
     lines = [
-        f"{'scenario':<14} {'round':>5} {'off req/s':>10} {'on req/s':>10} {'on/off':>7} {'RSS on MB':>9} {'files KB':>8}"
+        f"{'scenario':<14} {'round':>5} {'off req/s':>10} {'on req/s':>10} {'on/off':>7} {'RSS off/on MB':>13} {'files KB':>8}"
     ]
     for name in dict.fromkeys(r.scenario for r in runs):
         for number in sorted({r.round for r in runs if r.scenario == name}):
             pair = {r.journal: r for r in runs if r.scenario == name and r.round == number}
             on, off = pair.get("on"), pair.get("off")
             ratio = f"{on.rps / off.rps:.3f}" if on and off and on.rps and off.rps else "-"
-            rss = f"{on.peak_rss_bytes / 2**20:.0f}" if on and on.peak_rss_bytes else "-"
+            rss = "/".join(f"{r.peak_rss_bytes / 2**20:.0f}" if r and r.peak_rss_bytes else "-" for r in (off, on))
             disk = f"{on.journal_disk_bytes / 1024:.0f}" if on and on.journal_disk_bytes is not None else "-"
             off_rps = f"{off.rps:.0f}" if off and off.rps else (off.reason or "-") if off else "-"
             on_rps = f"{on.rps:.0f}" if on and on.rps else (on.reason or "-") if on else "-"
-            lines.append(f"{name:<14} {number:>5} {off_rps:>10} {on_rps:>10} {ratio:>7} {rss:>9} {disk:>8}")
+            lines.append(f"{name:<14} {number:>5} {off_rps:>10} {on_rps:>10} {ratio:>7} {rss:>13} {disk:>8}")
     for row in summary(runs):
         if row["verdict"] == "n/a":
             lines.append(f"{row['scenario']}: not measured")
@@ -167,7 +243,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the rounds, print the table, write the JSON."""
     parser = argparse.ArgumentParser(prog="python -m bench.journal", description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds of load per run [10]")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds of load per server and round [10]")
+    parser.add_argument("--slices", type=int, default=10, help="turns each server's load is cut into [10]")
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--engine", choices=ENGINES, default="auto")
@@ -184,8 +261,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         _stub_pact(work)
         for number in range(1, args.rounds + 1):
             for name in scenarios:
-                order = ("off", "on") if number % 2 else ("on", "off")
-                runs += [one_run(plan, work, name, number, setting, plan.postgres_url) for setting in order]
+                try:
+                    runs += one_round(plan, work, name, number, args.slices, plan.postgres_url)
+                except RuntimeError as error:  # one failed round is reported, the others still run
+                    runs += [
+                        Run(name, number, s, None, None, None, None, None, None, None, "failed", str(error))
+                        for s in ("on", "off")
+                    ]
     print(format_runs(runs))
     args.json.parent.mkdir(parents=True, exist_ok=True)
     document = {"machine": compare.machine(), "runs": [asdict(r) for r in runs], "summary": summary(runs)}
