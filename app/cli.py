@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import sys
 from collections.abc import Callable
@@ -343,6 +344,21 @@ def model(pact: Path, provider: str | None) -> None:
     name = provider or result.contracts[0].provider
     interactions = [i for c in result.contracts if c.provider == name for i in c.interactions]
     click.echo(draft_yaml(infer_model(name, interactions, f"inferred from {pact.name}")), nl=False)
+
+
+@main.command()
+@click.option("--pact-dir", default=_default_pact_dir, show_default="$PACT_DIR or pacts")
+def openapi(pact_dir: str) -> None:
+    """Print the OpenAPI 3.1 document of the pacts (what GET /_mock/openapi.json answers)."""
+    from .openapi import openapi_document
+
+    logging.getLogger("app.contract").setLevel(logging.CRITICAL)
+    result = load_pacts(pact_dir)
+    for problem in result.problems:
+        click.echo(f"error: {problem}", err=True)
+    registry = registry_for(dataclasses.replace(_settings(), pact_dir=pact_dir), result)
+    click.echo(json.dumps(openapi_document(result.contracts, registry), indent=2, ensure_ascii=False))
+    sys.exit(1 if result.problems else 0)
 
 
 # The control plane's calls as commands against a running mock (cli_control.py).

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 # pactmock's own pages outside /_mock/, answered by Flask only where no served pact defines the path.
-OWN_PAGES = frozenset({"", "/", "/health"})
+OWN_PAGES = frozenset({"", "/", "/health", "/docs", "/redoc"})
 
 
 class DatabaseNeeded(Exception):

@@ -147,6 +147,12 @@ def test_generic_resources_import_no_framework_and_no_outer_layer() -> None:
     assert not offences, "resources/ stands with the domain:\n" + "\n".join(offences)
 
 
+def test_the_openapi_generator_imports_no_framework_and_no_outer_layer() -> None:
+    # Like contract/: pure functions over the contract model; the registry it reads is handed to it.
+    offences = offending_imports("app.openapi", (*FRAMEWORKS, "app.web", "app.store", "app.providers"))
+    assert not offences, "openapi/ stands with the contract model:\n" + "\n".join(offences)
+
+
 def test_providers_import_no_web_framework_no_sql_and_no_web_or_store() -> None:
     offences = offending_imports("app.providers", ("flask", "werkzeug", "sqlalchemy", "app.web", "app.store"))
     assert not offences, "providers see plain data and the domain's ports only:\n" + "\n".join(offences)
