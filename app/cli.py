@@ -75,6 +75,7 @@ def serve(
     settings = dataclasses.replace(settings, **{k: v for k, v in given.items() if v is not None})  # type: ignore[arg-type]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     _check_model_files(settings.pact_dir)
+    _check_faults_file(settings.faults_file)
     _prepare_database(settings.database_url)
     run_server(settings, workers=workers, reload=reload)
 
@@ -90,6 +91,19 @@ def _check_model_files(pact_dir: str) -> None:
         for pact, model_file in find_model_files(folder).items():
             read_model_file(model_file, pact.stem)
     except ModelFileError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(2)
+
+
+def _check_faults_file(path: str | None) -> None:
+    """PACTMOCK_FAULTS_FILE with an error stops the server before any worker starts: one line, file and line."""
+    from .web.faults import FaultsFileError, load_file
+
+    if path is None:
+        return
+    try:
+        load_file(path)
+    except FaultsFileError as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(2)
 

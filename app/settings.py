@@ -99,6 +99,7 @@ ENVIRONMENT_VARIABLES = (
     "PACTMOCK_THREADS",
     "PACTMOCK_JOURNAL_SIZE",
     "PACTMOCK_JOURNAL_BODY_BYTES",
+    "PACTMOCK_FAULTS_FILE",
 )
 
 
@@ -199,6 +200,8 @@ class Settings:
     journal_size: int = 1000
     # Each journaled request body is kept up to this many bytes (the record says how large it was).
     journal_body_bytes: int = 4096
+    # Fault rules (JSON or YAML) installed when the server starts; none by default (faults are off).
+    faults_file: str | None = None
     tuning: Tuning = field(default_factory=Tuning)
 
     @classmethod
@@ -244,4 +247,5 @@ class Settings:
             threads=_positive(env, "PACTMOCK_THREADS", 2),
             journal_size=_within(env, "PACTMOCK_JOURNAL_SIZE", 1000, 0, MAX_JOURNAL_SIZE),
             journal_body_bytes=_within(env, "PACTMOCK_JOURNAL_BODY_BYTES", 4096, 0, MAX_JOURNAL_BODY_BYTES),
+            faults_file=env.get("PACTMOCK_FAULTS_FILE") or None,
         )

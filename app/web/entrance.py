@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 from granian.rsgi import ProtocolClosed
 
+from . import fault_answers
+from .faults import Faults, signal_for
 from .front import ContractFront, NeedsThread
 from .journal import Journal
 from .journal_record import NOT_JOURNALED
@@ -80,6 +82,10 @@ class Entrance:
         self.deadlines = Deadlines(settings.body_timeout_seconds)
         self.budget = BodyBudget(settings.max_body_bytes_in_flight)
         self.journal = Journal.for_server(settings)  # None when PACTMOCK_JOURNAL_SIZE=0
+        # --- fault hook (issue 18 item 6): this process's cached rule set, PACTMOCK_FAULTS_FILE installed ---
+        self.faults = Faults(front.served.store, settings, signal_for(settings.database_url))
+        if settings.faults_file:
+            self.faults.install_file(settings.faults_file)
 
     def __rsgi_del__(self, loop: Any) -> None:
         self.pool.shutdown(wait=True)
@@ -112,6 +118,11 @@ class Entrance:
         loop = asyncio.get_running_loop()
         try:
             outcome = self.front.decide(environ)
+            # --- fault hook (issue 18 item 6): a request a rule may match takes the faulted path ---
+            rules = self.faults.current()
+            if rules.rules and NOT_JOURNALED not in environ and fault_answers.may_match(rules, environ, outcome):
+                await self._faulted(scope, proto, environ, head, body, rules, outcome, arrived_ns)
+                return
             if isinstance(outcome, NeedsThread):
                 reply = await loop.run_in_executor(self.pool, _pull, outcome, environ, self.whole_answer_bytes)
             else:
@@ -125,6 +136,37 @@ class Entrance:
         if self.journal is not None and NOT_JOURNALED not in environ:
             self.journal.record(environ, head.cgi, body, reply.status, reply.head, arrived_ns)
         await self._send(proto, reply, loop)
+
+    async def _faulted(
+        self, scope: Any, proto: Any, environ: Any, head: Head, body: bytes, rules: Any, outcome: Any, arrived_ns: int
+    ) -> None:
+        """The answer as the fault rules change it (fault_answers.py); journaled as the client gets it."""
+        loop = asyncio.get_running_loop()
+        pull = functools.partial(_pull, whole_answer_bytes=self.whole_answer_bytes)
+        plan, reply = await loop.run_in_executor(
+            self.pool, fault_answers.decide_and_pull, self.faults, rules, self.front, outcome, environ, pull
+        )
+        if not plan.changes_anything:
+            assert reply is not None  # only an error or reset skips the handler
+            if self.journal is not None:
+                self.journal.record(environ, head.cgi, body, reply.status, reply.head, arrived_ns)
+            await self._send(proto, reply, loop)
+            return
+        try:
+            status, headers, answer, declared = fault_answers.shaped(plan, reply)
+        finally:
+            if reply is not None and reply.close is not None:
+                reply.close()
+        if self.journal is not None:
+            fields = fault_answers.fault_fields(plan, reply is not None, reply.status if reply is not None else None)
+            shown = 0 if plan.reset is not None else status
+            fault_answers.journal(self.journal, environ, head.cgi, body, shown, answer, arrived_ns, fields)
+        if plan.delay_ms:
+            await asyncio.sleep(plan.delay_ms / 1000)
+        try:
+            await fault_answers.send(proto, scope, plan, status, headers, answer, declared)
+        except ProtocolClosed:
+            log.debug("the client went away during a faulted answer")
 
     def _check_head(self, head: Head) -> None:
         if head.hosts > 1:

@@ -204,6 +204,14 @@ CATALOGUE = {
             "A generator the interaction declares cannot run. The contract's fault, not the client's.",
         ),
         ProblemType(
+            "injected-fault",
+            503,
+            "Injected fault",
+            "A fault rule set on /_mock/faults answered with this status (`status`; 503 unless the rule says). "
+            "`rule` names the rule; `applied` says whether the request was acted on before (its handler ran and "
+            "its write is stored) or not at all.",
+        ),
+        ProblemType(
             "internal", 500, "Internal Server Error", "The mock failed to handle this request; its log says why."
         ),
     )
