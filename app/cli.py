@@ -340,7 +340,6 @@ def seed(
     click.echo(f"seeded {result.count} items of {collection} in {result.seconds:.2f} s ({result.rate:,.0f} rows/s)")
 
 
-
 @main.command()
 @click.argument("pact", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--provider", default=None, help="The provider to infer (default: the pact's)")

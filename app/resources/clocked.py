@@ -44,8 +44,19 @@ def current(maker: Maker, items: Items, collection: Collection, item: Item, when
     return document
 
 
-def catch_up(maker: Maker, items: Items, collection: Collection, when: Given | datetime) -> None:
-    """Apply each periodic event's periods that have passed since the last read (or since it was first seen)."""
+# Chooses the item a periodic stop stops at a time, with a seeded random: (id, document, version; 0 for a
+# generated item not stored), or None when none is live.
+LiveItems = Callable[[datetime, Any], tuple[str, dict[str, Any], int] | None]
+
+
+def catch_up(
+    maker: Maker, items: Items, collection: Collection, when: Given | datetime, live: LiveItems | None = None
+) -> None:
+    """Apply each periodic event's periods that have passed since the last read (or since it was first seen).
+
+    `live` lists the items a stop may choose from (a generated collection's engine gives its own); by default
+    the stored items.
+    """
     if not collection.every:
         return
     now = when.now if isinstance(when, Given) else when
@@ -69,25 +80,42 @@ def catch_up(maker: Maker, items: Items, collection: Collection, when: Given | d
             if roll < every.start:
                 maker.make(items, collection, 1, {}, Given(None, {}, {}, at, lambda: collection.example))
             elif roll < every.start + every.stop and every.stop_to and collection.machine is not None:
-                _stop_one(maker, items, collection, at, every.stop_to, seeded(maker.model.seed, key, period, "stop"))
+                draw = seeded(maker.model.seed, key, period, "stop")
+                chosen = (live or _stored(maker, items, collection))(at, draw)
+                if chosen is not None:
+                    _stop_one(maker, items, collection, at, every.stop_to, chosen)
 
 
-def _stop_one(maker: Maker, items: Items, collection: Collection, at: datetime, to: str, draw: Any) -> None:
+def _stored(maker: Maker, items: Items, collection: Collection) -> LiveItems:
     machine = collection.machine
     assert machine is not None
-    live = [
-        (item, document)
-        for item in items.list(maker.provider, collection.name, {})
-        if (document := current(maker, items, collection, item, at)).get(machine.field) not in machine.terminal
-    ]
-    if not live:
-        return
-    item, document = live[draw.randrange(len(live))]
+
+    def pick(at: datetime, draw: Any) -> tuple[str, dict[str, Any], int] | None:
+        live = [
+            (item.id, document, item.version)
+            for item in items.list(maker.provider, collection.name, {})
+            if (document := current(maker, items, collection, item, at)).get(machine.field) not in machine.terminal
+        ]
+        return live[draw.randrange(len(live))] if live else None
+
+    return pick
+
+
+def _stop_one(
+    maker: Maker, items: Items, collection: Collection, at: datetime, to: str, chosen: tuple[str, dict[str, Any], int]
+) -> None:
+    machine = collection.machine
+    assert machine is not None
+    item_id, document, version = chosen
     document = {**document, machine.field: to}
     entered(document, machine, at)
-    fresh = items.get(maker.provider, collection.name, item.id)
+    if version == 0:
+        # A generated item stopped: its overlay is stored from now on.
+        items.put(maker.provider, collection.name, item_id, document)
+        return
+    fresh = items.get(maker.provider, collection.name, item_id)
     if fresh is not None:
-        items.replace(maker.provider, collection.name, item.id, document, fresh.version)
+        items.replace(maker.provider, collection.name, item_id, document, fresh.version)
 
 
 class Presenter:

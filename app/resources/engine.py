@@ -15,7 +15,7 @@ from typing import Any
 
 from ..domain.errors import Conflict, Invalid, InvalidTransition, NotFound, WrongState
 from ..domain.ports import Store
-from .clocked import Presenter, catch_up, current, is_clocked
+from .clocked import LiveItems, Presenter, catch_up, current, is_clocked
 from .making import Maker
 from .model import Action, Collection, ResourceModel
 from .ports import Item, Items
@@ -23,6 +23,11 @@ from .timeline import entered
 from .values import Given, as_field_type, key_of, resolve
 from .virtual import TOMBSTONE, Virtual
 
+# A periodic stop in a generated collection draws at most this many items to find one that is not terminal.
+STOP_TRIES = 32
+# Periodic stops choose among stored items only, for now: a hook that derives counters from when an item
+# entered its state (Teraslice's slices) would see a generated item's counters restart when it is stopped.
+STOP_GENERATED = False
 # A change that lost the race for an item's version reads the item again, at most this many times.
 CHANGE_ATTEMPTS = 20
 
@@ -57,7 +62,7 @@ class Engine:
         collection = self.collection(name)
         writes = is_clocked(collection) or collection.generated is not None
         with self._writing(given) if writes else self._reading(given) as uow:
-            catch_up(self.maker, uow.items, collection, given)
+            catch_up(self.maker, uow.items, collection, given, self._live(uow.items, collection))
             item = self._item(uow.items, collection, given)
             document = current(self.maker, uow.items, collection, item, given) if item.version else item.document
         return self.presenter.shown(collection, document, given)
@@ -90,6 +95,7 @@ class Engine:
 
     def _generated_listing(self, collection: Collection, given: Given) -> Any:
         with self._writing(given) as uow:
+            catch_up(self.maker, uow.items, collection, given, self._live(uow.items, collection))
             documents, fields = self.virtual.page(
                 uow.items, collection, given.query, self._where(collection, given), given.now
             )
@@ -342,6 +348,31 @@ class Engine:
         allowed = machine.allowed_from(str(current_state))
         if target not in allowed:
             raise InvalidTransition(f"the {collection.name} item", current_state, target, allowed)
+
+    def _live(self, items: Items, collection: Collection) -> LiveItems | None:
+        """How a periodic stop chooses in a generated collection: a few items drawn at random, the first one the
+        clock has not made terminal (listing them all for every period would cost a page per period)."""
+        machine = collection.machine
+        if collection.generated is None or machine is None or not STOP_GENERATED:
+            return None
+
+        def pick(at: datetime, draw: Any) -> tuple[str, dict[str, Any], int] | None:
+            count = self.virtual.count(items, collection)
+            for _ in range(STOP_TRIES):
+                document = self.virtual.item(
+                    items, collection, draw.randrange(count), self.virtual.epoch(items, collection, at), at
+                )
+                key = key_of(document[collection.ids.field])
+                stored = items.get(self.provider, collection.name, key)
+                if stored is not None:
+                    if stored.document.get(TOMBSTONE):
+                        continue
+                    document = current(self.maker, items, collection, stored, at)
+                if document.get(machine.field) not in machine.terminal:
+                    return key, document, stored.version if stored is not None else 0
+            return None
+
+        return pick
 
     def _where(self, collection: Collection, given: Given) -> dict[str, Any]:
         where = self.maker.path_fields(collection, given)

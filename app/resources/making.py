@@ -62,7 +62,7 @@ class Maker:
         """A generated id no item has: fixtures may hold ids the counter has not reached yet (task_000001)."""
         taken = self._fixture_ids.get(collection.name, set())
         for _ in range(ID_ATTEMPTS):
-            item_id = new_id(collection, self._counter(items, collection))
+            item_id = new_id(collection, self._counter(items, collection), self.model.seed)
             if key_of(item_id) not in taken or items.get(self.provider, collection.name, key_of(item_id)) is None:
                 return item_id
         raise Conflict(f"no free id for a new {collection.name} item after {ID_ATTEMPTS} tries")
@@ -130,7 +130,9 @@ class Maker:
                 for document in documents:
                     stored = copy.deepcopy(document)
                     if collection.ids.field not in stored:
-                        stored[collection.ids.field] = new_id(collection, self._counter(items, collection))
+                        stored[collection.ids.field] = new_id(
+                            collection, self._counter(items, collection), self.model.seed
+                        )
                     if collection.machine is not None:
                         entered(stored, collection.machine, now)
                     items.put(self.provider, collection_name, key_of(stored[collection.ids.field]), stored)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from collections.abc import Callable, Mapping
@@ -79,11 +80,16 @@ def resolve(value: Any, given: Given) -> Any:
     return value
 
 
-def new_id(collection: Collection, number: Callable[[], int]) -> str | int:
-    """A fresh id for a created item, by the collection's strategy (`number` takes the next counter value)."""
+def new_id(collection: Collection, number: Callable[[], int], seed: int = 0) -> str | int:
+    """A fresh id for a created item, by the collection's strategy (`number` takes the next counter value).
+
+    A uuid is drawn from (seed, collection, the counter's number): the same seed makes the same items, in
+    any worker, after a restart.
+    """
     rule = collection.ids
     if rule.strategy == "uuid":
-        return str(uuid.uuid4())
+        digest = hashlib.blake2b(f"{seed}\x1f{collection.name}\x1f{number()}".encode(), digest_size=16).digest()
+        return str(uuid.UUID(bytes=digest, version=4))
     if rule.strategy == "prefixed":
         return f"{rule.prefix}{number():0{rule.width}d}"
     return number()

@@ -16,7 +16,7 @@ from ..contract.match.uripath import wire_path
 from ..contract.model import MISSING, Body, Interaction
 from ..contract.model import Response as ContractResponse
 from ..providers.registry import Answer, Call, Handler, HeaderLookup
-from .dispatch import TRANSPORT_HEADERS, actual_request, generated_response
+from .dispatch import TRANSPORT_HEADERS, actual_request, generated_response, stub_answer
 from .errors import error_response
 from .problems import problem
 from .served import Served
@@ -80,7 +80,8 @@ def handle(
     try:
         answer = handler(call)
     except Exception as error:
-        return error_response(error, request.method, request.path, served.settings.tuning.retry_after_seconds)
+        refusal = error_response(error, request.method, request.path, served.settings.tuning.retry_after_seconds)
+        return _in_the_contracts_words(refusal, interaction, served, request)
     # The state decides the status: among the route's interactions, the one answering with it is the example.
     answered = _answered(interaction, answer.status, served, request)
     if answered is None:
@@ -108,6 +109,20 @@ def _answered(routed: Interaction, status: int, served: Served, request: Request
     return next(
         (i for i in answering if not match_request(i.request, actual, ignored_headers=TRANSPORT_HEADERS)), answering[0]
     )
+
+
+def _in_the_contracts_words(refusal: Response, routed: Interaction, served: Served, request: Request) -> Response:
+    """A refusal as the contract writes it, where it does: a 404 of a route whose pact answers 404 with
+    `{"error": 404, "message": ...}` as JSON (Teraslice) gets that example, not our problem+json."""
+    if not 400 <= refusal.status_code < 500:
+        return refusal
+    answering = _answered(routed, refusal.status_code, served, request)
+    if answering is None or answering.response.status != refusal.status_code:
+        return refusal
+    content_types = answering.response.header("Content-Type") or []
+    if not content_types or "problem+json" in content_types[0]:
+        return refusal  # the contract speaks problem+json too: ours says more
+    return stub_answer(answering, served, request)
 
 
 def _succeeding(routed: Interaction, served: Served, request: Request) -> Interaction:

@@ -235,21 +235,22 @@ def declare_workflows(pact: Pact) -> None:
     )
     (
         paged(request("a request for a page of the running workflows", "GET", "/api/workflow"))
-        .with_query_parameter("statuses", "RUNNING")
+        # The UI's filters offer every status, pool and user.
+        .with_query_parameter("statuses", one_of("RUNNING", WORKFLOW_STATUSES))
         .will_respond_with(200)
-        .with_body(page("workflows", workflow_entry(exactly("RUNNING"))), JSON)
+        .with_body(page("workflows", workflow_entry(any_status)), JSON)
     )
     (
         paged(request(f"a request for a page of the workflows in pool {POOL}", "GET", "/api/workflow"))
-        .with_query_parameter("pools", POOL)
+        .with_query_parameter("pools", named(POOL))
         .will_respond_with(200)
-        .with_body(page("workflows", workflow_entry(any_status, pool=exactly(POOL))), JSON)
+        .with_body(page("workflows", workflow_entry(any_status, pool=named(POOL))), JSON)
     )
     (
         paged(request(f"a request for a page of the workflows of {USER}", "GET", "/api/workflow"))
-        .with_query_parameter("users", USER)
+        .with_query_parameter("users", match.regex(USER, regex=r"^\S+@\S+$"))
         .will_respond_with(200)
-        .with_body(page("workflows", workflow_entry(any_status, user=exactly(USER))), JSON)
+        .with_body(page("workflows", workflow_entry(any_status, user=match.regex(USER, regex=r"^\S+@\S+$"))), JSON)
     )
     (
         request(f"a request for workflow {WORKFLOW} by name", "GET", workflow_path())

@@ -194,11 +194,6 @@ def test_the_verifier_passes_the_cluster_interactions(database_url: str, run_moc
     assert "breaks the contract" not in mock.log(), mock.log()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the engine answers an unknown id with its own 404 problem+json, not the pact's 404 example "
-    '({"error": 404, "message": ...} as application/json): an app/ change, reported',
-)
 def test_the_verifier_passes_the_not_found_interactions(run_mock: Callable[..., RunningMock]) -> None:
     mock = run_mock(EXAMPLE)
     checking = verifier(mock).filter("which does not exist", no_state=True)
