@@ -42,11 +42,13 @@ def register(base: str) -> int:
 
 
 def test_each_downgrade_drops_the_data_it_says_it_drops_and_no_more(database_url: str, tmp_path: Path) -> None:
-    head = "0002"
+    head = "0004"
     assert (
         "Downgrading drops the index only: no data is lost"
         in (ROOT / "migrations/versions/0002_jobs_by_user.py").read_text()
     )
+    # 0003 and 0004 drop the generic items and the mock's settings, neither of which holds jobs.
+    assert "Downgrading drops" in (ROOT / "migrations/versions/0004_mock_settings.py").read_text()
     assert "Downgrading drops every table" in (ROOT / "migrations/versions/0001_jobs_runs_uploads.py").read_text()
     db(database_url, "upgrade")
     mock = start_mock(PACT_DIR, tmp_path, DATABASE_URL=database_url)
@@ -55,8 +57,8 @@ def test_each_downgrade_drops_the_data_it_says_it_drops_and_no_more(database_url
     finally:
         stop_mock(mock)
 
-    # 0002 down and up again: the jobs are all there.
-    db(database_url, "downgrade", "-1")
+    # Down to 0001 (0004, 0003 and 0002 undone) and up again: the jobs are all there.
+    db(database_url, "downgrade", "0001")
     assert db(database_url, "current").stdout.startswith(f"0001 (head is {head})")
     db(database_url, "upgrade")
     mock = start_mock(PACT_DIR, tmp_path, DATABASE_URL=database_url)
