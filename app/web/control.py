@@ -58,7 +58,7 @@ def _cross_origin_refusal() -> Response | None:
     """A web page (any site open in a browser here is a loopback client) must not drive the control plane."""
     origin = request.headers.get("Origin")
     allowed = _served().settings.control_cors_origins
-    if origin is not None and origin not in allowed and "*" not in allowed:
+    if origin is not None and origin not in allowed and "*" not in allowed and not _own_page(origin):
         return problem(
             "control-plane-cross-origin",
             f"the /_mock/ control plane does not answer web pages from {origin[:200]!r}; list the origin in "
@@ -69,17 +69,29 @@ def _cross_origin_refusal() -> Response | None:
     return None
 
 
+LOOPBACK_HOST_NAMES = frozenset({"localhost", "127.0.0.1", "[::1]"})
+
+
+def _own_page(origin: str) -> bool:
+    """The dashboard's own forms: the origin is this very host, named as loopback. A page served under any
+    other name could be a rebinding of a foreign site to this address, so only loopback names count."""
+    host = request.host.lower()
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    return name in LOOPBACK_HOST_NAMES and origin.lower() == f"{request.scheme}://{host}"
+
+
 # Whether the mock and its database are up, and what a problem type means: open to every caller, so
 # healthchecks need no token and a problem's `type` can be followed.
+# The docs' and dashboard's static files are public too: they are the packages' files, nothing of the mock's.
 PUBLIC_CONTROL_PATHS = frozenset({"/_mock/health"})
-PUBLIC_CONTROL_PREFIX = "/_mock/problems"
+PUBLIC_CONTROL_PREFIXES = ("/_mock/problems", "/_mock/docs/assets/", "/_mock/ui/assets/")
 
 
-@control.before_request
 def guard_control_plane() -> Response | None:
-    """Cross-origin pages never reach the control plane; other hosts only with MOCK_ADMIN_TOKEN."""
+    """Cross-origin pages never reach the control plane; other hosts only with MOCK_ADMIN_TOKEN. It runs
+    before every request of the app (factory.py), so a new control blueprint cannot forget it."""
     path = request.path
-    if not path.startswith("/_mock") or path in PUBLIC_CONTROL_PATHS or path.startswith(PUBLIC_CONTROL_PREFIX):
+    if not path.startswith("/_mock") or path in PUBLIC_CONTROL_PATHS or path.startswith(PUBLIC_CONTROL_PREFIXES):
         return None
     refused = _cross_origin_refusal()
     if refused is not None:

@@ -15,10 +15,9 @@ import importlib.util
 import json
 from pathlib import Path
 
-from flask import Blueprint, Response, current_app, request, send_from_directory
+from flask import Blueprint, Response, current_app, send_from_directory
 
 from ..openapi import openapi_document
-from .control import guard_control_plane
 from .problems import problem
 from .served import Served
 
@@ -80,14 +79,6 @@ Redoc.init(JSON.parse(document.getElementById("openapi").textContent), {{}}, doc
 </body>
 </html>
 """
-
-
-@docs_control.before_request
-def guard_all_but_assets() -> Response | None:
-    """The pages and the document are the control plane's; the assets are public files, open to all."""
-    if request.path.startswith(ASSETS_PREFIX):
-        return None
-    return guard_control_plane()
 
 
 def _served() -> Served:

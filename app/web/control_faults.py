@@ -16,14 +16,12 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from .control import guard_control_plane
 from .fault_rules import BadRules
 from .faults import FaultStore, signal_for
 from .problems import problem
 from .served import Served
 
 faults_control = Blueprint("faults_control", __name__)
-faults_control.before_request(guard_control_plane)
 
 
 def _served() -> Served:

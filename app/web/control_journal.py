@@ -19,14 +19,12 @@ from urllib.parse import parse_qs
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from ..contract.model import MISSING
-from .control import guard_control_plane
 from .journal import Filters, Journal
 from .journal_checks import Expectation, contract_request, near_misses, verify
 from .problems import problem
 from .served import Served
 
 journal_control = Blueprint("journal_control", __name__)
-journal_control.before_request(guard_control_plane)
 
 SCOPE_NOTE = (
     "This journal is per server: it holds the requests every worker of this server answered. Several pactmock "

@@ -13,12 +13,10 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from ..domain.errors import Invalid
 from ..resources.model import MAX_GENERATED, PRESETS
-from .control import guard_control_plane
 from .problems import problem
 from .served import Served
 
 resources_control = Blueprint("resources_control", __name__)
-resources_control.before_request(guard_control_plane)
 
 
 def _served() -> Served:

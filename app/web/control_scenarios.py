@@ -17,12 +17,10 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from ..domain.errors import Invalid
 from ..domain.provider_states import active_provider_states, apply_provider_state
-from .control import guard_control_plane
 from .problems import problem
 from .served import Served
 
 scenarios_control = Blueprint("scenarios_control", __name__)
-scenarios_control.before_request(guard_control_plane)
 # The mock setting that lists the fixtures and scenarios switched on (provider states are their own table).
 ACTIVE_FIXTURES = "scenarios"
 

@@ -16,12 +16,10 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from ..domain import state
 from ..domain.errors import Invalid
 from ..domain.state import EPISTEMIX
-from .control import guard_control_plane
 from .problems import problem
 from .served import Served
 
 state_control = Blueprint("state_control", __name__)
-state_control.before_request(guard_control_plane)
 
 
 def _served() -> Served:

@@ -13,7 +13,7 @@ from ..providers.pinned import pinned_fields
 from ..settings import Settings
 from ..store.unit_of_work import SqlStore
 from .body_guard import BodyGuard
-from .control import control
+from .control import control, guard_control_plane
 from .control_clock import clock_control
 from .control_docs import docs_control
 from .control_faults import faults_control
@@ -56,6 +56,7 @@ def build_app(settings: Settings | None = None) -> Flask:
     # there rather than refused, so the cap sits one byte above the largest allowed body: a body that
     # reaches it is too large by our own check in dispatch, never stored truncated.
     app.config["MAX_CONTENT_LENGTH"] = max(settings.max_upload_bytes, settings.max_json_bytes) + 1
+    app.before_request(guard_control_plane)
     app.register_blueprint(control)
     app.register_blueprint(clock_control)
     app.register_blueprint(resources_control)
