@@ -336,7 +336,7 @@ def _finish(plan: Plan, soak: Soak, mock: Mock, verification: dict[str, Any], se
     outcomes = soak.outcomes
     judged = report.judge(outcomes, soak.outages, soak.now())
     rows = report.intervals(outcomes, judged, soak.rss, plan.interval, plan.duration)
-    trend = report.rss_trend(soak.rss, plan.duration)
+    trend = report.rss_trend(soak.rss, plan.duration, soak.outages)
     log = server_log_findings(mock.log())
     findings = Findings(
         plan.duration,

@@ -173,9 +173,29 @@ def windows(duration: float) -> tuple[tuple[float, float], tuple[float, float]]:
     return first, (duration - span, duration)
 
 
-def rss_trend(rss: Sequence[RssSample], duration: float) -> dict[str, float | None]:
-    """Mean RSS of the two windows, and the slope between them and of a least-squares fit after warm-up."""
-    (a0, a1), (b0, b1) = windows(duration)
+# Memory is first compared once the first outage is over by this much: the first outage runs code no request
+# ran before (reconnecting the pool, the 503 path), and what that allocates once is warm-up, not a leak.
+SETTLE_AFTER_FIRST_OUTAGE_S = 30.0
+
+
+def memory_windows(duration: float, outages: Sequence[Outage] = ()) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The windows memory is compared on: as `windows`, but the first starts after the first outage has settled,
+    where there was one and a minute of run is left between it and the last window."""
+    (a0, a1), last = windows(duration)
+    first_over = next((o.recovered_at for o in outages if o.recovered_at is not None), None)
+    if first_over is not None:
+        start = max(a0, first_over + SETTLE_AFTER_FIRST_OUTAGE_S)
+        if start + (a1 - a0) <= last[0]:
+            return (start, start + (a1 - a0)), last
+    return (a0, a1), last
+
+
+def rss_trend(rss: Sequence[RssSample], duration: float, outages: Sequence[Outage] = ()) -> dict[str, float | None]:
+    """Mean RSS of the two windows, and the slope between them and of a least-squares fit after warm-up; also
+    the plain first minute after warm-up, before any outage, for comparison."""
+    (a0, a1), (b0, b1) = memory_windows(duration, outages)
+    plain = windows(duration)[0]
+    before = [s.total for s in rss if plain[0] <= s.at < plain[1]]
     first = [s.total for s in rss if a0 <= s.at < a1]
     last = [s.total for s in rss if b0 <= s.at <= b1]
     trend: dict[str, float | None] = {"first_mb": None, "last_mb": None, "slope_mb_per_min": None}
@@ -186,6 +206,8 @@ def rss_trend(rss: Sequence[RssSample], duration: float) -> dict[str, float | No
     after = [(s.at / 60, s.total / MB) for s in rss if s.at >= a0]
     trend["fit_mb_per_min"] = _fit_slope(after)
     trend["peak_mb"] = max((s.total for s in rss), default=0) / MB or None
+    trend["first_window_s"] = a0
+    trend["before_outages_mb"] = sum(before) / len(before) / MB if before else None
     return trend
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .soak_report import Judged, Outage, Outcome, Verdict, good_p99_ms, windows
+from .soak_report import Judged, Outage, Outcome, Verdict, good_p99_ms, memory_windows, windows
 
 # "Quickly": a request must learn the database is away in well under a client's own timeout.
 OUTAGE_ANSWER_LIMIT_S = 5.0
@@ -139,8 +139,9 @@ def _acknowledged_writes(f: Findings) -> Verdict:
 
 def _memory(f: Findings) -> Verdict:
     t = f.rss_trend
-    (a0, a1), (b0, b1) = windows(f.duration)
-    check = f"RSS flat: first minute after warm-up ({a0:.0f}–{a1:.0f} s) vs last ({b0:.0f}–{b1:.0f} s)"
+    (a0, a1), (b0, b1) = memory_windows(f.duration, f.outages)
+    after = "warm-up and the first outage" if a0 > windows(f.duration)[0][0] else "warm-up"
+    check = f"RSS flat: first minute after {after} ({a0:.0f}–{a1:.0f} s) vs last ({b0:.0f}–{b1:.0f} s)"
     slope = t.get("slope_mb_per_min")
     if slope is None or t.get("first_mb") is None or t.get("last_mb") is None:
         return Verdict(check, "no RSS samples", None)
@@ -151,6 +152,8 @@ def _memory(f: Findings) -> Verdict:
         if fit is not None
         else f"{t['first_mb']:.1f} MB -> {t['last_mb']:.1f} MB: {slope:+.2f} MB/min"
     )
+    if t.get("before_outages_mb") is not None and after != "warm-up":
+        measured += f"; before the first outage {t['before_outages_mb']:.1f} MB"
     if f.duration < TREND_MIN_DURATION_S:
         return Verdict(check, measured + f"; not judged under {TREND_MIN_DURATION_S:.0f} s", None)
     return Verdict(check, measured, slope <= f.rss_slope_limit)
