@@ -398,8 +398,8 @@ def list_uploads(ledger: Ledger, rng: random.Random) -> Call:
         if uploads is None:
             return wrong
         listed = {u.get("key"): u.get("sha256") for u in uploads if isinstance(u, dict)}
-        wrong = {key for key, sha in must_list.items() if listed.get(key) != sha}
-        return f"uploads of job {job_id}: {sorted(wrong)} missing or changed" if wrong else None
+        changed = {key for key, sha in must_list.items() if listed.get(key) != sha}
+        return f"uploads of job {job_id}: {sorted(changed)} missing or changed" if changed else None
 
     return Call("list uploads", "control", "GET", f"/_mock/jobs/{job_id}/uploads", {}, expect)
 
