@@ -7,6 +7,7 @@ way a user does, with its settings in the environment, and waits for /health bef
 from __future__ import annotations
 
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -21,11 +22,32 @@ HEALTH_DEADLINE_SECONDS = 30.0
 STOP_GRACE_SECONDS = 15.0
 
 
+# Under pytest-xdist each worker takes its ports from its own block below the kernel's ephemeral range
+# (32768 and up), so two workers never pick the same port between one's probe and its server's bind.
+XDIST_FIRST_PORT = 20000
+XDIST_BLOCK = 1500
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if worker.startswith("gw") and worker[2:].isdigit():
+        first = XDIST_FIRST_PORT + int(worker[2:]) * XDIST_BLOCK
+        for port in random.sample(range(first, first + XDIST_BLOCK), XDIST_BLOCK):
+            if _free(port):
+                return port
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 @dataclass
