@@ -26,9 +26,26 @@ def _default_url() -> str:
 
 
 url_option = click.option("--url", default=_default_url, show_default="$PACTMOCK_URL or http://localhost:5000")
-token_option = click.option(
-    "--admin-token", default=lambda: os.environ.get("MOCK_ADMIN_TOKEN"), show_default="$MOCK_ADMIN_TOKEN"
-)
+SESSION_HEADER = "X-Pactmock-Session"
+
+
+def _remember_session(context: click.Context, _parameter: click.Parameter, value: str | None) -> None:
+    context.meta["pactmock.session"] = value
+
+
+def token_option(command: Any) -> Any:
+    """--admin-token, and --session: the session (X-Pactmock-Session) every call of the command acts on."""
+    with_token = click.option(
+        "--admin-token", default=lambda: os.environ.get("MOCK_ADMIN_TOKEN"), show_default="$MOCK_ADMIN_TOKEN"
+    )(command)
+    return click.option(
+        "--session",
+        default=lambda: os.environ.get("PACTMOCK_SESSION"),
+        show_default="$PACTMOCK_SESSION, else the default session",
+        expose_value=False,
+        callback=_remember_session,
+        help="Act on this session's state (the X-Pactmock-Session header)",
+    )(with_token)
 
 
 def call(url: str, token: str | None, method: str, path: str, body: Any = None, raw: bytes | None = None) -> Any:
@@ -39,6 +56,10 @@ def call(url: str, token: str | None, method: str, path: str, body: Any = None, 
         request.add_header("Content-Type", "application/json")
     if token:
         request.add_header("Authorization", f"Bearer {token}")
+    context = click.get_current_context(silent=True)
+    session = context.meta.get("pactmock.session") if context is not None else None
+    if session:
+        request.add_header(SESSION_HEADER, session)
     try:
         with urllib.request.urlopen(request, timeout=300) as answer:
             content = answer.read()
@@ -175,4 +196,27 @@ def volume(provider: str, collection: str, count: str, url: str, admin_token: st
     )
 
 
-COMMANDS = (reset, state, clock, scenarios, volume)
+@click.group()
+def sessions() -> None:
+    """List or drop the mock's isolated sessions (X-Pactmock-Session)."""
+
+
+@sessions.command("list")
+@url_option
+@token_option
+def list_sessions(url: str, admin_token: str | None) -> None:
+    """Every session the mock holds, the default one first."""
+    for entry in call(url, admin_token, "GET", "/_mock/sessions")["sessions"]:
+        click.echo(entry["name"])
+
+
+@sessions.command("drop")
+@click.argument("name")
+@url_option
+@token_option
+def drop_session(name: str, url: str, admin_token: str | None) -> None:
+    """Drop session NAME and everything it holds."""
+    _show(call(url, admin_token, "DELETE", f"/_mock/sessions/{urllib.parse.quote(name, safe='')}"))
+
+
+COMMANDS = (reset, state, clock, scenarios, volume, sessions)

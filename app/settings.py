@@ -202,6 +202,8 @@ class Settings:
     journal_body_bytes: int = 4096
     # Fault rules (JSON or YAML) installed when the server starts; none by default (faults are off).
     faults_file: str | None = None
+    # Isolated sessions (X-Pactmock-Session) the mock holds at once; past it a new one is refused (507).
+    max_sessions: int = 256
     tuning: Tuning = field(default_factory=Tuning)
 
     @classmethod
@@ -248,4 +250,5 @@ class Settings:
             journal_size=_within(env, "PACTMOCK_JOURNAL_SIZE", 1000, 0, MAX_JOURNAL_SIZE),
             journal_body_bytes=_within(env, "PACTMOCK_JOURNAL_BODY_BYTES", 4096, 0, MAX_JOURNAL_BODY_BYTES),
             faults_file=env.get("PACTMOCK_FAULTS_FILE") or None,
+            max_sessions=_within(env, "PACTMOCK_MAX_SESSIONS", 256, 1, 10_000),
         )

@@ -23,7 +23,7 @@ def make_engine(settings: Settings, *, autocommit: bool = False) -> Engine:
     """The engine for DATABASE_URL; `autocommit`: every statement is its own transaction (not on SQLite)."""
     url = settings.database_url
     if is_sqlite(url):
-        return _sqlite_engine(url, settings.tuning.sqlite_busy_seconds)
+        return sqlite_engine(url, settings.tuning.sqlite_busy_seconds)
     options: dict[str, Any] = {
         "pool_size": settings.pool_size,
         "max_overflow": settings.max_overflow,
@@ -76,8 +76,10 @@ def _discard_if_closed_by_server(dbapi_connection: Any, _record: Any, _proxy: An
         raise DisconnectionError("the server closed the connection while it was idle in the pool")
 
 
-def _sqlite_engine(url: str, busy_seconds: int) -> Engine:
-    engine = create_engine(url, connect_args={"timeout": busy_seconds, "check_same_thread": False})
+def sqlite_engine(url: str, busy_seconds: int, **options: Any) -> Engine:
+    """An engine on the SQLite file `url` names, its transactions begun as `writer` asks (the main database's
+    and each session's file, store/sessions.py)."""
+    engine = create_engine(url, connect_args={"timeout": busy_seconds, "check_same_thread": False}, **options)
 
     @event.listens_for(engine, "connect")
     def configure(dbapi_connection: Any, _record: Any) -> None:

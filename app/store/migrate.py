@@ -6,15 +6,21 @@ Settings.from_env has already given its driver (a `postgres://` URL from the use
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, pool
+from sqlalchemy import Connection, create_engine, pool, text
+from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[2]
+# Where sessions (issue 18 item 7, sessions.py) keep their namespaces: a schema per session on PostgreSQL,
+# a file per session in a folder beside the main file on SQLite. Migrations reach them too.
+SESSION_SCHEMA_PREFIX = "pactmock_s_"
+SESSION_FILE_SUFFIX = ".sqlite3"
 
 
 class MigrationsNotFound(RuntimeError):
@@ -40,18 +46,61 @@ def alembic_config(database_url: str, *, configure_logging: bool = False) -> Con
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
-    """Migrate the database up to `revision`."""
+    """Migrate the database up to `revision`, every session's namespace with it."""
     command.upgrade(alembic_config(database_url), revision)
+    for session_url in session_urls(database_url):
+        command.upgrade(alembic_config(session_url), revision)
 
 
 def downgrade(database_url: str, revision: str) -> None:
-    """Migrate the database down to `revision` (for example -1 or base)."""
+    """Migrate the database down to `revision` (for example -1 or base), every session's namespace with it."""
+    for session_url in session_urls(database_url):
+        command.downgrade(alembic_config(session_url), revision)
     command.downgrade(alembic_config(database_url), revision)
+
+
+def session_folder(main_file: str | None) -> Path | None:
+    """The folder of an SQLite database's session files; None for a database in memory."""
+    return Path(f"{main_file}.sessions") if main_file not in (None, "", ":memory:") else None
+
+
+def session_urls(database_url: str) -> list[str]:
+    """A URL per existing session that opens its namespace: its file, or the database with the session's
+    schema as the connection's search_path (so the migrations, unqualified, act on that schema)."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        folder = session_folder(url.database)
+        if folder is None or not folder.is_dir():
+            return []
+        files = sorted(folder.glob(f"*{SESSION_FILE_SUFFIX}"))
+        return [url.set(database=str(path)).render_as_string(hide_password=False) for path in files]
+    engine = create_engine(database_url, poolclass=pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            pattern = SESSION_SCHEMA_PREFIX.replace("_", "\\_") + "%"
+            rows = connection.execute(text("SELECT nspname FROM pg_namespace WHERE nspname LIKE :p"), {"p": pattern})
+            schemas = sorted(str(row[0]) for row in rows)
+    finally:
+        engine.dispose()
+    return [
+        url.update_query_dict({"options": f'-csearch_path="{schema}"'}).render_as_string(hide_password=False)
+        for schema in schemas
+    ]
+
+
+@cache
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config("sqlite://"))
+
+
+def stamp_head(connection: Connection) -> None:
+    """Record, in the namespace `connection` works in, that its tables are at head (a new session's are)."""
+    MigrationContext.configure(connection).stamp(_scripts(), "head")
 
 
 def head_revision() -> str | None:
     """The newest revision the migrations know."""
-    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    return _scripts().get_current_head()
 
 
 def current_revision(database_url: str) -> str | None:

@@ -1,28 +1,11 @@
 """Which session's namespace the current request works in (issue 18, sessions for parallel tests).
 
-One context variable, set by the web layer from the request and read by whatever keeps a per-worker cache or
-opens a unit of work, so a cache is never shared between sessions. Requests without a session use DEFAULT.
+The context variable itself lives in domain/sessions.py, so the domain, the providers and the web layer (which
+may not import the store) read the same one; this module keeps the names the store and the factory use.
 """
 
 from __future__ import annotations
 
-from contextvars import ContextVar
+from ..domain.sessions import DEFAULT, current_session, enter_session, leave_session
 
-DEFAULT = "default"
-
-_current: ContextVar[str] = ContextVar("pactmock_session", default=DEFAULT)
-
-
-def current_session() -> str:
-    """The session of the request being answered (DEFAULT outside any session)."""
-    return _current.get()
-
-
-def enter_session(name: str) -> object:
-    """Work in session `name` from here on in this context; give the token to `leave_session`."""
-    return _current.set(name)
-
-
-def leave_session(token: object) -> None:
-    """Back to the session that was current before `enter_session` gave `token`."""
-    _current.reset(token)  # type: ignore[arg-type]
+__all__ = ["DEFAULT", "current_session", "enter_session", "leave_session"]

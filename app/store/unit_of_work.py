@@ -79,6 +79,8 @@ class SqlStore:
     def __init__(self, database: Database) -> None:
         self.database = database
         self.backend = database.backend
+        # Where sessions are kept (domain.sessions.SessionKeeper): units of work follow the current one.
+        self.sessions = database.sessions
 
     @classmethod
     def connect(cls, settings: Settings) -> SqlStore:

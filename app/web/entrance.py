@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from granian.rsgi import ProtocolClosed
 
+from ..domain.sessions import InvalidSessionName
 from . import fault_answers
 from .faults import Faults, signal_for
 from .front import ContractFront, NeedsThread
@@ -36,6 +37,7 @@ from .journal import Journal
 from .journal_record import NOT_JOURNALED
 from .problems import CATALOGUE, CONTENT_TYPE, problem_body
 from .receiving import BodyBudget, Deadlines, Receipt
+from .session_scope import Runner, runner_for, session_of
 from .spool import SpooledFile
 
 if TYPE_CHECKING:
@@ -117,14 +119,20 @@ class Entrance:
         environ = self._environ(scope, head, body)
         loop = asyncio.get_running_loop()
         try:
-            outcome = self.front.decide(environ)
+            # --- session hook (issue 18 item 7): every piece of this request's work runs in its session ---
+            run = runner_for(session_of(environ))
+        except InvalidSessionName as bad:
+            self._refuse(proto, Refusal("invalid-request", str(bad)))
+            return
+        try:
+            outcome = run(self.front.decide, environ)
             # --- fault hook (issue 18 item 6): a request a rule may match takes the faulted path ---
-            rules = self.faults.current()
+            rules = run(self.faults.current)
             if rules.rules and NOT_JOURNALED not in environ and fault_answers.may_match(rules, environ, outcome):
-                await self._faulted(scope, proto, environ, head, body, rules, outcome, arrived_ns)
+                await self._faulted(scope, proto, environ, head, body, rules, outcome, arrived_ns, run)
                 return
             if isinstance(outcome, NeedsThread):
-                reply = await loop.run_in_executor(self.pool, _pull, outcome, environ, self.whole_answer_bytes)
+                reply = await loop.run_in_executor(self.pool, run, _pull, outcome, environ, self.whole_answer_bytes)
             else:
                 reply = _pull(outcome, environ, self.whole_answer_bytes)
         except Exception:
@@ -138,13 +146,22 @@ class Entrance:
         await self._send(proto, reply, loop)
 
     async def _faulted(
-        self, scope: Any, proto: Any, environ: Any, head: Head, body: bytes, rules: Any, outcome: Any, arrived_ns: int
+        self,
+        scope: Any,
+        proto: Any,
+        environ: Any,
+        head: Head,
+        body: bytes,
+        rules: Any,
+        outcome: Any,
+        arrived_ns: int,
+        run: Runner,
     ) -> None:
         """The answer as the fault rules change it (fault_answers.py); journaled as the client gets it."""
         loop = asyncio.get_running_loop()
         pull = functools.partial(_pull, whole_answer_bytes=self.whole_answer_bytes)
         plan, reply = await loop.run_in_executor(
-            self.pool, fault_answers.decide_and_pull, self.faults, rules, self.front, outcome, environ, pull
+            self.pool, run, fault_answers.decide_and_pull, self.faults, rules, self.front, outcome, environ, pull
         )
         if not plan.changes_anything:
             assert reply is not None  # only an error or reset skips the handler

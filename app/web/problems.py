@@ -172,6 +172,20 @@ CATALOGUE = {
             "stored; an earlier upload under the same key is still there.",
         ),
         ProblemType(
+            "session-limit",
+            507,
+            "Too many sessions",
+            "The mock holds as many sessions as PACTMOCK_MAX_SESSIONS allows (`limit`), so a new one cannot be "
+            "made. Drop one with DELETE /_mock/sessions/<name> first.",
+        ),
+        ProblemType(
+            "default-session",
+            409,
+            "The default session stays",
+            "The default session (requests without X-Pactmock-Session) cannot be dropped; POST /_mock/reset "
+            "empties it.",
+        ),
+        ProblemType(
             "control-plane-forbidden",
             403,
             "Forbidden",

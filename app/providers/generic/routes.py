@@ -12,24 +12,33 @@ from typing import Any
 
 from ...domain.errors import NotAuthenticated
 from ...domain.ports import Store
+from ...domain.sessions import current_session
 from ...resources.engine import Engine
 from ...resources.model import Action, ResourceModel, template_pattern
 from ...resources.values import Given
 from ..registry import Answer, Binding, Call, Handler, StateHandler
 
+# Sessions whose engines one process keeps at once; past it they are made again as used.
+MAX_SESSIONS_KEPT = 1_000
+
 
 class EngineCell:
-    """The provider's engine, made with the store the first call brings (one store per worker process)."""
+    """The provider's engine, made with the store the first call brings (one store per worker process), one per
+    session: an engine remembers what it found in its session's namespace (whether the start fixtures are in)."""
 
     def __init__(self, model: ResourceModel) -> None:
         self.model = model
-        self._engine: Engine | None = None
+        self._engines: dict[str, Engine] = {}
 
     def get(self, store: Store) -> Engine:
-        """The engine over this store."""
-        if self._engine is None or self._engine.store is not store:
-            self._engine = Engine(self.model, store)
-        return self._engine
+        """The engine over this store, in the current session."""
+        session = current_session()
+        engine = self._engines.get(session)
+        if engine is None or engine.store is not store:
+            if len(self._engines) >= MAX_SESSIONS_KEPT:
+                self._engines.clear()  # sessions of finished test runs
+            engine = self._engines[session] = Engine(self.model, store)
+        return engine
 
 
 def bindings_of(cell: EngineCell) -> list[Binding]:
