@@ -13,10 +13,14 @@ from urllib.parse import urlencode
 import click
 
 from .cli_control import COMMANDS as CONTROL_COMMANDS
-from .contract.read.loader import load_pacts
+from .contract.read.loader import LoadResult, load_pacts
+from .progress import BYTES, progress
 from .providers.catalogue import registry_for
 from .providers.pinned import pinned_fields
 from .settings import Settings, SettingsError
+
+# Pact files under this many bytes load in well under a second: no progress is shown for them.
+PROGRESS_FROM_BYTES = 5_000_000
 
 
 def _settings() -> Settings:
@@ -238,7 +242,9 @@ def verify(url: str, pact_dir: str, states_url: str | None, admin_token: str | N
         separator = "&" if "?" in states_url else "?"
         states_url = f"{states_url}{separator}{urlencode({'token': admin_token})}"
     try:
-        verdicts = verify_folder(url, folder, states_url or None)
+        files = len(list(folder.glob("*.json")))
+        with progress("verified", files, unit="pact files") as advance:
+            verdicts = verify_folder(url, folder, states_url or None, verified=lambda _verdict: advance())
     except VerifierMissing as exc:
         raise click.ClickException(str(exc)) from None
     for verdict in verdicts:
@@ -257,7 +263,7 @@ def contracts(pact_dir: str) -> None:
     """List the contracts and interactions served, and the problems found in any file."""
     # The loader logs what it finds for the server's log; here it is printed once, below.
     logging.getLogger("app.contract").setLevel(logging.CRITICAL)
-    result = load_pacts(pact_dir)
+    result = _loaded(pact_dir)
     for contract in result.contracts:
         click.echo(f"{contract.source}: {contract.consumer} -> {contract.provider} (spec {contract.spec})")
         for interaction in contract.interactions:
@@ -318,25 +324,8 @@ def seed(
         click.echo(f"error: {refused}", err=True)
         sys.exit(2)
     workers = jobs or seeding.default_jobs()
-    if sys.stdout.isatty():
-        with click.progressbar(length=count, label=f"seeding {collection}") as bar:
-            shown = [0]
-
-            def advance(done: int) -> None:
-                bar.update(done - shown[0])
-                shown[0] = done
-
-            result = seeding.seed(chosen, settings.database_url, workers, advance)
-    else:
-        tenths = [0]
-
-        def report(done: int) -> None:
-            # One line per tenth reached, so a log shows progress without a line per chunk.
-            if done * 10 // count > tenths[0] and done < count:
-                tenths[0] = done * 10 // count
-                click.echo(f"seeded {done:,} of {count:,} ({done * 100 // count}%)", err=True)
-
-        result = seeding.seed(chosen, settings.database_url, workers, report)
+    with progress("seeded", count) as advance:
+        result = seeding.seed(chosen, settings.database_url, workers, advance.to)
     click.echo(f"seeded {result.count} items of {collection} in {result.seconds:.2f} s ({result.rate:,.0f} rows/s)")
 
 
@@ -366,12 +355,25 @@ def openapi(pact_dir: str) -> None:
     from .openapi import openapi_document
 
     logging.getLogger("app.contract").setLevel(logging.CRITICAL)
-    result = load_pacts(pact_dir)
+    result = _loaded(pact_dir)
     for problem in result.problems:
         click.echo(f"error: {problem}", err=True)
     registry = registry_for(dataclasses.replace(_settings(), pact_dir=pact_dir), result)
     click.echo(json.dumps(openapi_document(result.contracts, registry), indent=2, ensure_ascii=False))
     sys.exit(1 if result.problems else 0)
+
+
+def _loaded(location: str) -> LoadResult:
+    """Every pact at `location`, loaded with a progress bar (or lines) on stderr when the files are large."""
+    root = Path(location)
+    files = sorted(p for p in root.rglob("*.json") if p.is_file()) if root.is_dir() else [root]
+    total = sum(p.stat().st_size for p in files if p.is_file())
+    if total < PROGRESS_FROM_BYTES:
+        return load_pacts(location)
+    with progress("read pact files", total, unit=BYTES) as advance:
+        result = load_pacts(location, bytes_read=advance)
+        advance.to(total)  # a refused file stops being read part-way
+    return result
 
 
 # The control plane's calls as commands against a running mock (cli_control.py).

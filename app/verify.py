@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,8 +26,17 @@ class Verdict:
     output: str
 
 
-def verify_folder(url: str, pact_dir: Path, states_url: str | None, timeout_ms: int = 10_000) -> list[Verdict]:
-    """Verify the provider at `url` against every pact file in `pact_dir`, one verdict per file."""
+def verify_folder(
+    url: str,
+    pact_dir: Path,
+    states_url: str | None,
+    timeout_ms: int = 10_000,
+    verified: Callable[[Verdict], None] = lambda verdict: None,
+) -> list[Verdict]:
+    """Verify the provider at `url` against every pact file in `pact_dir`, one verdict per file.
+
+    `verified` hears each verdict as soon as it is known (a progress bar's feed: a file can take a while).
+    """
     # The verifier reports usage over the network unless told not to; a mock runs offline and in CI.
     os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
     try:
@@ -45,6 +55,7 @@ def verify_folder(url: str, pact_dir: Path, states_url: str | None, timeout_ms: 
         results: Any = verifier.results
         passed = passed and bool(results.get("result"))
         verdicts.append(Verdict(pact_file, provider, passed, _summary(results), verifier.output(strip_ansi=True)))
+        verified(verdicts[-1])
     return verdicts
 
 

@@ -6,6 +6,7 @@ what stateful routes answer from stateful.py.
 
 from __future__ import annotations
 
+import gc
 import re
 from collections.abc import Sequence
 from pathlib import PurePath
@@ -41,6 +42,19 @@ def openapi_document(
     contracts: Sequence[Contract], stateful: StatefulRoutes | None = None, *, title: str = "pactmock"
 ) -> dict[str, Any]:
     """The OpenAPI 3.1 document of these contracts; `stateful` says which routes a provider's state answers."""
+    # The document is a tree of millions of small dicts and lists with no cycles: the cyclic collector would
+    # walk the whole heap (the contracts too) again and again while it grows, which doubled the time
+    # (bench/openapi.py). It runs again, once, when the document is done.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _document(contracts, stateful, title)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _document(contracts: Sequence[Contract], stateful: StatefulRoutes | None, title: str) -> dict[str, Any]:
     bound: dict[int, tuple[str, StatefulBinding]] = {}
     routed = []
     skipped: list[Interaction] = []

@@ -11,8 +11,10 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Response
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
+from ..contract.match.uripath import wire_path
+from ..contract.serve.router import Router
 from ..domain.errors import (
     AlreadyExists,
     CapacityReached,
@@ -29,7 +31,7 @@ from ..domain.errors import (
     UnknownId,
     WrongState,
 )
-from .dispatch import clipped
+from .dispatch import ALL_METHODS, clipped
 from .problems import problem
 
 log = logging.getLogger(__name__)
@@ -68,12 +70,28 @@ def error_response(error: Exception, method: str, path: str, retry_after: int) -
     """
     if isinstance(error, HTTPException):
         # Flask's own refusals: no such control page, a method a control route does not take, a body too large.
-        return problem(HTTP_SLUGS.get(error.code or 400, "bad-request"), error.description or error.name)
+        response = problem(HTTP_SLUGS.get(error.code or 400, "bad-request"), error.description or error.name)
+        if isinstance(error, MethodNotAllowed) and error.valid_methods is not None:
+            response.headers["Allow"] = ", ".join(error.valid_methods)  # RFC 9110: a 405 says what is allowed
+        return response
     for kind, slug, extra in TABLE:
         if isinstance(error, kind):
             return _known(error, slug, extra(error), method, path, retry_after)
     log.exception("unexpected error on %s %s", method, clipped(path))
     return problem("internal", "the mock failed to handle this request; see its log")
+
+
+def method_not_allowed(method: str, path: str, router: Router) -> Response:
+    """405 for a method no pact uses, with the Allow header RFC 9110 requires: the methods the pacts take at `path`.
+
+    `path` is the request's path as the server handed it over (decoded), as for routing.
+    """
+    at_path = wire_path(path)
+    allowed = [known for known in ALL_METHODS if router.candidates(known, at_path)]
+    response = problem("method-not-allowed", f"no pact uses the method {method[:40]!r}", allowed=allowed)
+    # Empty when no pact defines the path: RFC 9110's way of saying that the resource takes no method.
+    response.headers["Allow"] = ", ".join(allowed)
+    return response
 
 
 def _known(error: Exception, slug: str, extra: dict[str, Any], method: str, path: str, retry_after: int) -> Response:

@@ -27,9 +27,8 @@ from ..domain.provider_states import active_provider_states
 from .bound import handle
 from .cors import add_cors, allowed_origin
 from .dispatch import ALL_METHODS, Bound, Stub, judge, stub_answer
-from .errors import error_response
+from .errors import error_response, method_not_allowed
 from .journal_record import ANSWERED_BY, NOT_JOURNALED
-from .problems import problem
 from .served import Served
 
 if TYPE_CHECKING:
@@ -100,7 +99,7 @@ class ContractFront:
         req.max_content_length = self.max_content_length
         allow = allowed_origin(environ.get("HTTP_ORIGIN"), self.served.settings.cors_origins)
         if req.method not in ALL_METHODS:
-            return self._with_cors(problem("method-not-allowed", f"no pact uses the method {req.method[:40]!r}"), allow)
+            return self._with_cors(method_not_allowed(req.method, req.path, self.served.router), allow)
         if not inline:
             return self._judged(req, allow, self._active_states)
         try:
