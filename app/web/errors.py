@@ -31,6 +31,7 @@ from ..domain.errors import (
     UnknownId,
     WrongState,
 )
+from ..domain.sessions import TooManySessions
 from .dispatch import ALL_METHODS, clipped
 from .problems import problem
 
@@ -48,6 +49,7 @@ TABLE: list[tuple[type[Exception], str, Callable[[Any], dict[str, Any]]]] = [
     (Invalid, "invalid-request", _extra_none),
     (UnknownId, "bad-provider-state", _extra_none),
     (IdsExhausted, "ids-exhausted", _extra_none),
+    (TooManySessions, "session-limit", lambda error: {"limit": error.limit}),
     # Nothing was stored: an earlier upload under the same key is still there, whole.
     (QuotaExceeded, "storage-quota", lambda error: {"limit": error.limit}),
     (Changed, "upload-changed", _extra_none),

@@ -24,12 +24,15 @@ from flask import Request, Response
 
 from ..contract.model import Interaction
 from ..domain.provider_states import active_provider_states
+from ..domain.sessions import InvalidSessionName
 from .bound import handle
 from .cors import add_cors, allowed_origin
 from .dispatch import ALL_METHODS, Bound, Stub, judge, stub_answer
 from .errors import error_response, method_not_allowed
 from .journal_record import ANSWERED_BY, NOT_JOURNALED
+from .problems import problem
 from .served import Served
+from .session_scope import runner_for, session_of
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -80,6 +83,14 @@ class ContractFront:
         self.contract_pages = frozenset(page for page in OWN_PAGES if self._defined_by_a_pact(page or "/"))
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        # Served as plain WSGI (the entrance does this itself): the whole answer is worked out in the session.
+        try:
+            run = runner_for(session_of(environ))
+        except InvalidSessionName as bad:
+            return problem("invalid-request", str(bad))(environ, start_response)
+        return run(self._answered_in_place, environ, start_response)
+
+    def _answered_in_place(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         return self.decided_in_thread(environ)(environ, start_response)
 
     def decided_in_thread(self, environ: WSGIEnvironment) -> WSGIApplication:
