@@ -20,6 +20,7 @@ from .control_faults import faults_control
 from .control_journal import journal_control
 from .control_resources import resources_control
 from .control_scenarios import scenarios_control
+from .control_sessions import sessions_control
 from .control_state import state_control
 from .cors import add_cors, allowed_origin
 from .entrance import Entrance
@@ -65,6 +66,8 @@ def build_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(state_control)
     app.register_blueprint(docs_control)
     app.register_blueprint(scenarios_control)
+    app.extensions["pactmock.sessions"] = store.sessions
+    app.register_blueprint(sessions_control)
 
     @app.after_request
     def add_cors_headers(response: Response) -> Response:

@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from ..domain.errors import Conflict, StoreUnavailable
+from ..domain.errors import Conflict, DomainError, StoreUnavailable
+from ..domain.sessions import current_session
 from .fault_rules import BadRules, Plan, Rule, RuleSet, dotted, parse_rule, parse_rule_set, plan_for
 
 if TYPE_CHECKING:
@@ -41,6 +42,8 @@ SETTING = "faults"  # the rule set
 COUNTS = "faults.counts"  # how many requests each rule that rolls dice has matched
 LOCK = "faults.lock"  # written first by every change, so changes to the two above queue (PostgreSQL)
 FROM_FILE = "faults.file"  # which server last installed PACTMOCK_FAULTS_FILE
+# Sessions whose rule sets one process keeps at once; past it the cache starts again.
+MAX_SESSIONS_KEPT = 1_000
 CHANNEL = "pactmock_faults"
 
 
@@ -286,19 +289,27 @@ class Faults:
     def __init__(self, store: Store, settings: Settings, signal: ChangeSignal) -> None:
         self.keeper = FaultStore(store, settings.generator_seed)
         self.signal = signal
-        self.rules = RuleSet()
-        self.read_at: tuple[int, int, int] | None = None
+        # Per session (each keeps its own rules): the generation the rule set was read at, and the rule set.
+        self.read: dict[str, tuple[Any, RuleSet]] = {}
 
     def current(self) -> RuleSet:
-        """The rule set (a stat of the stamp; the database only after a change was announced)."""
+        """The current session's rule set (a stat of the stamp; the database only after a change was announced)."""
+        session = current_session()
         generation = self.signal.generation()
-        if generation != self.read_at:
-            try:
-                self.rules = self.keeper.read()
-                self.read_at = generation
-            except StoreUnavailable:
-                log.warning("faults: the rule set could not be read; the last one read still applies")
-        return self.rules
+        held = self.read.get(session)
+        if held is not None and held[0] == generation:
+            return held[1]
+        try:
+            rules = self.keeper.read()
+        except StoreUnavailable:
+            log.warning("faults: the rule set could not be read; the last one read still applies")
+            return held[1] if held is not None else RuleSet()
+        except DomainError:
+            return RuleSet()  # the session cannot be made (its limit): the request's own answer says so
+        if len(self.read) >= MAX_SESSIONS_KEPT:
+            self.read.clear()  # sessions of finished test runs
+        self.read[session] = (generation, rules)
+        return rules
 
     def install_file(self, path: str) -> None:
         """PACTMOCK_FAULTS_FILE's rules, once per server start (`serve` checked the file before any worker ran)."""
