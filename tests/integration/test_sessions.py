@@ -259,3 +259,35 @@ def test_the_control_cli_acts_on_the_session_it_names(
     assert cli(mock, "sessions", "drop", "cli-a").returncode == 0
     assert cli(mock, "sessions", "list").stdout.split() == ["default"]
     assert not clock_of(mock, "cli-a")["frozen"]  # made again, fresh
+
+
+def test_a_session_made_through_one_server_is_used_and_dropped_through_another(
+    run_mock: Callable[..., RunningMock], postgres_url_for_comparison: str, tmp_path: Path
+) -> None:
+    folder = epistemix_pacts(tmp_path)
+    one = run_mock(folder, DATABASE_URL=postgres_url_for_comparison, **SLOW_RUNS)
+    two = run_mock(folder, DATABASE_URL=postgres_url_for_comparison, **SLOW_RUNS)
+    servers = [one, two]
+    register = "/jobs/register"
+    # Jobs registered alternately through both servers in one session: one gap-free sequence, the session's own.
+    ids = [
+        requests.post(servers[n % 2].url + register, json={"tags": []}, headers=headers("shared"), timeout=30).json()[
+            "id"
+        ]
+        for n in range(6)
+    ]
+    assert ids == list(range(123, 129))
+    control(one, "shared", "POST", "/_mock/clock", {"action": "freeze", "at": "2035-01-01T00:00:00Z"})
+    assert clock_of(two, "shared")["now"].startswith("2035-01-01")
+    assert [s["name"] for s in requests.get(two.url + "/_mock/sessions", timeout=30).json()["sessions"]] == [
+        "default",
+        "shared",
+    ]
+    # Dropped through one: the other answers from a fresh session on its next request.
+    assert requests.delete(one.url + "/_mock/sessions/shared", timeout=30).status_code == 200
+    for _ in range(4):
+        assert runs_status(two, "shared", 123) == 404
+    assert not clock_of(two, "shared")["frozen"]
+    again = requests.post(two.url + register, json={"tags": []}, headers=headers("shared"), timeout=30)
+    assert again.json()["id"] == 123
+    assert exported(one, None)["tables"]["jobs"] == []
