@@ -20,7 +20,15 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 serve: $(VENV)/.installed
 	$(BIN)/pactmock serve
 
-test: $(VENV)/.installed-test
+# The dashboard's browser tests (tests/browser/) drive Debian's chromium: installed once, when it is missing.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+$(CHROMIUM):
+	$(SUDO) apt-get update -q
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium
+
+test: $(VENV)/.installed-test $(CHROMIUM)
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-test

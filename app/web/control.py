@@ -77,7 +77,9 @@ def _own_page(origin: str) -> bool:
     other name could be a rebinding of a foreign site to this address, so only loopback names count."""
     host = request.host.lower()
     name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-    return name in LOOPBACK_HOST_NAMES and origin.lower() == f"{request.scheme}://{host}"
+    # With MOCK_ADMIN_TOKEN set, the token (checked next) decides under any name: a rebound site does not know it.
+    trusted_name = name in LOOPBACK_HOST_NAMES or _served().settings.admin_token is not None
+    return trusted_name and origin.lower() == f"{request.scheme}://{host}"
 
 
 # Whether the mock and its database are up, and what a problem type means: open to every caller, so

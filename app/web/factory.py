@@ -22,6 +22,7 @@ from .control_resources import resources_control
 from .control_scenarios import scenarios_control
 from .control_sessions import sessions_control
 from .control_state import state_control
+from .control_ui import ui_control
 from .cors import add_cors, allowed_origin
 from .entrance import Entrance
 from .errors import error_response
@@ -66,6 +67,7 @@ def build_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(state_control)
     app.register_blueprint(docs_control)
     app.register_blueprint(scenarios_control)
+    app.register_blueprint(ui_control)
     app.extensions["pactmock.sessions"] = store.sessions
     app.register_blueprint(sessions_control)
 

@@ -1,0 +1,83 @@
+"""The dashboard's journal: the requests the server answered, newest first, each refusal with its mismatches
+(expected, actual, where), and one request's page with the interactions closest to it (its near misses)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Response, request
+
+from ..contract.model import MISSING
+from .control_journal import STATUS
+from .journal import Filters, Journal
+from .journal_checks import contract_request, near_misses
+from .ui_base import render, served, ui_control
+
+SHOWN = 100
+STATUS_CLASSES = ("", "2xx", "3xx", "4xx", "5xx")
+
+
+def _journal() -> Journal | None:
+    return Journal.for_server(served().settings)
+
+
+@ui_control.get("/_mock/ui/journal")
+def journal() -> Response:
+    """The newest requests, filtered by status and path prefix."""
+    found = _journal()
+    status = request.args.get("status", "").lower()
+    path = request.args.get("path", "").strip()
+    refusal = None
+    if status and not STATUS.fullmatch(status):
+        refusal = f"status must be a status such as 404 or a class such as 4xx, not {status[:40]!r}"
+        status = ""
+    if path and not path.startswith("/"):
+        refusal = f"a path starts with /, not {path[:60]!r}"
+        path = ""
+    records: list[dict[str, Any]] = []
+    total = 0
+    if found is not None:
+        filters = Filters(status=status or None, path=(path + "*") if path else None, limit=SHOWN)
+        records, total = found.records(filters)
+    return render(
+        "ui/journal.html",
+        status=400 if refusal else 200,
+        enabled=found is not None,
+        records=records,
+        total=total,
+        shown=SHOWN,
+        status_filter=status,
+        path_filter=path,
+        classes=STATUS_CLASSES,
+        refusal=refusal,
+        shown_json=_shown_json,
+    )
+
+
+@ui_control.get("/_mock/ui/journal/<record_id>")
+def journal_record(record_id: str) -> Response:
+    """One request as the journal holds it, and the three interactions closest to it."""
+    found = _journal()
+    records = found.records()[0] if found is not None else []
+    record = next((r for r in records if r.get("id") == record_id), None)
+    if record is None:
+        return render("ui/missing.html", status=404, what=f"no request {record_id[:60]!r} is in the journal")
+    closest = near_misses(_as_request(record), served())
+    return render("ui/record.html", record=record, closest=closest, shown_json=_shown_json)
+
+
+def _as_request(record: dict[str, Any]) -> Any:
+    """The journaled request as the engine judges it (credentials are withheld in the journal, so a credential
+    header shows as a mismatch here though the client may have sent a good one)."""
+    headers = {str(name): [str(value)] for name, value in (record.get("headers") or {}).items()}
+    query = {str(name): [str(v) for v in values] for name, values in (record.get("query") or {}).items()}
+    body = record.get("body", MISSING)
+    return contract_request(str(record.get("method")), str(record.get("path")), query, headers, body)
+
+
+def _shown_json(value: Any) -> str:
+    """A mismatch's value as JSON text, so the string "1" and the number 1 read differently."""
+    if value is None:
+        return "(absent)"
+    return json.dumps(value, ensure_ascii=False)
