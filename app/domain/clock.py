@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from .cached import kept
 from .errors import Invalid
 from .ports import Store
 
@@ -46,7 +47,11 @@ class ClockSetting:
 
 
 class MockClock:
-    """Reads (and changes) the clock's setting in the store."""
+    """Reads (and changes) the clock's setting in the store.
+
+    The web app's store keeps the setting per process and session until the control plane announces a change
+    (cached.py); every other store is asked on each reading.
+    """
 
     def __init__(self, store: Store, system: Callable[[], datetime] = system_now) -> None:
         self.store = store
@@ -58,6 +63,10 @@ class MockClock:
 
     def setting(self) -> ClockSetting:
         """The clock's setting now."""
+        return kept(self.store, SETTING, self.stored_setting)
+
+    def stored_setting(self) -> ClockSetting:
+        """The clock's setting as the store holds it (a query)."""
         with self.store.reading() as uow:
             return _read(uow.settings.get(SETTING))
 

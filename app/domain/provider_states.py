@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from .cached import kept
 from .errors import Conflict, UnknownId
 from .model import MAX_ID, Job, Policy, Run
 from .ports import Store, UnitOfWork
@@ -57,7 +58,16 @@ def apply_provider_state(
 
 
 def active_provider_states(store: Store) -> frozenset[str]:
-    """The states set up now; kept in the store, so every worker process routes by the same ones."""
+    """The states set up now; kept in the store, so every worker process routes by the same ones.
+
+    The router asks on every request to a route whose interactions name provider states: the web app's store
+    keeps them per process and session until the control plane announces a change (cached.py).
+    """
+    return kept(store, "provider_states", lambda: stored_provider_states(store))
+
+
+def stored_provider_states(store: Store) -> frozenset[str]:
+    """The states set up now, as the store holds them (a query)."""
     with store.reading() as uow:
         return uow.provider_states.active()
 

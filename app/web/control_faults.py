@@ -37,11 +37,12 @@ def _keeper() -> FaultStore:
 @faults_control.after_app_request
 def announce_changes(response: Response) -> Response:
     """A control-plane change that went through may have changed the faults (reset empties them, import
-    restores them): every worker and server is told to read them again."""
+    restores them), the clock or the provider states: every worker and server is told to read them again.
+    A 5xx too: it may come after part of a change was committed (a 4xx is refused before anything changes)."""
     if (
         request.method not in ("GET", "HEAD", "OPTIONS")
         and request.path.startswith("/_mock")
-        and response.status_code < 400
+        and not 400 <= response.status_code < 500
     ):
         signal_for(_served().settings.database_url).announce()
     return response

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, request
+from flask import Flask, Response, has_request_context, request
 
+from ..domain.cached import Freshness, keep_for
 from ..domain.clock import MockClock
 from ..providers.catalogue import registry_for
 from ..providers.pinned import pinned_fields
 from ..settings import Settings
+from ..store.namespace import current_session
 from ..store.unit_of_work import SqlStore
 from .body_guard import BodyGuard
+from .change_signal import signal_for
 from .control import control, guard_control_plane
 from .control_clock import clock_control
 from .control_docs import docs_control
@@ -41,6 +44,11 @@ def build_app(settings: Settings | None = None) -> Flask:
     for pinned in pinned_fields(contracts.interactions, providers):
         log.warning("contract and state disagree: %s", pinned.sentence())
     store = SqlStore.connect(settings)
+    # The clock's setting and the active provider states change only through the control plane, which announces
+    # every change: until then each process keeps what it read, per session (domain/cached.py).
+    # Contract routes are answered outside Flask (front.py): a Flask request is the control plane's, which reads
+    # back what it has just changed.
+    keep_for(store, Freshness(signal_for(settings.database_url).generation, current_session, has_request_context))
     # Every stateful answer reads the mock's clock, which the control plane may freeze or move.
     clock = MockClock(store)
     served = Served(

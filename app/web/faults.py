@@ -17,10 +17,7 @@ import json
 import logging
 import multiprocessing
 import os
-import select
 import socket
-import tempfile
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -30,6 +27,8 @@ import yaml
 
 from ..domain.errors import Conflict, DomainError, StoreUnavailable
 from ..domain.sessions import current_session
+from .change_signal import ChangeSignal
+from .change_signal import signal_for as signal_for  # where entrance and control_faults find it
 from .fault_rules import BadRules, Plan, Rule, RuleSet, dotted, parse_rule, parse_rule_set, plan_for
 
 if TYPE_CHECKING:
@@ -44,7 +43,6 @@ LOCK = "faults.lock"  # written first by every change, so changes to the two abo
 FROM_FILE = "faults.file"  # which server last installed PACTMOCK_FAULTS_FILE
 # Sessions whose rule sets one process keeps at once; past it the cache starts again.
 MAX_SESSIONS_KEPT = 1_000
-CHANNEL = "pactmock_faults"
 
 
 class FaultsFileError(ValueError):
@@ -207,82 +205,6 @@ def _line_of(node: yaml.Node, where: tuple[str | int, ...]) -> int:
     return line
 
 
-class ChangeSignal:
-    """Tells this process's cache that the rule set may have changed: a stamp file for the workers on this host,
-    and on PostgreSQL a NOTIFY heard by a LISTEN thread in every process of every server."""
-
-    def __init__(self, database_url: str) -> None:
-        digest = hashlib.sha256(database_url.encode()).hexdigest()[:16]
-        folder = Path(tempfile.gettempdir()) / f"pactmock-faults-{os.getuid()}"
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self.stamp = folder / digest
-        self.heard = 0  # NOTIFYs heard (and reconnections, after which one may have been missed)
-        self.dsn = _dsn(database_url)
-        self.sender: Any = None
-        self.lock = threading.Lock()
-        if self.dsn is not None:
-            threading.Thread(target=self._listen, name="pactmock-faults", daemon=True).start()
-
-    def generation(self) -> tuple[int, int, int]:
-        """Changes whenever a change is announced (compare it with the one the cache was read at)."""
-        try:
-            found = os.stat(self.stamp)
-        except FileNotFoundError:
-            return (0, 0, self.heard)
-        return (found.st_ino, found.st_mtime_ns, self.heard)
-
-    def announce(self) -> None:
-        """Every worker here, and every server on the same PostgreSQL, reads the rule set again."""
-        fresh = self.stamp.with_name(f".{self.stamp.name}.{os.getpid()}.{threading.get_ident()}")
-        fresh.write_text(uuid.uuid4().hex)
-        os.replace(fresh, self.stamp)  # a new inode: the generation differs even within one mtime tick
-        if self.dsn is None:
-            return
-        with self.lock:
-            for _ in range(2):
-                try:
-                    if self.sender is None or self.sender.closed:
-                        self.sender = _connect(self.dsn)
-                    self.sender.cursor().execute(f"NOTIFY {CHANNEL}")
-                    return
-                except Exception as error:  # the next try reconnects; the stamp already told this host
-                    log.warning("faults: could not notify other servers: %s", error)
-                    self.sender = None
-
-    def _listen(self) -> None:
-        while True:
-            try:
-                connection = _connect(self.dsn)
-                connection.cursor().execute(f"LISTEN {CHANNEL}")
-                self.heard += 1  # a change made before LISTEN was missed: read again
-                while True:
-                    if select.select([connection], [], [], 30)[0]:
-                        connection.poll()
-                        if connection.notifies:
-                            connection.notifies.clear()
-                            self.heard += 1
-            except Exception as error:
-                log.warning("faults: listening for changes failed (%s); again in 1 s", error)
-                self.heard += 1
-                time.sleep(1)
-
-
-def _dsn(database_url: str) -> str | None:
-    if not database_url.startswith("postgresql"):
-        return None
-    from sqlalchemy.engine import make_url
-
-    return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def _connect(dsn: str | None) -> Any:
-    import psycopg2
-
-    connection = psycopg2.connect(dsn, connect_timeout=5)
-    connection.autocommit = True
-    return connection
-
-
 class Faults:
     """One process's view of the faults: the cached rule set, re-read when the signal says it changed."""
 
@@ -326,16 +248,3 @@ class Faults:
         rolling = [r.id for r in matched if r.draws]
         counts = self.keeper.take_counts(rolling) if rolling else {}
         return plan_for(matched, counts, rules.seed)
-
-
-_SHARED: dict[str, ChangeSignal] = {}
-_SHARED_LOCK = threading.Lock()
-
-
-def signal_for(database_url: str) -> ChangeSignal:
-    """The process's one signal for a database (one LISTEN connection however many apps are built)."""
-    with _SHARED_LOCK:
-        found = _SHARED.get(database_url)
-        if found is None:
-            found = _SHARED[database_url] = ChangeSignal(database_url)
-        return found
