@@ -28,15 +28,21 @@ def _chromium_or_skip() -> None:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """One headless Chromium for the session."""
+def driver() -> Iterator[Any]:
+    """Playwright, driving Debian's chromium (launch it with executable_path=CHROMIUM)."""
     _chromium_or_skip()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM)
-        yield launched
-        launched.close()
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(driver: Any) -> Iterator[Any]:
+    """One headless Chromium for the session."""
+    launched = driver.chromium.launch(executable_path=CHROMIUM)
+    yield launched
+    launched.close()
 
 
 @pytest.fixture

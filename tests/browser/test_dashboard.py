@@ -14,7 +14,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.support.dashboard import GENERATED_COLLECTION, GENERATED_PROVIDER, serious_violations
+from tests.support.dashboard import CHROMIUM, GENERATED_COLLECTION, GENERATED_PROVIDER, serious_violations
 from tests.support.epx import EPX_HEADERS, run_request
 from tests.support.mock_process import RunningMock
 
@@ -201,6 +201,40 @@ def test_the_controls_work_by_keyboard(serve_dashboard: Serve, page: Any) -> Non
     assert page.url.endswith("#clock")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.closest('section').getAttribute('aria-labelledby')") == "clock"
+
+
+def test_with_an_admin_token_the_dashboard_works_from_another_host_name(serve_dashboard: Serve, driver: Any) -> None:
+    token = "dashboard-secret"
+    mock = serve_dashboard(MOCK_ADMIN_TOKEN=token)
+    port = mock.url.rsplit(":", 1)[1]
+    # The browser reaches the mock under a name that is not a loopback one, as from another host.
+    browser = driver.chromium.launch(
+        executable_path=CHROMIUM, args=["--host-resolver-rules=MAP dashboard.test 127.0.0.1"]
+    )
+    try:
+        page = browser.new_page()
+        base = f"http://dashboard.test:{port}/_mock/ui"
+        assert page.goto(base + "/controls").status == 401
+        assert page.goto(f"{base}/?token={token}").status == 200
+        # Every link and form carries the token on: the next page and a form's post are let in.
+        page.get_by_role("link", name="Controls").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Controls")
+        assert f"token={token}" in page.url
+        page.get_by_label("Seconds").fill("3600")
+        page.get_by_role("button", name="Advance the clock").click()
+        expect(page.get_by_role("status")).to_contain_text("The clock is advanced")
+        clock = requests.get(mock.url + "/_mock/clock", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        assert clock.json()["offset_seconds"] >= 3600
+        # A page of another site cannot post to it, token or not: its origin is not the mock's.
+        refused = requests.post(
+            f"{mock.url}/_mock/ui/clock?token={token}",
+            data={"action": "advance", "seconds": "60"},
+            headers={"Origin": "http://evil.test", "Host": f"dashboard.test:{port}"},
+            timeout=10,
+        )
+        assert refused.status_code == 403
+    finally:
+        browser.close()
 
 
 def test_screenshots_of_the_main_views(serve_dashboard: Serve, page: Any, tmp_path: Path) -> None:
