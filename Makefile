@@ -28,8 +28,13 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -q
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium
 
+# Two passes: most tests in parallel (pytest-xdist, TEST_WORKERS processes), then the ones marked serial
+# (tests/conftest.py: they load or time the server) alone, one at a time.
+TEST_WORKERS ?= 2
+
 test: $(VENV)/.installed-test $(CHROMIUM)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not serial"
+	$(BIN)/python -m pytest -m serial
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
