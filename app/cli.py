@@ -21,6 +21,8 @@ from .settings import Settings, SettingsError
 
 # Pact files under this many bytes load in well under a second: no progress is shown for them.
 PROGRESS_FROM_BYTES = 5_000_000
+# The OpenAPI document of fewer interactions than this takes about a second or less.
+PROGRESS_FROM_INTERACTIONS = 2_000
 
 
 def _settings() -> Settings:
@@ -359,20 +361,28 @@ def openapi(pact_dir: str) -> None:
     for problem in result.problems:
         click.echo(f"error: {problem}", err=True)
     registry = registry_for(dataclasses.replace(_settings(), pact_dir=pact_dir), result)
-    click.echo(json.dumps(openapi_document(result.contracts, registry), indent=2, ensure_ascii=False))
+    count = len(result.interactions)
+    with progress("documented", count if count >= PROGRESS_FROM_INTERACTIONS else 0, unit="interactions") as advance:
+        document = openapi_document(result.contracts, registry, documented=advance)
+    click.echo(json.dumps(document, indent=2, ensure_ascii=False))
     sys.exit(1 if result.problems else 0)
 
 
 def _loaded(location: str) -> LoadResult:
-    """Every pact at `location`, loaded with a progress bar (or lines) on stderr when the files are large."""
+    """Every pact at `location`, with progress file by file on stderr when the files are large (load_pacts' order)."""
     root = Path(location)
     files = sorted(p for p in root.rglob("*.json") if p.is_file()) if root.is_dir() else [root]
     total = sum(p.stat().st_size for p in files if p.is_file())
     if total < PROGRESS_FROM_BYTES:
         return load_pacts(location)
+    result = LoadResult()
     with progress("read pact files", total, unit=BYTES) as advance:
-        result = load_pacts(location, bytes_read=advance)
-        advance.to(total)  # a refused file stops being read part-way
+        for path in files:
+            part = load_pacts(path)
+            result.contracts += part.contracts
+            result.problems += part.problems
+            result.warnings += part.warnings
+            advance(path.stat().st_size)
     return result
 
 

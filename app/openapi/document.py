@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gc
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import PurePath
 from typing import Any
 
@@ -39,22 +39,31 @@ _SCHEMES = {
 
 
 def openapi_document(
-    contracts: Sequence[Contract], stateful: StatefulRoutes | None = None, *, title: str = "pactmock"
+    contracts: Sequence[Contract],
+    stateful: StatefulRoutes | None = None,
+    *,
+    title: str = "pactmock",
+    documented: Callable[[int], None] = lambda count: None,
 ) -> dict[str, Any]:
-    """The OpenAPI 3.1 document of these contracts; `stateful` says which routes a provider's state answers."""
+    """The OpenAPI 3.1 document of these contracts; `stateful` says which routes a provider's state answers.
+
+    `documented` hears how many more interactions are in the document after each operation (a progress feed).
+    """
     # The document is a tree of millions of small dicts and lists with no cycles: the cyclic collector would
     # walk the whole heap (the contracts too) again and again while it grows, which doubled the time
     # (bench/openapi.py). It runs again, once, when the document is done.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _document(contracts, stateful, title)
+        return _document(contracts, stateful, title, documented)
     finally:
         if collecting:
             gc.enable()
 
 
-def _document(contracts: Sequence[Contract], stateful: StatefulRoutes | None, title: str) -> dict[str, Any]:
+def _document(
+    contracts: Sequence[Contract], stateful: StatefulRoutes | None, title: str, documented: Callable[[int], None]
+) -> dict[str, Any]:
     bound: dict[int, tuple[str, StatefulBinding]] = {}
     routed = []
     skipped: list[Interaction] = []
@@ -83,6 +92,7 @@ def _document(contracts: Sequence[Contract], stateful: StatefulRoutes | None, ti
             describe_stateful(operation, method, path, [p for p, _ in handlers], [b for _, b in handlers])
         operation["operationId"] = _operation_id(method, path, operation_ids)
         paths.setdefault(path, {})[method.lower()] = operation
+        documented(len(members))
     return {
         "openapi": OPENAPI_VERSION,
         "info": _info(contracts, title, skipped, sorted({p for p, _ in bound.values()})),

@@ -226,7 +226,13 @@ SERVER_ERRORS = ("ST101", "ST102")
 # What schemathesis still finds, and why: none is the document's fault (each is the mock's own answer).
 # code -> (operations it is known on, or None for every operation; its cause)
 KNOWN_VIOLATIONS: dict[str, tuple[frozenset[str] | None, str]] = {
-    "ST204": (None, "a method no pact uses is answered 405 by the contract front without an Allow header"),
+    # A method no pact uses at all is a 405 with Allow; one the pacts use elsewhere but not on this path is a
+    # 404 no-interaction, as pact stub answers it (test_stub_server.py): schemathesis wants 405 there. On a
+    # templated path schemathesis takes the 404 for a missing item, so only literal paths are listed.
+    "ST204": (
+        frozenset({"PUT /api/v1/tasks", "PUT /api/v1/demo/reset", "PUT /api/v1/demo/create_all_scenarios"}),
+        "a method the pacts do not use on a path they define is answered 404 (as pact stub does), not 405",
+    ),
     "ST201": (
         frozenset({"POST /api/v1/tasks"}),
         "the contract engine's eachValue (labels) accepts an array where the pact's example is an object",

@@ -71,9 +71,9 @@ def pactmock(*args: str, terminal: bool, env: dict[str, str] | None = None) -> R
     return Run(process.returncode, stdout.decode(), b"".join(shown).decode(errors="replace"))
 
 
-def test_openapi_over_a_large_pact_shows_a_bar_on_a_terminal_and_tenths_in_a_pipe(tmp_path: Path) -> None:
-    pact = write_pact(tmp_path, 6_000)
-    assert pact.stat().st_size > PROGRESS_FROM_BYTES, "the pact must be large enough for progress to show"
+def test_openapi_over_large_pacts_shows_a_bar_on_a_terminal_and_tenths_in_a_pipe(tmp_path: Path) -> None:
+    pacts = [write_pact(tmp_path, 2_500), write_pact(tmp_path, 3_500)]
+    assert sum(p.stat().st_size for p in pacts) > PROGRESS_FROM_BYTES, "large enough for progress to show"
 
     on_terminal = pactmock("openapi", "--pact-dir", str(tmp_path), terminal=True)
     piped = pactmock("openapi", "--pact-dir", str(tmp_path), terminal=False)
@@ -82,13 +82,19 @@ def test_openapi_over_a_large_pact_shows_a_bar_on_a_terminal_and_tenths_in_a_pip
     assert piped.returncode == 0, piped.stderr
     assert on_terminal.stdout == piped.stdout, "progress must not change the document"
     assert on_terminal.stdout.startswith("{")
-    assert BAR in on_terminal.stderr and "read pact files" in on_terminal.stderr
-    assert "100%" in on_terminal.stderr and "MB" in on_terminal.stderr
+    assert BAR in on_terminal.stderr
+    assert "read pact files" in on_terminal.stderr and "documented" in on_terminal.stderr
+    assert "6000/6000" in on_terminal.stderr and "100%" in on_terminal.stderr
     lines = piped.stderr.strip().splitlines()
     assert BAR not in piped.stderr
-    assert all(re.fullmatch(r"read pact files [0-9.]+ MB of [0-9.]+ MB \(\d+%\)", line) for line in lines), lines
-    assert 5 <= len(lines) <= 10, "about one line per tenth"
-    assert lines[-1].endswith("(100%)")
+    read = [line for line in lines if line.startswith("read pact files")]
+    documented = [line for line in lines if line.startswith("documented")]
+    assert read + documented == lines, "loading first, then the document; nothing else"
+    # One file of two read, then both (the files are about 40% and 60% of the bytes).
+    assert re.fullmatch(r"read pact files [0-9.]+ MB of [0-9.]+ MB \([3-5]\d%\)", read[0]), read
+    assert re.fullmatch(r"read pact files [0-9.]+ MB of [0-9.]+ MB \(100%\)", read[1]), read
+    assert all(re.fullmatch(r"documented [0-9,]+ of 6,000 interactions \(\d+%\)", line) for line in documented)
+    assert 2 <= len(documented) <= 10 and documented[-1] == "documented 6,000 of 6,000 interactions (100%)"
 
 
 def test_a_small_pact_folder_loads_without_progress(tmp_path: Path) -> None:

@@ -16,9 +16,7 @@ a file with at least that many HTTP interactions is loaded as an index instead
 from __future__ import annotations
 
 import logging
-import os
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -74,18 +72,13 @@ class LoadResult:
 
 
 def load_pacts(
-    location: str | Path,
-    *,
-    compile_lazily_from: int | None = None,
-    compiled_kept: int = COMPILED_KEPT,
-    bytes_read: Callable[[int], None] | None = None,
+    location: str | Path, *, compile_lazily_from: int | None = None, compiled_kept: int = COMPILED_KEPT
 ) -> LoadResult:
     """Load a pact file, or every ``*.json`` file below a directory, in name order.
 
     Files with at least ``compile_lazily_from`` HTTP interactions are loaded as indexes whose
     interactions share one cache of ``compiled_kept`` compiled interactions; without it, every
-    interaction is compiled now. ``bytes_read`` hears how many more bytes of the files are read,
-    interaction by interaction (a progress bar's feed).
+    interaction is compiled now.
     """
     root = Path(location)
     result = LoadResult()
@@ -99,7 +92,7 @@ def load_pacts(
     cache = CompiledCache(compiled_kept)
     for path in files:
         try:
-            contract, warnings = load_pact_file(path, compile_lazily_from, cache, bytes_read)
+            contract, warnings = load_pact_file(path, compile_lazily_from, cache)
         except ContractError as exc:
             result.problems.append(LoadProblem(str(path), str(exc)))
             log.error("pact file %s rejected: %s", path, exc)
@@ -110,16 +103,13 @@ def load_pacts(
 
 
 def load_pact_file(
-    path: Path,
-    compile_lazily_from: int | None = None,
-    cache: CompiledCache | None = None,
-    bytes_read: Callable[[int], None] | None = None,
+    path: Path, compile_lazily_from: int | None = None, cache: CompiledCache | None = None
 ) -> tuple[Contract, list[str]]:
     """One pact file as a contract and its warnings, indexed when large (see load_pacts); ContractError if unusable."""
     try:
         with path.open("rb") as file:
             builder = _PactBuilder(str(path), PactIndex(path, file))
-            _read_into(builder, file, bytes_read)
+            _read_into(builder, file)
     except JsonSyntaxError as exc:
         raise ContractError(f"is not valid JSON: {exc}") from None
     except NotAnObject:
@@ -129,19 +119,13 @@ def load_pact_file(
     return builder.finish(compile_lazily_from, cache or CompiledCache())
 
 
-def _read_into(builder: _PactBuilder, file: BinaryIO, bytes_read: Callable[[int], None] | None = None) -> None:
+def _read_into(builder: _PactBuilder, file: BinaryIO) -> None:
     # A function of its own so that no item outlives the reading: the last may hold the file's bytes.
-    reported = 0
     for item in read_pact(file):
         if isinstance(item, Element):
             builder.interaction(item.value, item.offset, item.length)
-            if bytes_read is not None:
-                bytes_read(item.offset + item.length - reported)
-                reported = item.offset + item.length
         else:
             builder.member(item.key, item.value)
-    if bytes_read is not None:
-        bytes_read(os.fstat(file.fileno()).st_size - reported)  # what follows the last interaction
 
 
 def parse_pact(document: Any, source: str) -> tuple[Contract, list[str]]:
