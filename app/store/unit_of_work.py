@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..domain.errors import Conflict, Invalid, StoreUnavailable
+from ..domain.sessions import DEFAULT, current_session
 from ..settings import Settings
 from .database import Database
 from .items import SqlItems
@@ -22,6 +23,8 @@ from .snapshot import SqlSnapshots
 
 # PostgreSQL's SQLSTATEs for a transaction that lost to another and may simply run again.
 RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock_detected, serialization_failure
+# A session's schema dropped between its transaction's check and a statement (sessions.py): try again, fresh.
+DROPPED_NAMESPACE_SQLSTATES = frozenset({"42P01", "3F000"})  # undefined_table, invalid_schema_name
 # What JSONB cannot hold (the character \u0000 in a string of an item): the client's input, refused, not a 500.
 UNSTORABLE_SQLSTATES = frozenset({"22P05"})  # untranslatable_character
 
@@ -142,6 +145,8 @@ def _raise_translated(error: Exception) -> None:
     if isinstance(error, DBAPIError):
         if getattr(error.orig, "pgcode", None) in RETRYABLE_SQLSTATES:
             raise Conflict(str(error.orig).splitlines()[0]) from error
+        if getattr(error.orig, "pgcode", None) in DROPPED_NAMESPACE_SQLSTATES and current_session() != DEFAULT:
+            raise Conflict(f"session {current_session()!r} was dropped while this request ran") from error
         if getattr(error.orig, "pgcode", None) in UNSTORABLE_SQLSTATES:
             raise Invalid("the request holds a character the database cannot store (\\u0000)") from error
         if isinstance(error, OperationalError | InterfaceError):

@@ -163,7 +163,11 @@ def test_clock_scenarios_and_faults_stay_in_their_session_and_reset_export_impor
 def test_a_generic_provider_keeps_items_and_counters_per_session(
     run_mock: Callable[..., RunningMock], database_url: str, tmp_path: Path
 ) -> None:
-    mock = run_mock(epistemix_pacts(tmp_path, with_flow=True), DATABASE_URL=database_url)
+    folder = epistemix_pacts(tmp_path, with_flow=True)
+    model = folder / "FlowUI-Flow.model.yaml"
+    # A fixture loaded when the provider starts: each session, and a session made again, starts with it.
+    model.write_text(model.read_text() + "start: [running_task]\n")
+    mock = run_mock(folder, DATABASE_URL=database_url)
 
     def create(session: str, name: str) -> str:
         reply = requests.post(
@@ -183,7 +187,7 @@ def test_a_generic_provider_keeps_items_and_counters_per_session(
         return sorted(task["name"] for task in listed)
 
     before = names("x")
-    assert names("y") == before  # both start from the model's own fixtures
+    assert "train-llama" in before and names("y") == before  # both start from the model's start fixture
     first_x, second_x = create("x", "train-x"), create("x", "eval-x")
     first_y = create("y", "train-y")
     # Each session numbers its items from the start: y's first is x's first.
@@ -191,6 +195,11 @@ def test_a_generic_provider_keeps_items_and_counters_per_session(
     assert names("x") == sorted([*before, "train-x", "eval-x"])
     assert names("y") == sorted([*before, "train-y"])
     assert names("z") == before
+    # Dropped and used again: the model's fixtures are back (on every worker), the created items gone.
+    assert requests.delete(mock.url + "/_mock/sessions/x", timeout=30).status_code == 200
+    for _ in range(4):
+        assert names("x") == before
+    assert create("x", "again") == first_x
 
 
 def test_sessions_are_listed_dropped_checked_and_bounded(

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from ...domain.cached import kept
 from ...domain.errors import NotAuthenticated
 from ...domain.ports import Store
 from ...domain.sessions import current_session
@@ -20,6 +21,8 @@ from ..registry import Answer, Binding, Call, Handler, StateHandler
 
 # Sessions whose engines one process keeps at once; past it they are made again as used.
 MAX_SESSIONS_KEPT = 1_000
+# The name under which the engines' epoch is kept per session (domain/cached.py).
+ENGINE_EPOCH = "generic engines"
 
 
 class EngineCell:
@@ -28,16 +31,22 @@ class EngineCell:
 
     def __init__(self, model: ResourceModel) -> None:
         self.model = model
-        self._engines: dict[str, Engine] = {}
+        self._engines: dict[str, tuple[object, Engine]] = {}
 
     def get(self, store: Store) -> Engine:
-        """The engine over this store, in the current session."""
+        """The engine over this store, in the current session, made again after a control-plane change (a session
+        dropped and made anew, on any worker or server, has no start fixtures until its engine loads them)."""
         session = current_session()
-        engine = self._engines.get(session)
-        if engine is None or engine.store is not store:
-            if len(self._engines) >= MAX_SESSIONS_KEPT:
-                self._engines.clear()  # sessions of finished test runs
-            engine = self._engines[session] = Engine(self.model, store)
+        # The same object until a change is announced (domain/cached.py); a new one each call for a store the web
+        # app did not register, whose engine is then made each time.
+        epoch = kept(store, ENGINE_EPOCH, object)
+        held = self._engines.get(session)
+        if held is not None and held[0] is epoch and held[1].store is store:
+            return held[1]
+        if len(self._engines) >= MAX_SESSIONS_KEPT:
+            self._engines.clear()  # sessions of finished test runs
+        engine = Engine(self.model, store)
+        self._engines[session] = (epoch, engine)
         return engine
 
 
