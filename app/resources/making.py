@@ -4,11 +4,14 @@ items, and the fixtures a model names. Shared by the engine's creates, claims, p
 from __future__ import annotations
 
 import copy
+import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from ..domain.errors import AlreadyExists, CapacityReached, Conflict, Invalid
 from .model import MAX_GENERATED, Collection, ResourceModel
+from .numbered import FIELD_MARK, TEXT_MARK, CreatesNumbered, NumberedDocument
 from .ports import Items
 from .timeline import entered
 from .values import Given, fresh_times, key_of, new_id
@@ -41,15 +44,46 @@ class Maker:
 
     def new_document(self, items: Items, collection: Collection, body: dict, given: Given) -> dict[str, Any]:
         """A new item: the example's shape, the model's defaults, what the client sent, a fresh id and times."""
-        example = given.example()
-        shape = example if isinstance(example, dict) and collection.ids.field in example else collection.example
         if collection.ids.strategy == "given":
             if body.get(collection.ids.field) in (None, ""):
                 raise Invalid(f'the body must give the {collection.name} item\'s "{collection.ids.field}"')
             item_id = body[collection.ids.field]
         else:
             item_id = self._free_id(items, collection)
-        defaults = templated(collection.defaults, str(item_id))
+        return self._drafted(collection, body, given, item_id, str(item_id))
+
+    def created_at_once(self, items: Items, collection: Collection, body: dict, given: Given) -> dict[str, Any] | None:
+        """A plain create of a numbered item stored in one statement where the store can (PostgreSQL): the
+        document, or None where it cannot or the collection asks more of a create (capacity, children,
+        auto-creation, an id not made from a number)."""
+        rule = collection.ids
+        if (
+            not isinstance(items, CreatesNumbered)
+            or not items.creates_numbered
+            or rule.strategy not in ("counter", "prefixed")
+            or rule.start < 0  # a negative number's digits pad differently in SQL
+            or collection.capacity is not None
+            or collection.children is not None
+            or (collection.auto_create and self.path_fields(collection, given))
+        ):
+            return None
+        text = json.dumps(self._drafted(collection, body, given, FIELD_MARK, TEXT_MARK))
+        prefixed = rule.strategy == "prefixed"
+        marked = NumberedDocument(text, rule.prefix if prefixed else "", rule.width if prefixed else 0, prefixed)
+        for _ in range(ID_ATTEMPTS):
+            taken = items.create_numbered(self.provider, collection.name, self._start(collection), marked)
+            if taken is not None:
+                item_id = new_id(collection, _taken(taken), self.model.seed)
+                filled = text.replace(marked.field_mark, json.dumps(item_id))
+                return dict(json.loads(filled.replace(TEXT_MARK, json.dumps(str(item_id))[1:-1])))
+        raise Conflict(f"no free id for a new {collection.name} item after {ID_ATTEMPTS} tries")
+
+    def _drafted(
+        self, collection: Collection, body: dict, given: Given, item_id: object, id_text: str
+    ) -> dict[str, Any]:
+        example = given.example()
+        shape = example if isinstance(example, dict) and collection.ids.field in example else collection.example
+        defaults = templated(collection.defaults, id_text)
         document = {**copy.deepcopy(shape), **defaults, **body, **self.path_fields(collection, given)}
         fresh_times(document, shape, {**defaults, **body}, given.now)
         if collection.machine is not None:
@@ -68,9 +102,13 @@ class Maker:
         raise Conflict(f"no free id for a new {collection.name} item after {ID_ATTEMPTS} tries")
 
     def _counter(self, items: Items, collection: Collection) -> Any:
-        # A generated collection's own ids take its first numbers, whatever its count: stored items come after.
-        start = collection.ids.start + (MAX_GENERATED if collection.generated else 0)
+        start = self._start(collection)
         return lambda: items.next_number(self.provider, collection.name, start)
+
+    @staticmethod
+    def _start(collection: Collection) -> int:
+        # A generated collection's own ids take its first numbers, whatever its count: stored items come after.
+        return collection.ids.start + (MAX_GENERATED if collection.generated else 0)
 
     def store_new(self, items: Items, collection: Collection, document: dict[str, Any]) -> None:
         """Store a new item: refused when the collection is full or the id is taken."""
@@ -147,6 +185,11 @@ class Maker:
                     if field in document:
                         found[(collection, key_of(document[field]))] = document
         return found
+
+
+def _taken(number: int) -> Callable[[], int]:
+    """The number the store took, as `new_id` asks for one."""
+    return lambda: number
 
 
 def templated(value: Any, item_id: str) -> Any:

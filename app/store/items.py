@@ -37,7 +37,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
+from ..resources.numbered import NumberedDocument
 from ..resources.ports import Item, Where
+from . import items_postgresql
+from .database import AUTOCOMMIT_ENGINE
 from .tables import ITEM_ORDER, STARTED_MARKER, ItemCounterRow, ItemRow
 
 ITEMS: Table = ItemRow.__table__  # type: ignore[assignment]
@@ -185,6 +188,18 @@ class SqlItems:
             index_elements=("provider", "collection"), set_={"next_value": COUNTERS.c.next_value + 1}
         ).returning(COUNTERS.c.next_value)
         return int(self.session.execute(statement).scalar_one()) - 1
+
+    @property
+    def creates_numbered(self) -> bool:
+        """Whether `create_numbered` can run: on PostgreSQL, which has an autocommitting engine for it."""
+        return self.on_postgresql and self.session.info.get(AUTOCOMMIT_ENGINE) is not None
+
+    def create_numbered(self, provider: str, collection: str, start: int, item: NumberedDocument) -> int | None:
+        """Take the next id number and store the item with the id made from it, in one statement committed on its
+        own (items_postgresql.py); the number, or None when that id was taken (the counter moved past it)."""
+        if collection == STARTED_MARKER:
+            raise ValueError("a collection needs a name: the empty one marks a started provider")
+        return items_postgresql.create(self.session.info[AUTOCOMMIT_ENGINE], provider, collection, start, item)
 
     def is_started(self, provider: str) -> bool:
         """Whether the provider's start marker is set."""
