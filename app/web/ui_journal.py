@@ -12,6 +12,7 @@ from ..contract.model import MISSING
 from .control_journal import STATUS
 from .journal import Filters, Journal
 from .journal_checks import contract_request, near_misses
+from .journal_record import WITHHELD
 from .ui_base import render, served, ui_control
 
 SHOWN = 100
@@ -63,15 +64,33 @@ def journal_record(record_id: str) -> Response:
     record = next((r for r in records if r.get("id") == record_id), None)
     if record is None:
         return render("ui/missing.html", status=404, what=f"no request {record_id[:60]!r} is in the journal")
-    closest = near_misses(_as_request(record), served())
-    return render("ui/record.html", record=record, closest=closest, shown_json=_shown_json)
+    withheld = _withheld(record)
+    closest = [
+        {**near, "mismatches": [m for m in near["mismatches"] if _name(m) not in withheld]}
+        for near in near_misses(_as_request(record), served())
+    ]
+    return render("ui/record.html", record=record, closest=closest, withheld=sorted(withheld), shown_json=_shown_json)
+
+
+def _withheld(record: dict[str, Any]) -> set[str]:
+    """Headers and query parameters whose values the journal withheld (credentials): they cannot be judged again."""
+    names = {name for name, value in (record.get("headers") or {}).items() if value == WITHHELD}
+    return names | {name for name, values in (record.get("query") or {}).items() if WITHHELD in values}
+
+
+def _name(mismatch: dict[str, Any]) -> str:
+    return str(mismatch.get("path", "")).lower() if mismatch.get("part") == "header" else str(mismatch.get("path"))
 
 
 def _as_request(record: dict[str, Any]) -> Any:
-    """The journaled request as the engine judges it (credentials are withheld in the journal, so a credential
-    header shows as a mismatch here though the client may have sent a good one)."""
-    headers = {str(name): [str(value)] for name, value in (record.get("headers") or {}).items()}
-    query = {str(name): [str(v) for v in values] for name, values in (record.get("query") or {}).items()}
+    """The journaled request as the engine judges it, its withheld credentials left out (their mismatches are
+    dropped after: the client's value is not known)."""
+    headers = {str(name): [str(value)] for name, value in (record.get("headers") or {}).items() if value != WITHHELD}
+    query = {
+        str(name): [str(v) for v in values]
+        for name, values in (record.get("query") or {}).items()
+        if WITHHELD not in values
+    }
     body = record.get("body", MISSING)
     return contract_request(str(record.get("method")), str(record.get("path")), query, headers, body)
 

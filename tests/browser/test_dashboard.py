@@ -93,6 +93,9 @@ def test_a_refused_request_shows_its_mismatches_and_near_misses(serve_dashboard:
     closest = page.locator("section.near").first
     expect(closest).to_contain_text("POST /runs")
     expect(closest.locator("table.mismatches")).to_contain_text("runRequests[0].jobId")
+    # The journal withheld the client's Offline-Token: it is named, and not judged against its withheld value.
+    expect(page.get_by_text("withheld the values of offline-token")).to_be_visible()
+    expect(closest.locator("table.mismatches")).not_to_contain_text("Offline-Token")
 
 
 def test_a_scenario_is_switched_on_and_off_from_the_page(serve_dashboard: Serve, page: Any) -> None:
@@ -266,3 +269,7 @@ def test_screenshots_of_the_main_views(serve_dashboard: Serve, page: Any, tmp_pa
         expect(page.get_by_role("heading", level=1)).to_be_visible()
         page.screenshot(path=str(folder / f"dashboard-{name}.png"), full_page=False)
         assert (folder / f"dashboard-{name}.png").stat().st_size > 10_000
+    page.goto(mock.url + "/_mock/ui/journal?status=400")
+    page.get_by_role("link", name=re.compile("Near misses")).first.click()
+    expect(page.get_by_role("heading", name="Near misses")).to_be_visible()
+    page.screenshot(path=str(folder / "dashboard-near-misses.png"), full_page=False)
