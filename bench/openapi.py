@@ -8,8 +8,9 @@ Run from the project root::
 Each count gets one pact file from tests/support/synthetic.py (the shapes the other benches use: regex and
 literal paths, query, header and body rules, provider states), loaded once with every interaction compiled,
 as `pactmock openapi` loads it. A round times `openapi_document` alone (the median of the rounds is the
-figure), then the JSON text of the result; the load time and the document's size are shown beside it.
-This script reports numbers; it never judges them.
+figure), then the JSON text of the result; the load time, the document's size and the process's peak RSS are
+shown beside it. Each time is given twice: wall clock, and this process's CPU time (user + system), which a
+machine shared with other work disturbs far less. This script reports numbers; it never judges them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import resource
 import statistics
 import tempfile
 import time
@@ -30,27 +32,34 @@ from tests.support.synthetic import write_pact
 def measure(count: int, rounds: int, folder: Path) -> dict[str, float]:
     """Load a synthetic pact of `count` interactions, then time the document `rounds` times."""
     pact = write_pact(folder, count)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     loaded = load_pacts(pact)
-    load_seconds = time.perf_counter() - started
+    load_seconds, load_cpu = time.perf_counter() - started, time.process_time() - cpu
     assert not loaded.problems, loaded.problems
-    generation, serialization = [], []
-    size = 0
+    generation, generation_cpu, serialization = [], [], []
+    size = paths = 0
     for _ in range(rounds):
         gc.collect()
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         document = openapi_document(loaded.contracts)
         generation.append(time.perf_counter() - started)
+        generation_cpu.append(time.process_time() - cpu)
         started = time.perf_counter()
         size = len(json.dumps(document, ensure_ascii=False).encode())
         serialization.append(time.perf_counter() - started)
+        paths = len(document["paths"])
+        del document  # two documents of 100,000 interactions at once would double the peak
     return {
         "interactions": count,
-        "paths": len(document["paths"]),
+        "paths": paths,
         "load_s": load_seconds,
+        "load_cpu_s": load_cpu,
         "generate_s": statistics.median(generation),
+        "generate_cpu_s": statistics.median(generation_cpu),
         "json_s": statistics.median(serialization),
         "megabytes": size / 1e6,
+        # ru_maxrss is in kB on Linux: the peak of this whole process so far (so it only grows with the count).
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
 
@@ -60,13 +69,19 @@ def main() -> None:
     parser.add_argument("--counts", type=int, nargs="+", default=[1_000, 100_000])
     parser.add_argument("--rounds", type=int, default=3)
     arguments = parser.parse_args()
-    print(f"{'interactions':>12} {'paths':>6} {'load s':>8} {'generate s (median)':>20} {'JSON s':>8} {'MB':>7}")
+    print(
+        f"{'interactions':>12} {'paths':>6} {'load s (cpu)':>15} {'generate s (cpu), median':>25} {'JSON s':>7}"
+        f" {'MB':>6} {'peak RSS MB':>11}"
+    )
     with tempfile.TemporaryDirectory() as folder:
         for count in arguments.counts:
             row = measure(count, arguments.rounds, Path(folder))
+            load = f"{row['load_s']:.2f} ({row['load_cpu_s']:.2f})"
+            generate = f"{row['generate_s']:.3f} ({row['generate_cpu_s']:.3f})"
             print(
-                f"{row['interactions']:>12,} {row['paths']:>6,} {row['load_s']:>8.2f} {row['generate_s']:>20.3f}"
-                f" {row['json_s']:>8.2f} {row['megabytes']:>7.1f}"
+                f"{row['interactions']:>12,} {row['paths']:>6,} {load:>15} {generate:>25} {row['json_s']:>7.2f}"
+                f" {row['megabytes']:>6.1f} {row['peak_rss_mb']:>11.0f}",
+                flush=True,
             )
 
 

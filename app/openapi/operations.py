@@ -13,7 +13,7 @@ from typing import Any
 
 from ..contract.model import Body, Interaction, RuleList
 from .merging import Schema, merged, merged_all
-from .schemas import BodySchema, anchored, temporal
+from .schemas import BodySchema, anchored, json_type, temporal
 
 PROBLEM_TYPE = "application/problem+json"
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
@@ -182,10 +182,19 @@ def _content(entries: list[tuple[Interaction, Body, dict[str, list[str]], Any, A
     content: dict[str, dict[str, Any]] = {}
     schemas: dict[str, list[Schema]] = {}
     names: dict[str, set[str]] = {}
+    # A response's schema holds the example's kinds, never its values (schemas.py): thousands of interactions of
+    # one shape under the same rules share one, and walking each body under its rules is most of the work.
+    by_shape: dict[str, Schema | None] = {}
     for interaction, body, headers, rules, generators in entries:
         kind = media_type(body, headers)
         media = content.setdefault(kind, {})
-        schema = body_schema(body, kind, rules, generators, request)
+        if request:
+            schema = body_schema(body, kind, rules, generators, request)
+        else:
+            key = repr((kind, rules.get("body"), generators.get("body"), _shape(body.value)))
+            if key not in by_shape:
+                by_shape[key] = body_schema(body, kind, rules, generators, request)
+            schema = by_shape[key]
         if schema is not None:
             schemas.setdefault(kind, []).append(schema)
         examples = media.setdefault("examples", {})
@@ -196,9 +205,19 @@ def _content(entries: list[tuple[Interaction, Body, dict[str, list[str]], Any, A
     return content
 
 
+def _shape(value: Any) -> Any:
+    """The value with every leaf replaced by its JSON kind: what a response schema depends on besides the rules."""
+    if isinstance(value, dict):
+        return ("{", tuple((key, _shape(item)) for key, item in value.items()))
+    if isinstance(value, list):
+        return ("[", tuple(_shape(item) for item in value))
+    return "bytes" if isinstance(value, bytes) else json_type(value)
+
+
 def _distinct_merged(schemas: list[Schema]) -> Schema:
-    # Thousands of interactions often share a few shapes: merge each distinct one once.
-    distinct = list({repr(schema): schema for schema in schemas}.values())
+    # Thousands of interactions often share a few shapes: merge each distinct one once (a schema shared by
+    # shape is the same object: its text is made once).
+    distinct = list({repr(schema): schema for schema in {id(schema): schema for schema in schemas}.values()}.values())
     return merged_all(distinct)
 
 
