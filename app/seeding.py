@@ -9,7 +9,6 @@ in worker processes, in order, while this process hands the finished ones to the
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -18,6 +17,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from .contract.read.loader import load_pacts
 from .providers import epistemix
@@ -151,11 +152,13 @@ def _rows_in_worker(start: int, stop: int) -> list[Row]:
 def rows_of(chosen: SeedPlan, start: int, stop: int) -> list[Row]:
     """Items start..stop-1 as (key, JSON text) rows."""
     parent = _parent(chosen)
-    encode = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
+    # msgspec writes compact JSON (UTF-8, keys in the document's order) about 8 times as fast as json.
+    encode = msgspec.json.Encoder().encode
+    id_field = chosen.collection.ids.field
     rows = []
     for index in range(start, stop):
         document = item_document(chosen, index, parent)
-        rows.append((key_of(document[chosen.collection.ids.field]), encode(document)))
+        rows.append((key_of(document[id_field]), encode(document).decode()))
     return rows
 
 

@@ -9,11 +9,14 @@ Run from the project root::
 Three figures per backend, each the median of the rounds, every round on a fresh database:
 
 - end to end: the real command (`python -m app.cli seed Flow tasks N`, the examples/flow pact and model file),
-  its own "rows/s" line, and the wall time of the process (start-up and migration included);
+  its own "rows/s" line, the wall time of the process (start-up and migration included), and the peak RSS of
+  its process tree (the command and its worker processes, sampled every 0.1 s): seeding streams chunk by
+  chunk, so it does not grow with N;
 - generation alone: items made per second by one process (app.seeding.rows_of: generated_item and JSON text);
 - writing alone: rows/s of the store's bulk path (app.store.bulk) given rows made beforehand, first into an
   empty collection, then again over the same ids (the re-run case, every row replaced).
 
+`--end-to-end-only` runs the command alone (for N = 1,000,000 and up, where the other two take long).
 PostgreSQL is skipped when TEST_POSTGRES_URL is not set. This script reports numbers; it never judges them.
 """
 
@@ -42,6 +45,7 @@ from app import seeding
 from app.settings import Settings
 from app.store import migrate
 from app.store.bulk import BulkItems
+from bench.compare import tree_rss_bytes
 
 ROOT = Path(__file__).resolve().parents[1]
 FLOW = ROOT / "examples" / "flow"
@@ -76,24 +80,35 @@ def postgres_database(server: str) -> Iterator[str]:
         admin.close()
 
 
-def end_to_end(url: str, count: int, jobs: int | None) -> tuple[float, float]:
-    """(the command's own rows/s, rows per second of the whole process's wall time)."""
+def end_to_end(url: str, count: int, jobs: int | None) -> tuple[float, float, int]:
+    """(the command's own rows/s, rows per second of the whole process's wall time, peak RSS of its tree)."""
     extra = ["--jobs", str(jobs)] if jobs else []
     started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "app.cli", "seed", "Flow", "tasks", str(count), "--pact-dir", str(FLOW), "--at", AT]
-        + extra,
-        env={**os.environ, "DATABASE_URL": url},
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
-    )
-    wall = time.perf_counter() - started
-    found = RATE.search(done.stdout)
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "seed", "Flow", "tasks", str(count), "--pact-dir", str(FLOW)]
+            + ["--at", AT]
+            + extra,
+            env={**os.environ, "DATABASE_URL": url},
+            stdout=out,
+            stderr=err,
+            text=True,
+            cwd=ROOT,
+        )
+        peak = 0
+        while process.poll() is None:
+            peak = max(peak, tree_rss_bytes(process.pid) or 0)
+            time.sleep(0.1)
+        wall = time.perf_counter() - started
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if process.returncode != 0:
+        raise RuntimeError(f"the command failed ({process.returncode}): {stderr[-500:]}")
+    found = RATE.search(stdout)
     if found is None:
-        raise RuntimeError(f"no rate in the command's output: {done.stdout!r} {done.stderr!r}")
-    return float(found.group(3).replace(",", "")), count / wall
+        raise RuntimeError(f"no rate in the command's output: {stdout!r} {stderr!r}")
+    return float(found.group(3).replace(",", "")), count / wall, peak
 
 
 def writing(url: str, rows: list[seeding.Row]) -> tuple[float, float]:
@@ -109,16 +124,24 @@ def writing(url: str, rows: list[seeding.Row]) -> tuple[float, float]:
 
 
 def measure(
-    backend: str, fresh: Callable[[], AbstractContextManager[str]], count: int, rounds: int, jobs: int | None
+    backend: str,
+    fresh: Callable[[], AbstractContextManager[str]],
+    count: int,
+    rounds: int,
+    jobs: int | None,
+    only_end_to_end: bool = False,
 ) -> None:
     settings = replace(Settings.from_env(), pact_dir=str(FLOW))
     chosen = seeding.plan(settings, "Flow", "tasks", count, None, datetime(2030, 1, 1, tzinfo=UTC))
-    command, wall, made, first, again = [], [], [], [], []
+    command, wall, made, first, again, peaks = [], [], [], [], [], []
     for _ in range(rounds):
         with fresh() as url:
-            rate, whole = end_to_end(url, count, jobs)
+            rate, whole, peak = end_to_end(url, count, jobs)
             command.append(rate)
             wall.append(whole)
+            peaks.append(peak)
+        if only_end_to_end:
+            continue
         started = time.perf_counter()
         rows = seeding.rows_of(chosen, 0, count)
         made.append(count / (time.perf_counter() - started))
@@ -126,16 +149,19 @@ def measure(
             into_empty, over_same = writing(url, rows)
             first.append(into_empty)
             again.append(over_same)
-    print(f"{backend}, N = {count:,}, median of {rounds}:")
+    print(f"{backend}, N = {count:,}, median of {rounds}, load average now {os.getloadavg()[0]:.2f}:")
     print(f"  end to end (the command's line)     {statistics.median(command):>10,.0f} rows/s   runs: {_list(command)}")
     print(f"  end to end (process wall time)      {statistics.median(wall):>10,.0f} rows/s   runs: {_list(wall)}")
+    print(f"  peak RSS of the command's processes {max(peaks) / 2**20:>10,.0f} MB       runs: {_list(peaks, 2**20)}")
+    if only_end_to_end:
+        return
     print(f"  generation alone, one process       {statistics.median(made):>10,.0f} items/s  runs: {_list(made)}")
     print(f"  writing alone, empty collection     {statistics.median(first):>10,.0f} rows/s   runs: {_list(first)}")
     print(f"  writing alone, every row replaced   {statistics.median(again):>10,.0f} rows/s   runs: {_list(again)}")
 
 
-def _list(values: list[float]) -> str:
-    return ", ".join(f"{value:,.0f}" for value in values)
+def _list(values: list[float] | list[int], unit: int = 1) -> str:
+    return ", ".join(f"{value / unit:,.0f}" for value in values)
 
 
 def main() -> None:
@@ -144,15 +170,23 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="runs per backend; the median is reported [3]")
     parser.add_argument("--jobs", type=int, default=None, help="the command's --jobs [one per core]")
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--end-to-end-only", action="store_true", help="the command alone, not the other two")
     options = parser.parse_args()
     logging.disable(logging.CRITICAL)
     print(f"cores: {os.cpu_count()}, load average at start: {os.getloadavg()[0]:.2f}")
     if options.backend in ("sqlite", "both"):
-        measure("SQLite", sqlite_database, options.count, options.rounds, options.jobs)
+        measure("SQLite", sqlite_database, options.count, options.rounds, options.jobs, options.end_to_end_only)
     server = os.environ.get("TEST_POSTGRES_URL")
     if options.backend in ("postgresql", "both"):
         if server:
-            measure("PostgreSQL", lambda: postgres_database(server), options.count, options.rounds, options.jobs)
+            measure(
+                "PostgreSQL",
+                lambda: postgres_database(server),
+                options.count,
+                options.rounds,
+                options.jobs,
+                options.end_to_end_only,
+            )
         else:
             print("PostgreSQL: skipped (TEST_POSTGRES_URL is not set)")
     print(f"load average at end: {os.getloadavg()[0]:.2f}")

@@ -1,8 +1,9 @@
 """Items of a generated (virtual) collection, made on demand from (model seed, collection, index) and never stored.
 
-Every value is drawn from a generator seeded by a blake2b digest of (seed, collection, index, field), so an
-item is the same in every process, worker and backend, and one field's rule never shifts another's draws.
-Making item 9,999,999 costs what item 0 costs: nothing loops over the index.
+Every value is drawn from a generator seeded by a blake2b digest of (seed, collection, index, field) (drawn.py),
+so an item is the same in every process, worker and backend, and one field's rule never shifts another's draws.
+Making item 9,999,999 costs what item 0 costs: nothing loops over the index. How each field is made is worked
+out once per collection (a `Recipe`); an item is then one call per field.
 
 How a field is made, first match wins:
 
@@ -26,31 +27,25 @@ How a field is made, first match wins:
 
 from __future__ import annotations
 
-import copy
 import hashlib
-import math
-import random
 import re
 import struct
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from functools import lru_cache, partial
 from typing import Any
 
 from ..contract.match.regexes import RegexRefused, contract_regex
-from ..contract.serve.datetext import format_java
 from ..contract.serve.regextext import text_for
 from ..domain.errors import Invalid
+from .drawn import TIME_MATCHERS, Ages, FieldSeeds, copied, in_utc, is_scalar, time_format, time_writer
 from .model import MAX_GENERATED, Collection, ResourceModel
-from .values import DATE_TIME
 
 # Ages a date or time matcher gets when the model file says nothing: from a minute to about six months.
 RULE_AGE = (60.0, 180 * 86_400.0)
 # Type-matched text fields that read as labels: each item gets its own (`train-17`).
 LABEL_FIELDS = ("name", "title")
-# Matchers of dates and times (a pact's "timestamp" is read as "datetime"; both are taken).
-TIME_MATCHERS = ("timestamp", "datetime", "date", "time")
 # A uuid id: the low 62 bits (below the variant) hold the index, multiplied by an odd constant and xor-shifted
 # so that neighbouring ids do not look alike; both steps are bijections on 62 bits, hence invertible.
 _LOW_BITS = 62
@@ -70,15 +65,6 @@ def _digest(*parts: object) -> int:
     """64 bits every process derives alike from these parts (Python's hash() differs per process)."""
     text = "\x1f".join(map(str, parts)).encode()
     return int(struct.unpack("<Q", hashlib.blake2b(text, digest_size=8).digest())[0])
-
-
-# A field's generator, made only when the field needs a draw (seeding one costs more than most draws).
-Draw = Callable[[], random.Random]
-
-
-def _draw(model: ResourceModel, collection: Collection, index: int, field: str) -> random.Random:
-    """The generator for one field of one item."""
-    return random.Random(_digest(model.seed, collection.name, index, field))
 
 
 def count_of(collection: Collection, override: int | None) -> int:
@@ -108,16 +94,23 @@ def item_id(model: ResourceModel, collection: Collection, index: int) -> str | i
 
 def _uuid_high(model: ResourceModel, collection: Collection) -> int:
     """The seed's 64 high bits of every uuid of the collection, version nibble set to 4."""
-    return (_digest(model.seed, collection.name, "uuid") & ~(0xF << 12)) | (0x4 << 12)
+    return _uuid_keys(model.seed, collection.name)[0]
+
+
+@lru_cache(maxsize=256)
+def _uuid_keys(seed: int, collection: str) -> tuple[int, int]:
+    """(the uuids' high bits, the mask their low bits are xored with) of a collection under a seed."""
+    high = (_digest(seed, collection, "uuid") & ~(0xF << 12)) | (0x4 << 12)
+    return high, _digest(seed, collection, "uuid-mask") & _LOW_MASK
 
 
 def _scramble(model: ResourceModel, collection: Collection, index: int) -> int:
     mixed = (index * _MIX) & _LOW_MASK
-    return (mixed ^ (mixed >> _SHIFT)) ^ (_digest(model.seed, collection.name, "uuid-mask") & _LOW_MASK)
+    return (mixed ^ (mixed >> _SHIFT)) ^ _uuid_keys(model.seed, collection.name)[1]
 
 
 def _unscramble(model: ResourceModel, collection: Collection, low: int) -> int:
-    shifted = low ^ (_digest(model.seed, collection.name, "uuid-mask") & _LOW_MASK)
+    shifted = low ^ _uuid_keys(model.seed, collection.name)[1]
     # x ^ (x >> 31) on 62 bits is its own inverse: the second shift moves every bit out.
     return ((shifted ^ (shifted >> _SHIFT)) * _UNMIX) & _LOW_MASK
 
@@ -223,63 +216,134 @@ def _label_index(model: ResourceModel, collection: Collection, field: str, value
 
 def generated_item(model: ResourceModel, collection: Collection, index: int, now: datetime) -> dict[str, Any]:
     """Item `index` (0-based) of the virtual collection: every top-level field of the example, and the id."""
-    the_id = item_id(model, collection, index)
-    overrides = collection.generated.fields if collection.generated else {}
-    item: dict[str, Any] = {}
-    # A field the model file says how to make is made even where the pact's example item lacks it.
-    fields = {**collection.example, **{name: None for name in overrides if name not in collection.example}}
-    for field, example in fields.items():
-        if field == collection.ids.field:
-            item[field] = the_id
-        elif field in overrides:
-            draw = partial(_draw, model, collection, index, field)
-            written = time_format(collection.rules.get(field, ()))
-            item[field] = _overridden(overrides[field], example, index, str(the_id), now, draw, written)
-        elif field in collection.lookup:
-            item[field] = _labelled(collection, field, index, str(the_id))
-        else:
-            rules = collection.rules.get(field, ())
-            item[field] = _by_rules(rules, field, example, index, now, partial(_draw, model, collection, index, field))
-    item.setdefault(collection.ids.field, the_id)
-    return item
+    return recipe_of(model, collection).item(index, now)
 
 
-def _overridden(
-    rule: dict[str, Any], example: Any, index: int, the_id: str, now: datetime, draw: Draw, written: str | None
-) -> Any:
+# How one field of item i is made: (i, the item's id as text, the anchor time in UTC) -> the value.
+FieldMaker = Callable[[int, str, datetime], Any]
+
+
+class Recipe:
+    """How each field of a collection's items is made, worked out once: an item is then one call per field."""
+
+    def __init__(self, model: ResourceModel, collection: Collection) -> None:
+        self.model, self.collection = model, collection
+        overrides = collection.generated.fields if collection.generated else {}
+        # A field the model file says how to make is made even where the pact's example item lacks it.
+        fields = {**collection.example, **{name: None for name in overrides if name not in collection.example}}
+        self.makers: list[tuple[str, FieldMaker | None]] = []  # None: the id
+        for field, example in fields.items():
+            seeds = FieldSeeds(model.seed, collection.name, field)
+            if field == collection.ids.field:
+                self.makers.append((field, None))
+            elif field in overrides:
+                written = time_format(collection.rules.get(field, ()))
+                self.makers.append((field, _overridden(overrides[field], example, seeds, written)))
+            elif field in collection.lookup:
+                self.makers.append((field, partial(_lookup_value, collection, field)))
+            else:
+                self.makers.append((field, _by_rules(collection.rules.get(field, ()), field, example, seeds)))
+        self.id_last = collection.ids.field not in fields
+
+    def item(self, index: int, now: datetime) -> dict[str, Any]:
+        """Item `index`, its times counted back from `now`."""
+        the_id = item_id(self.model, self.collection, index)
+        text_id = str(the_id)
+        anchor = in_utc(now)
+        item: dict[str, Any] = {}
+        for field, make in self.makers:
+            item[field] = the_id if make is None else make(index, text_id, anchor)
+        if self.id_last:
+            item[self.collection.ids.field] = the_id
+        return item
+
+
+# Recipes by (seed, collection object): a model's collections live as long as the server, and a page or a
+# seeding chunk makes many items of one. The collection is kept beside its recipe, so an id is never reused.
+_RECIPES: dict[tuple[int, int], tuple[Collection, Recipe]] = {}
+
+
+def recipe_of(model: ResourceModel, collection: Collection) -> Recipe:
+    """The collection's recipe under the model's seed, made on first use."""
+    key = (model.seed, id(collection))
+    found = _RECIPES.get(key)
+    if found is not None and found[0] is collection:
+        return found[1]
+    if len(_RECIPES) > 256:  # models made over and over (tests): keep the memo small
+        _RECIPES.clear()
+    recipe = Recipe(model, collection)
+    _RECIPES[key] = (collection, recipe)
+    return recipe
+
+
+def _lookup_value(collection: Collection, field: str, index: int, text_id: str, anchor: datetime) -> Any:
+    return _labelled(collection, field, index, text_id)
+
+
+def _constant(example: Any) -> FieldMaker:
+    """The example's value in every item (a copy each time, unless nothing can change it)."""
+    if is_scalar(example):
+        return lambda index, text_id, anchor: example
+    return lambda index, text_id, anchor: copied(example)
+
+
+def _choice(choices: tuple[Any, ...], seeds: FieldSeeds) -> FieldMaker:
+    """random.Random.choice(choices), copied unless every choice is a scalar."""
+    count = len(choices)
+    if all(is_scalar(choice) for choice in choices):
+        return lambda index, text_id, anchor: choices[seeds.below(index, count)]
+    return lambda index, text_id, anchor: copied(choices[seeds.below(index, count)])
+
+
+def _whole(low: int, high: int, seeds: FieldSeeds) -> FieldMaker:
+    """random.Random.randint(low, high): low plus a draw below the width."""
+    width = high - low + 1
+    if width <= 0:
+        return lambda index, text_id, anchor: seeds.full(index).randint(low, high)  # its ValueError, as before
+    return lambda index, text_id, anchor: low + seeds.below(index, width)
+
+
+def _aged(ages: Ages, written: Callable[[datetime], Any], seeds: FieldSeeds) -> FieldMaker:
+    return lambda index, text_id, anchor: written(ages.drawn(anchor, seeds.unit(index)))
+
+
+def _overridden(rule: dict[str, Any], example: Any, seeds: FieldSeeds, written: str | None) -> FieldMaker:
     if rule.get("enum"):
-        return copy.deepcopy(draw().choice(list(rule["enum"])))
+        return _choice(tuple(rule["enum"]), seeds)
     if "range" in rule:
         low, high = rule["range"]
         if isinstance(low, float) or isinstance(high, float):
-            return draw().uniform(low, high)
-        return draw().randint(low, high)
+            # random.Random.uniform(low, high), written as it does.
+            return lambda index, text_id, anchor: low + (high - low) * seeds.unit(index)
+        return _whole(low, high, seeds)
     if "age" in rule:
         low, high = rule["age"]
-        return _written_time(_aged(now, float(low), float(high), draw()), example, written)
+        return _aged(Ages(float(low), float(high)), time_writer(example, written), seeds)
     if isinstance(rule.get("text"), str):
-        return fill_template(rule["text"], index, the_id)
-    return copy.deepcopy(example)  # a hook: the engine works the value out when the item is read
+        template = rule["text"]
+        return lambda index, text_id, anchor: fill_template(template, index, text_id)
+    return _constant(example)  # a hook: the engine works the value out when the item is read
 
 
-def _by_rules(
-    rules: tuple[dict[str, Any], ...], field: str, example: Any, index: int, now: datetime, draw: Draw
-) -> Any:
+def _by_rules(rules: tuple[dict[str, Any], ...], field: str, example: Any, seeds: FieldSeeds) -> FieldMaker:
+    """The first of the field's matchers that says how to make a value, else the example."""
     for rule in rules:
         kind = rule.get("match")
         if kind == "regex" and isinstance(rule.get("regex"), str):
-            return _from_regex(rule["regex"], example, draw)
+            return _from_regex(rule["regex"], example, seeds)
         if kind in TIME_MATCHERS:
-            return _written_time(_aged(now, *RULE_AGE, draw()), example, time_format((rule,)))
+            return _aged(Ages(*RULE_AGE), time_writer(example, time_format((rule,))), seeds)
         if kind == "boolean":
-            return draw().choice((True, False))
+            return _choice((True, False), seeds)
         if kind == "integer" or (kind == "number" and not isinstance(example, float)):
-            return draw().randint(0, _scale(example))
+            return _whole(0, _scale(example), seeds)
         if kind in ("decimal", "number"):
-            return round(draw().uniform(0, _scale(example)), 2)
+            top = _scale(example)
+            # round(random.Random.uniform(0, top), 2), written as uniform does.
+            return lambda index, text_id, anchor: round(0 + (top - 0) * seeds.unit(index), 2)
         if kind == "type" and isinstance(example, str) and field in LABEL_FIELDS:
-            return f"{example}-{index}"
-    return copy.deepcopy(example)
+            return lambda index, text_id, anchor: f"{example}-{index}"
+    return _constant(example)
 
 
 def _scale(example: Any) -> int:
@@ -298,59 +362,22 @@ def literal_choices(pattern: str) -> tuple[str, ...] | None:
     return tuple(re.sub(r"\\(.)", r"\1", word) for word in words)
 
 
-def _from_regex(pattern: str, example: Any, draw: Draw) -> Any:
+def _from_regex(pattern: str, example: Any, seeds: FieldSeeds) -> FieldMaker:
     choices = literal_choices(pattern)
     if choices is not None:
-        return draw().choice(choices)
+        return _choice(choices, seeds)
     try:
         compiled = contract_regex(pattern)
     except RegexRefused:
-        return copy.deepcopy(example)  # the contract engine refuses it too: the example is all there is
+        return _constant(example)  # the contract engine refuses it too: the example is all there is
     if isinstance(example, str) and compiled.fullmatch(example):
-        return example
-    try:
-        text = text_for(pattern, draw())
-    except ValueError:
-        return copy.deepcopy(example)
-    return text if compiled.fullmatch(text) else copy.deepcopy(example)
+        return _constant(example)
 
+    def made(index: int, text_id: str, anchor: datetime) -> Any:
+        try:
+            text = text_for(pattern, seeds.full(index))
+        except ValueError:
+            return copied(example)
+        return text if compiled.fullmatch(text) else copied(example)
 
-# --- times ---------------------------------------------------------------------------------------------------
-
-
-def time_format(rules: tuple[dict[str, Any], ...]) -> str | None:
-    """The Java date/time pattern a field's date or time matcher asks for; None for RFC 3339 like the example."""
-    for rule in rules:
-        kind = rule.get("match")
-        if kind in TIME_MATCHERS:
-            written = rule.get("format") or rule.get(kind) or rule.get("timestamp")
-            if isinstance(written, str) and written:
-                return written
-            return {"date": "yyyy-MM-dd", "time": "HH:mm:ss"}.get(str(kind))
-    return None
-
-
-def _aged(now: datetime, low: float, high: float, draw: random.Random) -> datetime:
-    """`now` minus a log-uniform duration in [low, high] seconds (at least 1 s): as many minutes-old items as
-    months-old ones, rather than nearly all of them months old."""
-    low = max(low, 1.0)
-    high = max(high, low)
-    seconds = math.exp(draw.uniform(math.log(low), math.log(high)))
-    moment = now if now.tzinfo else now.replace(tzinfo=UTC)
-    return moment.astimezone(UTC) - timedelta(seconds=seconds)
-
-
-def _written_time(moment: datetime, example: Any, java_format: str | None) -> Any:
-    """A moment written like the field wants it: the matcher's format, the example's RFC 3339 form (Z or
-    offset, its fraction digits), epoch seconds or milliseconds for a number, else RFC 3339 with Z."""
-    if java_format:
-        return format_java(java_format, moment)
-    if isinstance(example, int | float) and not isinstance(example, bool):
-        return int(moment.timestamp() * 1000) if example > 1e11 else int(moment.timestamp())
-    written = DATE_TIME.match(example) if isinstance(example, str) else None
-    digits = len(written.group(1)) - 1 if written and written.group(1) else 0
-    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
-    if digits:
-        text += "." + f"{moment.microsecond:06d}"[: min(digits, 6)].ljust(digits, "0")
-    zone = written.group(2) if written else "Z"
-    return text + ("Z" if zone == "Z" else "+00:00")
+    return made

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from ..domain.errors import Invalid
+from .clocked import current
 from .generate import count_of, generated_item, index_of
 from .making import Maker
 from .model import MAX_GENERATED, Collection, Page
@@ -123,7 +124,7 @@ class Virtual:
         self._fresh(items)
         page = collection.page or Page()
         count = self.count(items, collection)
-        overlays = {item.id: item.document for item in items.list(self.provider, collection.name, {})}
+        overlays = self._overlays(items, collection, now)
         extras = [
             d for key, d in overlays.items() if not d.get(TOMBSTONE) and not self._is_generated(collection, key, count)
         ]
@@ -172,7 +173,7 @@ class Virtual:
     def every_item(self, items: Items, collection: Collection, now: datetime) -> list[dict[str, Any]]:
         """Every item, overlays applied (a hook's view): at most SCAN_LIMIT of them."""
         self._fresh(items)
-        overlays = {item.id: item.document for item in items.list(self.provider, collection.name, {})}
+        overlays = self._overlays(items, collection, now)
         epoch = self.epoch(items, collection, now)
         found = []
         for index in range(min(self.count(items, collection), SCAN_LIMIT)):
@@ -184,6 +185,19 @@ class Virtual:
         return found + [
             d for k, d in overlays.items() if not d.get(TOMBSTONE) and not self._is_generated(collection, k, count)
         ]
+
+    def _overlays(self, items: Items, collection: Collection, now: datetime) -> dict[str, dict[str, Any]]:
+        """The stored items (overlays, tombstones and items made by clients) by id, each where the clock has
+        taken it by now: a generated item stopped by a periodic event moves on to stopped in a listing too."""
+        stored = items.list(self.provider, collection.name, {})
+        if collection.machine is None or not collection.machine.timed:
+            return {item.id: item.document for item in stored}
+        return {
+            item.id: item.document
+            if item.document.get(TOMBSTONE)
+            else current(self.maker, items, collection, item, now)
+            for item in stored
+        }
 
     def _is_generated(self, collection: Collection, key: str, count: int) -> bool:
         return index_of(self.model, collection, collection.ids.field, key, count) is not None

@@ -6,11 +6,19 @@ a stored row that already is the one given (same document, version 1) is not wri
 same seed then costs a lookup per row, not a new row version and its index entries).
 A new item takes a `seq` above every earlier one, in the order the rows are given.
 
-- PostgreSQL: the chunk is streamed with COPY FROM STDIN into a temporary table (emptied at each commit),
-  then moved into `items` by one INSERT ... ON CONFLICT DO UPDATE whose new `seq` values come from the
-  sequence items_seq, taken in the chunk's order (a block reserved with setval would race other writers).
+- PostgreSQL, into a collection that held no items when seeding began: the chunk is streamed with COPY FROM
+  STDIN straight into `items`, its `seq` values taken from the sequence items_seq beforehand (one nextval per
+  row, in one query: a block reserved with setval would race other writers). Should a row's id be there after
+  all (another writer, an id given twice), the chunk is rolled back and written the other way from then on.
+- PostgreSQL, otherwise: the chunk is streamed with COPY into a temporary table (emptied at each commit), then
+  moved into `items` by one INSERT ... ON CONFLICT DO UPDATE whose new `seq` values come from items_seq, taken
+  in the chunk's order.
 - SQLite: executemany of one upsert in a BEGIN IMMEDIATE transaction; a new item's `seq` is the largest of its
   collection plus its place in the chunk, safe because the transaction holds the write lock.
+
+Each chunk is committed without waiting for its commit to reach the disk (synchronous_commit off on
+PostgreSQL, synchronous NORMAL under SQLite's WAL): a crash may lose the last chunks, never corrupt the
+store, and re-running the command writes them again.
 
 Documents arrive as JSON text (made by whoever generated them, possibly in other processes), so nothing here
 encodes them again.
@@ -23,7 +31,7 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import Any
 
-from psycopg2 import extensions
+from psycopg2 import errors, extensions
 from sqlalchemy import create_engine, pool
 
 from .engine import is_sqlite
@@ -50,6 +58,9 @@ ON CONFLICT (provider, collection, id) DO UPDATE SET document = excluded.documen
 WHERE items.document IS NOT excluded.document OR items.version <> 1
 """
 _SQLITE_LAST_SEQ = "SELECT coalesce(max(seq), 0) FROM items WHERE provider = ? AND collection = ?"
+_PG_ANY_STORED = "SELECT EXISTS (SELECT 1 FROM items WHERE provider = %(provider)s AND collection = %(collection)s)"
+_PG_SEQS = "SELECT nextval('items_seq') FROM generate_series(1, %(count)s)"
+_PG_COPY_NEW = "COPY items (provider, collection, id, document, version, seq) FROM STDIN"
 # COPY's text format: these characters would end a field or a row, or start an escape.
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
@@ -63,6 +74,8 @@ class BulkItems:
         self.on_sqlite = is_sqlite(database_url)
         self._connection: Any = None
         self._wait_callback: Any = None
+        # (provider, collection) -> whether it held no items when this seeding began (PostgreSQL's COPY path).
+        self._fresh: dict[tuple[str, str], bool] = {}
 
     def __enter__(self) -> BulkItems:
         self._connection = self._engine.raw_connection()
@@ -70,6 +83,7 @@ class BulkItems:
             # The transaction is begun here, explicitly, so that it takes the write lock at once.
             self._connection.driver_connection.isolation_level = None
             self._connection.execute("PRAGMA journal_mode=WAL")
+            self._connection.execute("PRAGMA synchronous=NORMAL")
         else:
             # psycopg2 refuses COPY under a wait callback, which bounded_wait.py installs for the whole process
             # once any server engine is made (reading the mock's clock makes one): it is lifted while seeding,
@@ -77,6 +91,7 @@ class BulkItems:
             self._wait_callback = extensions.get_wait_callback()
             extensions.set_wait_callback(None)
             with self._connection.cursor() as cursor:
+                cursor.execute("SET synchronous_commit TO off")
                 cursor.execute(_PG_STAGING)
             self._connection.commit()
         return self
@@ -100,6 +115,41 @@ class BulkItems:
             self._write_postgresql(provider, collection, rows)
 
     def _write_postgresql(self, provider: str, collection: str, rows: Sequence[Row]) -> None:
+        key = (provider, collection)
+        if key not in self._fresh:
+            with self._connection.cursor() as cursor:
+                cursor.execute(_PG_ANY_STORED, {"provider": provider, "collection": collection})
+                self._fresh[key] = not cursor.fetchone()[0]
+            self._connection.commit()
+        if self._fresh[key]:
+            try:
+                self._copy_new(provider, collection, rows)
+                return
+            except errors.UniqueViolation:  # rolled back: the upsert below writes the chunk, and the rest
+                self._fresh[key] = False
+        self._upsert_postgresql(provider, collection, rows)
+
+    def _copy_new(self, provider: str, collection: str, rows: Sequence[Row]) -> None:
+        """Rows none of which is stored yet, COPYed straight into `items`."""
+        try:
+            with self._connection.cursor() as cursor:
+                cursor.execute(_PG_SEQS, {"count": len(rows)})
+                # Sorted: new items take seq in the chunk's order whatever order the query returned them in.
+                seqs = sorted(found for (found,) in cursor.fetchall())
+                fixed = f"{_copy_text(provider)}\t{_copy_text(collection)}\t"
+                payload = io.StringIO(
+                    "".join(
+                        f"{fixed}{_copy_text(item_id)}\t{_copy_text(document)}\t1\t{seq}\n"
+                        for seq, (item_id, document) in zip(seqs, rows, strict=True)
+                    )
+                )
+                cursor.copy_expert(_PG_COPY_NEW, payload)
+            self._connection.commit()
+        except BaseException:
+            self._connection.rollback()
+            raise
+
+    def _upsert_postgresql(self, provider: str, collection: str, rows: Sequence[Row]) -> None:
         payload = io.StringIO(
             "".join(
                 f"{place}\t{_copy_text(item_id)}\t{_copy_text(document)}\n"
