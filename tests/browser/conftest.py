@@ -70,8 +70,11 @@ def serve_dashboard(tmp_path: Path) -> Iterator[Any]:
     """Start `pactmock serve` on a free port over the dashboard's pacts; stopped after the test."""
     started: list[RunningMock] = []
 
-    def serve(**env: str) -> RunningMock:
-        mock = start_mock(dashboard_pacts(tmp_path), tmp_path, **env)
+    def serve(files: dict[str, str] | None = None, **env: str) -> RunningMock:
+        pacts = dashboard_pacts(tmp_path)
+        for name, text in (files or {}).items():
+            (pacts / name).write_text(text)
+        mock = start_mock(pacts, tmp_path, **env)
         started.append(mock)
         return mock
 

@@ -43,7 +43,7 @@ def freeze(mock: RunningMock, at: str = "2030-01-01T00:00:00Z") -> None:
 
 
 def test_the_dashboard_opens_on_the_contracts_and_their_coverage(serve_dashboard: Serve, page: Any) -> None:
-    mock = serve_dashboard()
+    mock = serve_dashboard(files={"Broken-Pact.json": '{"consumer": {"name": "x"}, "interactions": ['})
     submit_run(mock)
     page.goto(mock.url + "/_mock/ui/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Contracts and coverage")
@@ -52,7 +52,29 @@ def test_the_dashboard_opens_on_the_contracts_and_their_coverage(serve_dashboard
     # The three requests of the flow each count once against the interaction that answered them.
     register = page.locator("table.coverage tr", has_text="POST").filter(has_text="/jobs/register")
     expect(register.first.locator("td.num").first).to_have_text("1")
-    expect(page.locator("#pinned-fields, .ok").first).to_be_visible()
+    # The file the mock could not serve is named with the reason, as `pactmock contracts` gives it.
+    expect(page.locator("#broken-pacts")).to_contain_text("Broken-Pact.json")
+
+
+def test_jobs_and_uploads_are_listed_with_their_bytes(serve_dashboard: Serve, page: Any) -> None:
+    mock = serve_dashboard()
+    job_id, _ = submit_run(mock)
+    url = requests.post(
+        mock.url + "/jobs", json={"jobId": job_id, "context": "job", "type": "input"}, headers=EPX_HEADERS, timeout=10
+    ).json()["url"]
+    stored = requests.put(url, data=b"zip bytes", headers={"Content-Type": "application/octet-stream"}, timeout=10)
+    assert stored.status_code == 200
+    page.goto(mock.url + "/_mock/ui/data")
+    page.get_by_role("link", name="Jobs").click()
+    job = page.locator("table tbody tr", has_text=str(job_id))
+    expect(job).to_contain_text("info_job")
+    job.get_by_role("link", name=f"Uploads of job {job_id}").click()
+    upload = page.locator("table tbody tr", has_text="job_input")
+    expect(upload).to_contain_text("9")
+    expect(upload).to_contain_text("application/octet-stream")
+    # Its link gives the bytes as uploaded.
+    href = upload.get_by_role("link").get_attribute("href")
+    assert requests.get(mock.url + str(href), timeout=10).content == b"zip bytes"
 
 
 def test_a_run_submitted_over_http_reaches_done_on_the_page(
