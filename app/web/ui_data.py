@@ -30,9 +30,13 @@ def window() -> Window:
     return Window(after=_number("after"), before=_number("before"), last=request.args.get("last") == "1")
 
 
+# Keys are 64-bit columns: a larger number in a link is no key (and PostgreSQL would refuse to compare it).
+LARGEST_KEY = 2**63 - 1
+
+
 def _number(name: str) -> int | None:
     text = request.args.get(name, "")
-    return int(text) if text.isdigit() and len(text) < 20 else None
+    return int(text) if text.isascii() and text.isdigit() and int(text[:20]) <= LARGEST_KEY else None
 
 
 @ui_control.get("/_mock/ui/data")

@@ -78,6 +78,11 @@ def switch_scenario() -> Response:
     entry: dict[str, Any] = (
         {"state": name} if form.get("kind") == "state" else {"provider": form.get("provider", ""), "fixture": name}
     )
+    catalogue = _catalogue(served())
+    known = [s["name"] for s in catalogue["provider_states"]] + [f["name"] for f in catalogue["fixtures"]]
+    if name not in known:
+        # The page switches what the catalogue lists; GET or POST /_mock/scenarios takes any state with params.
+        return _controls_page(f"there is no scenario {name[:80]!r} to switch")
     try:
         _check(served(), entry)
         _switch(served(), entry, on)
