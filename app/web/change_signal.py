@@ -2,9 +2,14 @@
 
 The control plane's settings (fault rules, the mock's clock, the active provider states) are read on every
 request but change only when a control-plane call changes them. Each process caches what it read together with
-the signal's generation at the time, and reads again only when the generation moved: a stamp file for the
-workers on this host (a `stat` per request, about a microsecond), and on PostgreSQL a NOTIFY that a LISTEN
-thread in every process of every server hears. The control plane announces every change it made
+the signal's generation at the time, and reads again only when the generation moved: a stamp shared by the
+workers on this host, and on PostgreSQL a NOTIFY that a LISTEN thread in every process of every server hears.
+
+The stamp is 8 bytes of a file that every process maps into its memory; an announcement writes a fresh random
+value there. Reading it is a memory read: no system call, so the thread keeps the GIL. (A `stat` of the file per
+request, as before, let go of the GIL, and under load getting it back cost 17% of a generic read's samples.)
+A reader that catches an announcement half written sees a value that differs from the one it holds and reads
+the store once more than needed; the client that made the change is answered after the whole value is written. The control plane announces every change it made
 (web/control_faults.py's after-request hook announces every successful control-plane change).
 
 Across hosts the NOTIFY arrives a moment after the announcing call answered (its own host's workers see the
@@ -16,12 +21,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import mmap
 import os
 import select
 import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +35,8 @@ log = logging.getLogger(__name__)
 CHANNEL = "pactmock_faults"  # the name of the first user (fault rules), kept so mixed versions still hear each other
 
 # A point in the sequence of announced changes: compare it with the one a cache was read at.
-Generation = tuple[int, int, int]
+Generation = tuple[bytes, int]
+STAMP_BYTES = 8
 
 
 class ChangeSignal:
@@ -39,9 +45,10 @@ class ChangeSignal:
 
     def __init__(self, database_url: str) -> None:
         digest = hashlib.sha256(database_url.encode()).hexdigest()[:16]
-        folder = Path(tempfile.gettempdir()) / f"pactmock-faults-{os.getuid()}"
+        folder = Path(tempfile.gettempdir()) / f"pactmock-changes-{os.getuid()}"
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.stamp = folder / digest
+        self.shared = _mapped(self.stamp)
         self.heard = 0  # NOTIFYs heard (and reconnections, after which one may have been missed)
         self.dsn = _dsn(database_url)
         self.sender: Any = None
@@ -51,17 +58,12 @@ class ChangeSignal:
 
     def generation(self) -> Generation:
         """Changes whenever a change is announced (compare it with the one the cache was read at)."""
-        try:
-            found = os.stat(self.stamp)
-        except FileNotFoundError:
-            return (0, 0, self.heard)
-        return (found.st_ino, found.st_mtime_ns, self.heard)
+        return (self.shared[:STAMP_BYTES], self.heard)
 
     def announce(self) -> None:
         """Every worker here, and every server on the same PostgreSQL, reads its cached settings again."""
-        fresh = self.stamp.with_name(f".{self.stamp.name}.{os.getpid()}.{threading.get_ident()}")
-        fresh.write_text(uuid.uuid4().hex)
-        os.replace(fresh, self.stamp)  # a new inode: the generation differs even within one mtime tick
+        # Random, not counted up: two announcing at once cannot both write the value a reader already holds.
+        self.shared[:STAMP_BYTES] = os.urandom(STAMP_BYTES)
         if self.dsn is None:
             return
         with self.lock:
@@ -91,6 +93,21 @@ class ChangeSignal:
                 log.warning("changes: listening for changes failed (%s); again in 1 s", error)
                 self.heard += 1
                 time.sleep(1)
+
+
+def _mapped(stamp: Path) -> mmap.mmap:
+    """The stamp file's bytes, mapped into this process's memory (made, zeroed, by whichever process is first).
+
+    The file is only ever written in place: a file replaced under a mapping would leave this process reading
+    the old one.
+    """
+    descriptor = os.open(stamp, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        if os.fstat(descriptor).st_size < STAMP_BYTES:
+            os.ftruncate(descriptor, STAMP_BYTES)
+        return mmap.mmap(descriptor, STAMP_BYTES)
+    finally:
+        os.close(descriptor)
 
 
 def _dsn(database_url: str) -> str | None:
