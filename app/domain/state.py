@@ -18,6 +18,9 @@ FORMAT = "pactmock-state"
 VERSION = 1
 # The scope of the coded provider's tables (jobs, runs, uploads, their ids); S3's uploads are among them.
 EPISTEMIX = "Epistemix"
+# Mock settings that are the servers' own bookkeeping, not state (the servers announced for the merged journal):
+# a reset keeps them, an export leaves them out, an import neither brings nor removes them.
+BOOKKEEPING_SETTINGS = ("journal-servers",)
 
 
 def reset(store: Store, scope: str | None) -> None:

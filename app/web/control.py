@@ -172,8 +172,9 @@ def _bad_state_call(detail: str) -> Response:
     return problem("bad-provider-state", detail)
 
 
-def _json_payload() -> Any:
-    """The request body as JSON, or None when it is not JSON this mock can read."""
+def json_body() -> Any:
+    """The request body as JSON, or None when it is not JSON this mock can read (every control call reads its
+    body through this: Flask's get_json(silent=True) still raises on JSON nested deeper than the parser recurses)."""
     try:
         return request.get_json(silent=True)
     except RecursionError:
@@ -199,7 +200,7 @@ def _unstorable_state(name: str, params: dict[str, Any]) -> str | None:
 @control.post("/_mock/provider-states")
 def provider_states() -> Response:
     """Set up or tear down a provider state, as the Pact verifier's state-change calls do."""
-    payload: Any = _json_payload()
+    payload: Any = json_body()
     example = '{"state": "job 123 exists", "params": {}, "action": "setup"}'
     if not isinstance(payload, dict) or not isinstance(payload.get("state", ""), str):
         return _bad_state_call(f"expected a JSON object like {example}")

@@ -13,10 +13,11 @@ import math
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify
 
 from ..domain.clock import MockClock
 from ..domain.errors import Invalid
+from .control import json_body
 from .problems import problem
 
 clock_control = Blueprint("clock_control", __name__)
@@ -37,7 +38,7 @@ def read_clock() -> Response:
 @clock_control.post("/_mock/clock")
 def change_clock() -> Response:
     """Freeze, advance, set or resume the clock for every worker."""
-    payload: Any = request.get_json(silent=True)
+    payload: Any = json_body()
     if not isinstance(payload, dict):
         return problem("invalid-request", 'expected a JSON object such as {"action": "advance", "seconds": 60}')
     try:

@@ -16,6 +16,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from .control import json_body
 from .fault_rules import BadRules
 from .faults import FaultStore, signal_for
 from .problems import problem
@@ -53,7 +54,7 @@ def _bad(error: BadRules) -> Response:
 
 
 def _json() -> Any:
-    payload = request.get_json(silent=True)
+    payload = json_body()
     if payload is None:
         raise BadRules(
             (), 'expected a JSON body, such as {"rules": [{"match": {"route": "GET /runs"}, "delay": {"fixed": 200}}]}'

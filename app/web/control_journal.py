@@ -1,24 +1,29 @@
 """The request journal on the control plane (issue 18 item 5).
 
 GET    /_mock/journal?method=&path=&status=&interaction=&since=&limit=   the server's requests, newest first
+GET    /_mock/journal?merged=1&...                                        every server's, merged (journal_servers.py)
 DELETE /_mock/journal                                                     forget them
 POST   /_mock/journal/verify  {"method": "POST", "path": "/runs", "times": 2, "body": {...}, "headers": {...}}
 POST   /_mock/near-miss       {"method": ..., "path": ..., "query": ..., "headers": ..., "body": ...}
 
-The journal is per server: every worker of this server is in it, other servers keep their own (journal.py).
+The journal is per server: every worker of this server is in it, other servers keep their own (journal.py);
+?merged=1 gathers them all from the servers announced in the database they share.
 Bad input gets a 400 problem naming what is wrong.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from ..contract.model import MISSING
+from ..domain.errors import StoreUnavailable
+from . import journal_servers
+from .control import json_body
 from .journal import Filters, Journal
 from .journal_checks import Expectation, contract_request, near_misses, verify
 from .problems import problem
@@ -28,9 +33,11 @@ journal_control = Blueprint("journal_control", __name__)
 
 SCOPE_NOTE = (
     "This journal is per server: it holds the requests every worker of this server answered. Several pactmock "
-    "servers behind one load balancer keep one journal each; ask each of them."
+    "servers on one database keep one journal each; GET /_mock/journal?merged=1 gathers every server's."
 )
-FILTERS = ("method", "path", "status", "interaction", "since", "limit", "token")
+MERGED_NOTE = "Every announced server's journal, merged newest first; each record names its server."
+FILTERS = ("method", "path", "status", "interaction", "since", "limit", "merged", "token")
+MERGED_VALUES = {"1": True, "true": True, "0": False, "false": False}
 DEFAULT_LIMIT = 100
 METHOD = re.compile(r"[A-Za-z]{1,20}")
 STATUS = re.compile(r"[1-5](?:\d\d|xx)")
@@ -51,6 +58,23 @@ def _journal() -> Journal | None:
     return Journal.for_server(_served().settings)
 
 
+@journal_control.record_once
+def _announce_this_server(state: Any) -> None:
+    """At start, this server tells the others where to ask for its journal (the merged view)."""
+    served: Served = state.app.extensions["pactmock.served"]
+    if served.settings.journal_size > 0:
+        journal_servers.announce_in_background(served.store, journal_servers.own_url(served.settings))
+
+
+def _servers(served: Served) -> list[str] | None:
+    """The servers announced on this database (this one announced again when missing), or None when the
+    database cannot say."""
+    try:
+        return sorted(journal_servers.refresh(served.store, journal_servers.own_url(served.settings)))
+    except StoreUnavailable:
+        return None
+
+
 def _off() -> dict[str, Any]:
     return {"enabled": False, "scope": "server", "note": "the journal is off: PACTMOCK_JOURNAL_SIZE=0"}
 
@@ -65,16 +89,23 @@ def read_journal() -> Response:
     journal = _journal()
     if journal is None:
         return jsonify({**_off(), "total": 0, "requests": []})
+    args = request.args.to_dict(flat=False)
     try:
-        filters = _filters(request.args.to_dict(flat=False), journal.size)
+        filters = _filters(args, journal.size)
+        merged = _merged(args)
     except BadInput as error:
         return _bad(error)
+    served = _served()
+    if merged:
+        return jsonify(_merged_journal(served, filters, args))
     records, total = journal.records(filters)
     return jsonify(
         {
             "enabled": True,
             "scope": "server",
             "note": SCOPE_NOTE,
+            "server": journal_servers.own_url(served.settings),
+            "servers": _servers(served),
             "size": journal.size,
             "bodyBytes": journal.body_bytes,
             "workers": journal.workers(),
@@ -83,6 +114,41 @@ def read_journal() -> Response:
             "requests": records,
         }
     )
+
+
+def _merged(args: dict[str, list[str]]) -> bool:
+    value = (args.get("merged") or ["0"])[-1].lower()
+    if value not in MERGED_VALUES:
+        raise BadInput(f"merged must be 1 or 0, not {value[:20]!r}")
+    return MERGED_VALUES[value]
+
+
+def _merged_journal(served: Served, filters: Filters, args: dict[str, list[str]]) -> dict[str, Any]:
+    """Every announced server's records passing the filters (each server filters its own), newest first."""
+    servers = _servers(served)
+    if servers is None:
+        servers = [journal_servers.own_url(served.settings)]
+    query = {name: values[-1] for name, values in args.items() if name not in ("merged", "token")}
+    answers = journal_servers.gather(servers, query, served.settings.admin_token)
+    records = [
+        {**record, "server": answer["url"]}
+        for answer in answers
+        if answer["status"] == "ok"
+        for record in answer["requests"]
+    ]
+    records.sort(key=_moment, reverse=True)
+    shown = records[: filters.limit] if filters.limit is not None else records
+    silent = journal_servers.long_silent(journal_servers.announced(served.store), answers)
+    journal_servers.forget(served.store, silent)
+    return {
+        "enabled": True,
+        "scope": "merged",
+        "note": MERGED_NOTE,
+        "servers": [{key: value for key, value in a.items() if key != "requests"} for a in answers],
+        "total": sum(int(a.get("total") or 0) for a in answers),
+        "returned": len(shown),
+        "requests": shown,
+    }
 
 
 @journal_control.delete("/_mock/journal")
@@ -102,7 +168,7 @@ def verify_journal() -> Response:
     if journal is None:
         return problem("invalid-request", "the journal is off (PACTMOCK_JOURNAL_SIZE=0): nothing can be verified")
     try:
-        expectation = _expectation(request.get_json(silent=True))
+        expectation = _expectation(json_body())
     except BadInput as error:
         return _bad(error)
     records, _ = journal.records()
@@ -112,7 +178,7 @@ def verify_journal() -> Response:
 @journal_control.post("/_mock/near-miss")
 def near_miss() -> Response:
     """The three interactions closest to the request given, with their mismatches."""
-    payload: Any = request.get_json(silent=True)
+    payload: Any = json_body()
     example = '{"method": "POST", "path": "/runs", "headers": {"Offline-Token": "..."}, "body": {...}}'
     if not isinstance(payload, dict):
         return _bad(BadInput(f"expected a JSON object like {example}"))
@@ -129,6 +195,13 @@ def near_miss() -> Response:
     given = contract_request(method, path, query, headers, payload.get("body", MISSING))
     closest = near_misses(given, _served())
     return jsonify({"request": f"{method} {path}", "matched": any(c["matches"] for c in closest), "closest": closest})
+
+
+def _moment(record: dict[str, Any]) -> datetime:
+    try:
+        return datetime.fromisoformat(str(record.get("time")).replace("Z", "+00:00"))
+    except ValueError:
+        return datetime.min.replace(tzinfo=UTC)
 
 
 def _filters(args: dict[str, list[str]], size: int) -> Filters:

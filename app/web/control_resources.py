@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify
 
 from ..domain.errors import Invalid
 from ..resources.model import MAX_GENERATED, PRESETS
+from .control import json_body
 from .problems import problem
 from .served import Served
 
@@ -60,7 +61,7 @@ def set_volume(provider: str, collection: str) -> Response:
         return problem(
             "not-found", f"{provider} has no collection {collection!r}; it has {known}", resource="collection"
         )
-    payload: Any = request.get_json(silent=True)
+    payload: Any = json_body()
     try:
         count = _count(payload)
         now = served.clock()

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify
 
 from ..domain.errors import Invalid
 from ..domain.provider_states import active_provider_states, apply_provider_state
+from .control import json_body
 from .problems import problem
 from .served import Served
 
@@ -40,7 +41,7 @@ def list_scenarios() -> Response:
 def switch_scenarios() -> Response:
     """Activate and deactivate provider states and fixtures, in the order given."""
     served = _served()
-    payload: Any = request.get_json(silent=True)
+    payload: Any = json_body()
     if not isinstance(payload, dict) or not set(payload) <= {"activate", "deactivate"} or not payload:
         return problem("invalid-request", 'send {"activate": [...], "deactivate": [...]}: see GET /_mock/scenarios')
     try:

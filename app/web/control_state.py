@@ -16,6 +16,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from ..domain import state
 from ..domain.errors import Invalid
 from ..domain.state import EPISTEMIX
+from .control import json_body
 from .problems import problem
 from .served import Served
 
@@ -41,8 +42,8 @@ def _scope(name: Any) -> str | None:
 @state_control.post("/_mock/reset")
 def reset() -> Response:
     """Back to a fresh mock: the start fixtures of every generic provider loaded again."""
-    payload: Any = request.get_json(silent=True) if request.data else {}
-    if not isinstance(payload, dict):
+    payload: Any = json_body() if request.data else {}
+    if not isinstance(payload, dict) or not isinstance(payload.get("provider", ""), str | None):
         return problem("invalid-request", 'send nothing, or {"provider": "<name>"} to reset one provider')
     try:
         scope = _scope(payload.get("provider"))
@@ -77,7 +78,7 @@ def import_state() -> Response:
         scope = _scope(request.args.get("provider"))
     except LookupError as error:
         return problem("not-found", str(error), resource="provider")
-    document: Any = request.get_json(silent=True)
+    document: Any = json_body()
     try:
         restored = state.restore(_served().store, document, scope)
     except Invalid as error:

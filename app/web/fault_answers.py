@@ -11,18 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import socket
-import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .dispatch import Bound, Stub
 from .fault_rules import Plan, RuleSet
 from .journal import Journal
-from .journal_record import ANSWERED_BY, record_line
+from .journal_record import ANSWERED_BY
 from .problems import CONTENT_TYPE, problem_body
 
 if TYPE_CHECKING:
@@ -172,7 +170,7 @@ async def send(
 
 def journal(
     journal: Journal,
-    environ: Mapping[str, Any],
+    environ: WSGIEnvironment,
     cgi: Mapping[str, str],
     body: bytes,
     status: int,
@@ -181,28 +179,7 @@ def journal(
     fault: dict[str, Any],
 ) -> None:
     """One record of a faulted request: what the client got (status 0: no answer, the connection was closed)."""
-    line = record_line(
-        f"{journal.pid}-{next(journal.sequence)}",
-        environ,
-        cgi,
-        body,
-        status,
-        [answer],
-        arrived_ns,
-        time.time_ns(),
-        journal.body_bytes,
-    )
-    line = line[:-2] + b',"fault":' + json.dumps(fault, separators=(",", ":")).encode() + b"}\n"
-    with journal.lock:  # as Journal.record does: its files rotate at its size
-        try:
-            if journal.fd < 0 or journal.count >= journal.size:
-                journal._rotate()
-            os.write(journal.fd, line)
-        except OSError as error:
-            log.warning("journal: a faulted request was not recorded: %s", error)
-            journal.fd = -1
-            return
-        journal.count += 1
+    journal.record(environ, cgi, body, status, [answer], arrived_ns, fault=fault)
 
 
 def cut_connection(client: str, server_port: str) -> bool:

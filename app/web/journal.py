@@ -145,13 +145,18 @@ class Journal:
         status: int,
         answer: list[bytes],
         arrived_ns: int,
+        *,
+        fault: dict[str, Any] | None = None,
     ) -> None:
-        """Append one answered request (called once its answer is ready, before it is sent)."""
+        """Append one answered request (called once its answer is ready, before it is sent); `fault` says
+        which fault rules changed the answer (fault_answers.py)."""
         record_id = f"{self.pid}-{next(self.sequence)}"
         finished_ns = time.time_ns()
         line = record_line(
             record_id, environ, cgi_headers, body, status, answer, arrived_ns, finished_ns, self.body_bytes
         )
+        if fault is not None:
+            line = line[:-2] + b',"fault":' + json.dumps(fault, separators=(",", ":")).encode() + b"}\n"
         with self.lock:
             try:
                 if self.fd < 0 or self.count >= self.size:

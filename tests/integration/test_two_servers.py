@@ -56,3 +56,45 @@ def test_two_servers_agree_on_clock_scenarios_and_ids(
     on = requests.post(one.url + "/_mock/scenarios", json={"activate": [{"state": "job 9000 exists"}]}, timeout=10)
     assert on.status_code == 200, on.text
     assert requests.get(two.url + "/runs?job_id=9000", headers=EPX_HEADERS, timeout=10).status_code == 200
+
+
+def test_each_server_keeps_its_journal_and_either_gives_the_merged_one(
+    run_mock: Callable[..., RunningMock], postgres_url_for_comparison: str, tmp_path: Path
+) -> None:
+    folder = tmp_path / "pacts"
+    shutil.copytree(ROOT / "pacts", folder)
+    one = run_mock(folder, DATABASE_URL=postgres_url_for_comparison)
+    two = run_mock(folder, DATABASE_URL=postgres_url_for_comparison)
+    for n, server in enumerate([one, two, one, two, two]):
+        reply = requests.post(
+            server.url + "/jobs/register", json={"tags": [f"via-{n}"]}, headers=EPX_HEADERS, timeout=10
+        )
+        assert reply.status_code == 200, reply.text
+    # A reset between tests must not make the servers forget each other.
+    assert requests.post(one.url + "/_mock/reset", timeout=10).status_code == 200
+
+    own = requests.get(one.url + "/_mock/journal", timeout=10).json()
+    assert own["scope"] == "server" and "merged=1" in own["note"]
+    assert own["server"] == one.url
+    assert own["servers"] == sorted([one.url, two.url])
+    assert [r["body"] for r in own["requests"]] == ['{"tags": ["via-2"]}', '{"tags": ["via-0"]}']
+
+    for asked in (one, two):
+        merged = requests.get(asked.url + "/_mock/journal", params={"merged": 1}, timeout=10).json()
+        assert merged["scope"] == "merged"
+        assert {s["url"]: (s["status"], s["total"]) for s in merged["servers"]} == {
+            one.url: ("ok", 2),
+            two.url: ("ok", 3),
+        }
+        assert merged["total"] == 5
+        # Newest first across both servers, each record naming the server that answered it.
+        assert [(r["body"], r["server"]) for r in merged["requests"]] == [
+            (f'{{"tags": ["via-{n}"]}}', server.url)
+            for n, server in reversed(list(enumerate([one, two, one, two, two])))
+        ]
+    filtered = requests.get(one.url + "/_mock/journal", params={"merged": 1, "limit": 2}, timeout=10).json()
+    assert filtered["returned"] == 2 and filtered["total"] == 5
+
+    # The servers' bookkeeping is not state: an export leaves it out.
+    exported = requests.get(one.url + "/_mock/state", timeout=10).json()
+    assert [row["name"] for row in exported["tables"]["mock_settings"]] == []
