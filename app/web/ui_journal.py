@@ -6,14 +6,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Response, request
+from flask import Response, redirect, request
 
 from ..contract.model import MISSING
 from .control_journal import STATUS
 from .journal import Filters, Journal
 from .journal_checks import contract_request, near_misses
 from .journal_record import WITHHELD
-from .ui_base import render, served, ui_control
+from .ui_base import link, render, served, ui_control
 
 SHOWN = 100
 STATUS_CLASSES = ("", "2xx", "3xx", "4xx", "5xx")
@@ -54,6 +54,15 @@ def journal() -> Response:
         refusal=refusal,
         shown_json=_shown_json,
     )
+
+
+@ui_control.post("/_mock/ui/journal/clear")
+def clear_journal() -> Response:
+    """Forget every request journaled so far (as DELETE /_mock/journal), then show the empty journal."""
+    found = _journal()
+    if found is not None:
+        found.clear()
+    return redirect(link("ui.journal", said="The journal is cleared"), code=303)  # type: ignore[return-value]
 
 
 @ui_control.get("/_mock/ui/journal/<record_id>")

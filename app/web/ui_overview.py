@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from dataclasses import dataclass
 
@@ -17,6 +18,8 @@ from .ui_base import render, served, ui_control
 INTERACTIONS_PER_PAGE = 200
 
 _PINNED: dict[int, list[PinnedField]] = {}
+# A mock setting: when the whole mock was last reset. The journal outlives a reset; coverage counts from it.
+COVERAGE_SINCE = "dashboard_coverage_since"
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,9 @@ def exercised(current: Served) -> Exercised:
     journal = Journal.for_server(current.settings)
     if journal is None:
         return Exercised(Counter(), Counter(), 0, False, 0)
-    records, _ = journal.records(Filters())
+    with current.store.reading() as uow:
+        since = (uow.settings.get(COVERAGE_SINCE) or {}).get("ns")
+    records, _ = journal.records(Filters(since_ns=since if isinstance(since, int) else None))
     answered: Counter[tuple[str, str, str]] = Counter()
     refused: Counter[tuple[str, str, str]] = Counter()
     for record in records:
@@ -54,6 +59,18 @@ def pinned(current: Served) -> list[PinnedField]:
     if found is None:
         found = _PINNED[id(current)] = pinned_fields(current.contracts.interactions, current.providers)
     return found
+
+
+@ui_control.after_app_request
+def note_reset(response: Response) -> Response:
+    """A whole-mock reset (POST /_mock/reset with no provider) starts the coverage counts again."""
+    if request.method != "POST" or request.path != "/_mock/reset" or response.status_code != 200:
+        return response
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict) or not payload.get("provider"):
+        with served().store.writing() as uow:
+            uow.settings.put(COVERAGE_SINCE, {"ns": time.time_ns()})
+    return response
 
 
 @ui_control.get("/_mock/ui")

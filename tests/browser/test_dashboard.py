@@ -54,6 +54,10 @@ def test_the_dashboard_opens_on_the_contracts_and_their_coverage(serve_dashboard
     expect(register.first.locator("td.num").first).to_have_text("1")
     # The file the mock could not serve is named with the reason, as `pactmock contracts` gives it.
     expect(page.locator("#broken-pacts")).to_contain_text("Broken-Pact.json")
+    # A reset starts the counts again.
+    assert requests.post(mock.url + "/_mock/reset", timeout=30).status_code == 200
+    page.reload()
+    expect(register.first.locator("td.num").first).to_have_text("0")
 
 
 def test_jobs_and_uploads_are_listed_with_their_bytes(serve_dashboard: Serve, page: Any) -> None:
@@ -100,11 +104,13 @@ def test_a_run_submitted_over_http_reaches_done_on_the_page(
 
 def test_a_refused_request_shows_its_mismatches_and_near_misses(serve_dashboard: Serve, page: Any) -> None:
     mock = serve_dashboard()
+    page.goto(mock.url + "/_mock/ui/journal")
+    expect(page.get_by_text("No request yet")).to_be_visible()
+    # The open page shows the request when it arrives (the journal refreshes itself).
     refused = requests.post(
         mock.url + "/runs", json={"runRequests": [run_request("abc")]}, headers=EPX_HEADERS, timeout=10
     )
     assert refused.status_code == 400
-    page.goto(mock.url + "/_mock/ui/journal")
     row = page.locator("table.journal > tbody > tr", has_text="POST /runs").first
     expect(row.locator(".status")).to_have_text("400")
     mismatch = row.locator("table.mismatches tbody tr", has_text="runRequests[0].jobId")
@@ -118,6 +124,10 @@ def test_a_refused_request_shows_its_mismatches_and_near_misses(serve_dashboard:
     # The journal withheld the client's Offline-Token: it is named, and not judged against its withheld value.
     expect(page.get_by_text("withheld the values of offline-token")).to_be_visible()
     expect(closest.locator("table.mismatches")).not_to_contain_text("Offline-Token")
+    page.get_by_role("link", name="Journal", exact=True).click()
+    page.get_by_role("button", name="Clear the journal").click()
+    expect(page.get_by_role("status")).to_have_text("The journal is cleared")
+    expect(page.get_by_text("No request yet")).to_be_visible()
 
 
 def test_a_scenario_is_switched_on_and_off_from_the_page(serve_dashboard: Serve, page: Any) -> None:
