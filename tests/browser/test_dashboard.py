@@ -207,6 +207,16 @@ def test_every_main_view_passes_axe_core(serve_dashboard: Serve, page: Any) -> N
     assert record is not None
     page.locator("a", has_text="Near misses").first.click()
     found["a journal record"] = serious_violations(page)
+    # The controls with a fault rule listed and a message, then with a refusal.
+    page.goto(mock.url + "/_mock/ui/controls")
+    page.get_by_label("A rule, as").fill('{"match": {"route": "POST /runs"}, "delay": {"fixed": 10}}')
+    page.get_by_role("button", name="Add the fault").click()
+    expect(page.get_by_role("status")).to_have_text("Fault rule 1 added")
+    found["controls with a fault"] = serious_violations(page)
+    page.get_by_label("Time (RFC 3339)").fill("never")
+    page.get_by_role("button", name="Set", exact=True).click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    found["a refused form"] = serious_violations(page)
     assert {view: v for view, v in found.items() if v} == {}, found
 
 
