@@ -47,3 +47,26 @@ def test_odd_links_and_forms_are_answered_without_a_server_error(serve_dashboard
     # The page's last page number is clamped to the last page there is.
     last = requests.get(ui + "/data/Workflows/workflows?page=99999999999", timeout=10).text
     assert "Page 40,000 of 40,000" in last
+
+
+def test_without_a_token_a_form_posted_under_another_host_name_is_refused(serve_dashboard: Serve) -> None:
+    # A foreign site rebound to this address posts as its own origin: without MOCK_ADMIN_TOKEN only the
+    # dashboard's loopback names are its own.
+    mock = serve_dashboard()
+    port = mock.url.rsplit(":", 1)[1]
+    rebound = requests.post(
+        f"{mock.url}/_mock/ui/clock",
+        data={"action": "advance", "seconds": "60"},
+        headers={"Host": f"rebound.test:{port}", "Origin": f"http://rebound.test:{port}"},
+        timeout=10,
+    )
+    assert rebound.status_code == 403
+    own = requests.post(
+        f"{mock.url}/_mock/ui/clock",
+        data={"action": "advance", "seconds": "60"},
+        headers={"Origin": mock.url},
+        timeout=10,
+        allow_redirects=False,
+    )
+    assert own.status_code == 303
+    assert requests.get(mock.url + "/_mock/clock", timeout=10).json()["offset_seconds"] >= 60
