@@ -1,7 +1,7 @@
 """Progress of long command-line work: a bar on a terminal, a plain line per tenth otherwise.
 
-`pactmock seed`, `verify`, `openapi` and `contracts` (loading a large pact folder), and state export/import use
-it. A person at a terminal sees a live bar (rich); a log or CI job sees one line each time another tenth is
+`pactmock seed`, `verify`, and `openapi` and `contracts` over large pact folders use it (state export/import in
+cli_control.py still draws click's bar). A person at a terminal sees a live bar (rich); a log or CI job sees one line each time another tenth is
 done, so a redirected run neither fills its log with redraws nor stays silent for minutes.
 Progress goes to stderr: what a command prints on stdout (a document, a report) stays clean.
 
