@@ -48,6 +48,10 @@ def browser(driver: Any) -> Iterator[Any]:
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
     """A fresh page (its own context: no cookies or cache shared between tests)."""
+    from playwright.sync_api import expect
+
+    # A loaded CI machine answers slowly: a page's assertions wait up to 15 s (5 s by default) before failing.
+    expect.set_options(timeout=15_000)
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     opened = context.new_page()
     opened.set_default_timeout(15_000)
