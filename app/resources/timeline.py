@@ -25,7 +25,38 @@ MAX_MOVES = 1_000
 def seeded(*parts: object) -> random.Random:
     """A random generator every process seeds alike from these parts (Python's hash() differs per process)."""
     digest = hashlib.blake2b("\x1f".join(map(str, parts)).encode(), digest_size=8).digest()
-    return random.Random(struct.unpack("<Q", digest)[0])
+    return SeededOnFirstDraw(struct.unpack("<Q", digest)[0])
+
+
+class SeededOnFirstDraw(random.Random):
+    """random.Random(number), seeded only when it first draws: seeding a Mersenne Twister costs more than most
+    hooks do, and a page of generated items runs a hook per hooked field of each item whether or not it draws.
+    Every draw goes through `random` or `getrandbits`, so each is the one random.Random(number) would make."""
+
+    def __init__(self, number: int) -> None:  # not random.Random's: that would seed now
+        self._number: int | None = number
+        self.gauss_next = None
+
+    def _seed_now(self) -> None:
+        number, self._number = self._number, None
+        super().seed(number)
+
+    def random(self) -> float:
+        """random.Random.random, once seeded."""
+        if self._number is not None:
+            self._seed_now()
+        return super().random()
+
+    def getrandbits(self, k: int, /) -> int:
+        """random.Random.getrandbits, once seeded."""
+        if self._number is not None:
+            self._seed_now()
+        return super().getrandbits(k)
+
+    def seed(self, a: Any = None, version: int = 2) -> None:
+        """Seeding again replaces the number it would have been seeded with."""
+        self._number = None
+        super().seed(a, version)
 
 
 def since_field(machine: StateMachine) -> str:

@@ -12,6 +12,8 @@ import pytest
 
 from app.resources.drawn import Ages, FieldSeeds, copied, time_writer
 from app.resources.generate import generated_item
+from app.resources.timeline import SeededOnFirstDraw as seeded_on_first_draw
+from app.resources.timeline import seeded
 from tests.unit.generic.test_generate import NOW, workflows
 
 SEEDS = [FieldSeeds(seed, "workflows", field) for seed in (0, 7, 2**40) for field in ("status", "gpus", "ratio")]
@@ -76,3 +78,20 @@ def test_copies_are_deep_and_times_are_written_like_the_example() -> None:
     assert time_writer(1_700_000_000_000, None)(moment) == int(moment.timestamp() * 1000)
     assert time_writer(1_700_000_000, None)(moment) == int(moment.timestamp())
     assert time_writer("x", "yyyy-MM-dd")(moment) == "2030-01-02"
+
+
+def test_a_generator_seeded_on_its_first_draw_draws_what_random_random_draws() -> None:
+    for number in (0, 1, 2**32, 0x9E3779B97F4A7C15, 2**64 - 1):
+        eager, lazy = random.Random(number), seeded_on_first_draw(number)
+        for draw in (eager, lazy):
+            draw.seen = [  # type: ignore[attr-defined]
+                draw.random(),
+                draw.randint(1, 10**9),
+                draw.uniform(2, 15),
+                draw.choice("abcdef"),
+                draw.gauss(0, 1),
+                draw.sample(range(100), 5),
+                draw.getrandbits(70),
+            ]
+        assert eager.seen == lazy.seen  # type: ignore[attr-defined]
+    assert seeded(17, "jobs/1", "state").random() == random.Random(seeded(17, "jobs/1", "state")._number).random()
