@@ -24,6 +24,8 @@ from .types import UtcDateTime
 # What each scope holds: everything, Epistemix's own tables, or one generic provider's rows.
 EPISTEMIX_TABLES = ("id_counters", "jobs", "runs", "uploads")
 GENERIC_TABLES = ("items", "item_counters")
+# The tables a PostgreSQL reset empties with TRUNCATE (every table that references jobs is among them).
+EPISTEMIX_TRUNCATED = ("jobs", "runs", "uploads")
 # Where a fresh database starts its ids (migration 0001): the contract's example ids come first.
 FIRST_IDS = {"jobs": 123, "runs": 978}
 
@@ -43,16 +45,16 @@ class SqlSnapshots:
     def clear(self, scope: str | None) -> None:
         """Every row of the scope gone; Epistemix's id counters back at the contract's first ids."""
         tables = tables_of(scope)
-        if scope is None and self.session.get_bind().dialect.name == "postgresql":
-            # One statement for all: far faster than deleting 10,000 rows one table at a time.
-            names = ", ".join(t.name for t in tables if t.name not in ("id_counters", "mock_settings"))
-            self.session.execute(text(f"TRUNCATE {names}"))
-            settings = Base.metadata.tables["mock_settings"]
-            self.session.execute(delete(settings).where(*self._only(settings, scope)))
-        else:
-            for table in reversed(tables):
-                if table.name != "id_counters":
-                    self.session.execute(delete(table).where(*self._only(table, scope)))
+        truncated: tuple[str, ...] = ()
+        if scope in (None, EPISTEMIX) and self.session.get_bind().dialect.name == "postgresql":
+            # Jobs and the runs and uploads that reference them in one TRUNCATE: a DELETE of jobs runs the foreign
+            # keys' check once per row (240 ms at 2,500 jobs). The other tables are DELETEd: TRUNCATE costs new files
+            # per table and index, which made truncating every table twice as slow (bench/control_plane.py).
+            truncated = EPISTEMIX_TRUNCATED
+            self.session.execute(text(f"TRUNCATE {', '.join(truncated)}"))
+        for table in reversed(tables):
+            if table.name != "id_counters" and table.name not in truncated:
+                self.session.execute(delete(table).where(*self._only(table, scope)))
         if scope in (None, EPISTEMIX):
             for name, first in FIRST_IDS.items():
                 self.session.execute(update(IdCounter).where(IdCounter.name == name).values(next_value=first))
