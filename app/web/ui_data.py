@@ -36,7 +36,7 @@ LARGEST_KEY = 2**63 - 1
 
 def _number(name: str) -> int | None:
     text = request.args.get(name, "")
-    return int(text) if text.isascii() and text.isdigit() and int(text[:20]) <= LARGEST_KEY else None
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 19 and int(text) <= LARGEST_KEY else None
 
 
 @ui_control.get("/_mock/ui/data")

@@ -118,4 +118,4 @@ def overview() -> Response:
 
 def _start(text: str | None) -> int:
     # A bad or negative position shows the first page: it is a link's parameter, not data.
-    return int(text) if text is not None and text.isdigit() else 0
+    return int(text) if text is not None and text.isascii() and text.isdigit() else 0

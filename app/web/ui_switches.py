@@ -134,7 +134,7 @@ def change_faults() -> Response:
         return _done("No faults any more", "faults")
     if action == "remove":
         rule_id = form.get("rule", "")
-        if not rule_id.isdigit() or not keeper.remove(int(rule_id)):
+        if not (rule_id.isascii() and rule_id.isdigit()) or not keeper.remove(int(rule_id)):
             return _controls_page(f"there is no fault rule {rule_id[:20]!r}")
         return _done(f"Fault rule {rule_id} removed", "faults")
     text = form.get("rule", "")
@@ -164,7 +164,7 @@ def change_volume() -> Response:
         return _controls_page(f"no generated collection {name[:60]!r} of {provider[:60]!r}")
     text = form.get("count", "").replace(",", "").replace("_", "").strip()
     try:
-        count = PRESETS.get(text.upper()) or (int(text) if text.isdigit() else None)
+        count = PRESETS.get(text.upper()) or (int(text) if text.isascii() and text.isdigit() else None)
         if count is None:
             raise Invalid(f"a count is a whole number or one of {', '.join(PRESETS)}, not {text[:40]!r}")
         now = mock_clock()()

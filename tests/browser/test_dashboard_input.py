@@ -25,6 +25,8 @@ def test_odd_links_and_forms_are_answered_without_a_server_error(serve_dashboard
         "/data/jobs?before=-1&last=2": 200,
         "/data/Workflows/workflows?page=99999999999": 200,
         "/?from=-5": 200,
+        "/?from=²": 200,
+        "/data/jobs?after=²": 200,
     }
     for path, status in pages.items():
         answer = requests.get(ui + path, timeout=10)
@@ -34,8 +36,17 @@ def test_odd_links_and_forms_are_answered_without_a_server_error(serve_dashboard
     forms = {
         "/clock": [{"action": "explode"}, {"action": "advance", "seconds": "soon"}, {"action": "advance"}],
         "/scenarios": [{"kind": "state", "name": "x" * 5000, "on": "1"}, {"kind": "fixture", "name": "nope"}],
-        "/faults": [{"action": "add", "rule": "{not json"}, {"action": "add", "rule": "[1]"}, {"action": "remove"}],
-        "/volume": [{"provider": "Workflows", "collection": "workflows", "count": "0"}, {"provider": "x"}],
+        "/faults": [
+            {"action": "add", "rule": "{not json"},
+            {"action": "add", "rule": "[1]"},
+            {"action": "remove"},
+            {"action": "remove", "rule": "²"},
+        ],
+        "/volume": [
+            {"provider": "Workflows", "collection": "workflows", "count": "0"},
+            {"provider": "Workflows", "collection": "workflows", "count": "²"},
+            {"provider": "x"},
+        ],
     }
     for path, bodies in forms.items():
         for body in bodies:
