@@ -315,3 +315,20 @@ def test_screenshots_of_the_main_views(serve_dashboard: Serve, page: Any, tmp_pa
     page.get_by_role("link", name=re.compile("Near misses")).first.click()
     expect(page.get_by_role("heading", name="Near misses")).to_be_visible()
     page.screenshot(path=str(folder / "dashboard-near-misses.png"), full_page=False)
+
+
+def test_stored_rows_are_paged_by_keyset(serve_dashboard: Serve, page: Any) -> None:
+    mock = serve_dashboard()
+    for _ in range(30):
+        registered = requests.post(mock.url + "/jobs/register", json={"tags": ["t"]}, headers=EPX_HEADERS, timeout=10)
+        assert registered.status_code == 200
+    page.goto(mock.url + "/_mock/ui/data/jobs")
+    summary = page.locator(".pager p")
+    expect(summary).to_have_text("30 in all; this page shows 25, jobs 123 to 147.")
+    page.get_by_role("link", name="Next").click()
+    expect(summary).to_have_text("30 in all; this page shows 5, jobs 148 to 152.")
+    expect(page.locator(".pager").get_by_text("Next")).not_to_have_attribute("href", re.compile("."))
+    page.get_by_role("link", name="Previous").click()
+    expect(summary).to_have_text("30 in all; this page shows 25, jobs 123 to 147.")
+    page.get_by_role("link", name="Last").click()
+    expect(summary).to_have_text("30 in all; this page shows 25, jobs 128 to 152.")
