@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from ..domain.errors import Conflict, StoreUnavailable
+from ..domain.errors import Conflict
 from ..domain.state import BOOKKEEPING_SETTINGS
 
 if TYPE_CHECKING:
@@ -97,7 +97,7 @@ def announce_in_background(store: Store, url: str) -> None:
     def run() -> None:
         try:
             announce(store, url)
-        except StoreUnavailable as error:
+        except Exception as error:  # a thread of its own: whatever went wrong is said here, or nowhere
             log.warning("journal: this server could not announce itself for the merged journal: %s", error)
 
     threading.Thread(target=run, name="pactmock-journal-announce", daemon=True).start()
