@@ -111,16 +111,40 @@ def end_to_end(url: str, count: int, jobs: int | None) -> tuple[float, float, in
     return float(found.group(3).replace(",", "")), count / wall, peak
 
 
-def writing(url: str, rows: list[seeding.Row]) -> tuple[float, float]:
-    """Rows/s of the bulk path: into an empty collection, then the same rows again (each one replaced)."""
-    rates = []
-    for _ in range(2):
-        started = time.perf_counter()
+def writing(url: str, rows: list[seeding.Row]) -> tuple[float, float, float]:
+    """Rows/s of the bulk path: into an empty collection, then the same rows again (each one replaced); and the
+    CPU microseconds per row of the first pass, this process's plus the PostgreSQL backend's it talked to."""
+    rates, cpu = [], 0.0
+    for attempt in range(2):
+        started, cpu_started = time.perf_counter(), time.process_time()
         with BulkItems(url) as store:
+            backend = None if store.on_sqlite else _backend_pid(store)
+            backend_started = _cpu_seconds(backend)
             for start in range(0, len(rows), seeding.CHUNK):
                 store.write("Flow", "tasks", rows[start : start + seeding.CHUNK])
+            if attempt == 0:
+                cpu = time.process_time() - cpu_started + _cpu_seconds(backend) - backend_started
         rates.append(len(rows) / (time.perf_counter() - started))
-    return rates[0], rates[1]
+    return rates[0], rates[1], cpu / len(rows) * 1e6
+
+
+def _backend_pid(store: BulkItems) -> int:
+    with store._connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = int(cursor.fetchone()[0])
+    store._connection.commit()
+    return pid
+
+
+def _cpu_seconds(pid: int | None) -> float:
+    """User and system CPU seconds of a process on this machine (/proc), 0 for None or when unreadable."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def measure(
@@ -134,6 +158,7 @@ def measure(
     settings = replace(Settings.from_env(), pact_dir=str(FLOW))
     chosen = seeding.plan(settings, "Flow", "tasks", count, None, datetime(2030, 1, 1, tzinfo=UTC))
     command, wall, made, first, again, peaks = [], [], [], [], [], []
+    made_cpu, write_cpu = [], []
     for _ in range(rounds):
         with fresh() as url:
             rate, whole, peak = end_to_end(url, count, jobs)
@@ -142,13 +167,15 @@ def measure(
             peaks.append(peak)
         if only_end_to_end:
             continue
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         rows = seeding.rows_of(chosen, 0, count)
         made.append(count / (time.perf_counter() - started))
+        made_cpu.append((time.process_time() - cpu_started) / count * 1e6)
         with fresh() as url:
-            into_empty, over_same = writing(url, rows)
+            into_empty, over_same, cpu = writing(url, rows)
             first.append(into_empty)
             again.append(over_same)
+            write_cpu.append(cpu)
     print(f"{backend}, N = {count:,}, median of {rounds}, load average now {os.getloadavg()[0]:.2f}:")
     print(f"  end to end (the command's line)     {statistics.median(command):>10,.0f} rows/s   runs: {_list(command)}")
     print(f"  end to end (process wall time)      {statistics.median(wall):>10,.0f} rows/s   runs: {_list(wall)}")
@@ -158,6 +185,12 @@ def measure(
     print(f"  generation alone, one process       {statistics.median(made):>10,.0f} items/s  runs: {_list(made)}")
     print(f"  writing alone, empty collection     {statistics.median(first):>10,.0f} rows/s   runs: {_list(first)}")
     print(f"  writing alone, every row replaced   {statistics.median(again):>10,.0f} rows/s   runs: {_list(again)}")
+    print(
+        f"  CPU per item, generation            {statistics.median(made_cpu):>10,.1f} us       runs: {_list(made_cpu)}"
+    )
+    print(
+        f"  CPU per row, writing (with server)  {statistics.median(write_cpu):>10,.1f} us       runs: {_list(write_cpu)}"
+    )
 
 
 def _list(values: list[float] | list[int], unit: int = 1) -> str:
