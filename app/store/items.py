@@ -99,6 +99,13 @@ class SqlItems:
     def get(self, provider: str, collection: str, item_id: str) -> Item | None:
         """The item, or None."""
         statement = select(*RETURNED).where(*_key(provider, collection, item_id))
+        autocommit = self.session.info.get(AUTOCOMMIT_ENGINE) if self.on_postgresql else None
+        if autocommit is not None and not self.session.in_transaction():
+            # Nothing of this unit of work is written yet, so the item as committed is what its transaction's first
+            # statement would see (READ COMMITTED: each statement its own snapshot). Asked outside it, the read is
+            # one round trip instead of BEGIN, SELECT and COMMIT: a plain read of an item does nothing else.
+            with autocommit.connect() as connection:
+                return _item(connection.execute(statement).one_or_none())
         return _item(self.session.execute(statement).one_or_none())
 
     def list(
