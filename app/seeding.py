@@ -3,7 +3,7 @@
 Item i is generate.generated_item(model, collection, i, at): the same (seed, collection, index, at) give the
 same document in any process, so re-running gives the same rows. What a generated collection's read adds to
 an item is added here too (a parent's inherited fields, the timed state's start), so a seeded row reads like
-the virtual item it replaces. Generation is the slow part (about 10,000 items/s per core), so chunks are made
+the virtual item it replaces. Generation is most of the CPU per row (bench/RESULTS.md, issue 17), so chunks are made
 in worker processes, in order, while this process hands the finished ones to the store's bulk path.
 """
 
