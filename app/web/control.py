@@ -86,6 +86,9 @@ def _own_page(origin: str) -> bool:
 # healthchecks need no token and a problem's `type` can be followed.
 # The docs' and dashboard's static files are public too: they are the packages' files, nothing of the mock's.
 PUBLIC_CONTROL_PATHS = frozenset({"/_mock/health"})
+# The API reference pages also answer at the root (where no pact defines them) and embed the OpenAPI
+# document that /_mock/openapi.json guards, so they are guarded the same way.
+GUARDED_OUTSIDE_CONTROL = frozenset({"/docs", "/redoc"})
 PUBLIC_CONTROL_PREFIXES = ("/_mock/problems", "/_mock/docs/assets/", "/_mock/ui/assets/")
 
 
@@ -93,7 +96,8 @@ def guard_control_plane() -> Response | None:
     """Cross-origin pages never reach the control plane; other hosts only with MOCK_ADMIN_TOKEN. It runs
     before every request of the app (factory.py), so a new control blueprint cannot forget it."""
     path = request.path
-    if not path.startswith("/_mock") or path in PUBLIC_CONTROL_PATHS or path.startswith(PUBLIC_CONTROL_PREFIXES):
+    guarded = path.startswith("/_mock") or path in GUARDED_OUTSIDE_CONTROL
+    if not guarded or path in PUBLIC_CONTROL_PATHS or path.startswith(PUBLIC_CONTROL_PREFIXES):
         return None
     refused = _cross_origin_refusal()
     if refused is not None:

@@ -29,9 +29,10 @@ PUBLIC_RULES = frozenset({"/_mock/health", "/_mock/problems/", "/_mock/problems/
 # The dashboard's static files, public when a dashboard is served (its rule comes with it).
 PUBLIC_IF_SERVED = ("/_mock/ui/assets/",)
 # pactmock's own pages outside /_mock/ (front.py's OWN_PAGES, where no pact defines the path): the same index,
-# health and API reference as under /_mock/. They are outside the control plane's guard by design (read-only
-# descriptions of the served pacts, which any client of the contract routes can see anyway).
+# health and API reference as under /_mock/. The index and health are open; the API reference pages embed the
+# OpenAPI document /_mock/openapi.json guards, so they are guarded as it is (GUARDED_ALIASES).
 OPEN_ALIASES = frozenset({"/", "/health", "/docs", "/redoc"})
+GUARDED_ALIASES = ("/docs", "/redoc")
 
 
 def _public(call: Call) -> bool:
@@ -126,3 +127,14 @@ def test_public_pages_answer_a_caller_on_another_host(
         assert reply.status_code not in (401, 403), f"{call}: {reply.status_code} {reply.text[:300]}"
         if call.method == "GET" and call.rule in PUBLIC_RULES:
             assert reply.status_code == 200, f"{call}: {reply.status_code} {reply.text[:300]}"
+
+
+@pytest.mark.parametrize("path", GUARDED_ALIASES)
+def test_the_api_reference_at_the_root_is_guarded_like_the_document_it_embeds(
+    open_mock: RunningMock, path: str
+) -> None:
+    refused = requests.get(_outside(open_mock) + path, timeout=30)
+    assert refused.status_code == 403, refused.text[:300]
+    assert _problem_type(refused) == "control-plane-forbidden"
+    shown = requests.get(open_mock.url + path, timeout=30)
+    assert shown.status_code == 200 and "openapi" in shown.text.lower(), shown.text[:300]
