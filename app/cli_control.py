@@ -18,6 +18,8 @@ from typing import Any
 
 import click
 
+from .progress import BYTES, progress
+
 CHUNK = 256 * 1024
 
 
@@ -103,10 +105,10 @@ def export_state(file: Path, provider: str | None, url: str, admin_token: str | 
     query = "?" + urllib.parse.urlencode({"provider": provider}) if provider else ""
     document = call(url, admin_token, "GET", "/_mock/state" + query)
     content = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-    with file.open("wb") as out, click.progressbar(length=len(content), label="writing", file=sys.stderr) as bar:
+    with file.open("wb") as out, progress("wrote", len(content), unit=BYTES) as advance:
         for start in range(0, len(content), CHUNK):
             out.write(content[start : start + CHUNK])
-            bar.update(min(CHUNK, len(content) - start))
+            advance(min(CHUNK, len(content) - start))
     rows = sum(len(rows) for rows in document["tables"].values())
     click.echo(f"exported {rows} rows to {file}", err=True)
 
@@ -120,10 +122,10 @@ def import_state(file: Path, provider: str | None, url: str, admin_token: str | 
     """Replace the state with FILE's (checked first; all or nothing)."""
     size = file.stat().st_size
     content = bytearray()
-    with file.open("rb") as source, click.progressbar(length=size, label="reading", file=sys.stderr) as bar:
+    with file.open("rb") as source, progress("read", size, unit=BYTES) as advance:
         while chunk := source.read(CHUNK):
             content += chunk
-            bar.update(len(chunk))
+            advance(len(chunk))
     query = "?" + urllib.parse.urlencode({"provider": provider}) if provider else ""
     _show(call(url, admin_token, "PUT", "/_mock/state" + query, raw=bytes(content)))
 

@@ -1,8 +1,8 @@
 """Progress of long command-line work: a bar on a terminal, a plain line per tenth otherwise.
 
-`pactmock seed`, `verify`, and `openapi` and `contracts` over large pact folders use it (state export/import in
-cli_control.py still draws click's bar). A person at a terminal sees a live bar (rich); a log or CI job sees one line each time another tenth is
-done, so a redirected run neither fills its log with redraws nor stays silent for minutes.
+`pactmock seed`, `verify`, `state export` and `state import`, and `openapi` and `contracts` over large pact
+folders use it. A person at a terminal sees a live bar (rich); a log or CI job sees one line each time another
+tenth is done, so a redirected run neither fills its log with redraws nor stays silent for minutes.
 Progress goes to stderr: what a command prints on stdout (a document, a report) stays clean.
 
     with progress("seeded", total=1_000_000, unit="jobs") as advance:  # "seeded 100,000 of 1,000,000 jobs (10%)"

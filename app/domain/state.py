@@ -18,9 +18,13 @@ FORMAT = "pactmock-state"
 VERSION = 1
 # The scope of the coded provider's tables (jobs, runs, uploads, their ids); S3's uploads are among them.
 EPISTEMIX = "Epistemix"
-# Mock settings that are the servers' own bookkeeping, not state (the servers announced for the merged journal):
-# a reset keeps them, an export leaves them out, an import neither brings nor removes them.
-BOOKKEEPING_SETTINGS = ("journal-servers",)
+# Mock settings that are the servers' own bookkeeping, not state (the servers announced for the merged journal,
+# the dashboard's coverage start): a reset keeps them, an export leaves them out, an import neither brings nor
+# removes them.
+JOURNAL_SERVERS = "journal-servers"
+# When the dashboard's coverage counts start (the last whole-mock reset): the dashboard's, not the state's.
+DASHBOARD_COVERAGE_SINCE = "dashboard_coverage_since"
+BOOKKEEPING_SETTINGS = (JOURNAL_SERVERS, DASHBOARD_COVERAGE_SINCE)
 
 
 def reset(store: Store, scope: str | None) -> None:

@@ -24,20 +24,23 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from ..domain.errors import Conflict
-from ..domain.state import BOOKKEEPING_SETTINGS
+from ..domain.sessions import DEFAULT, enter_session, leave_session
+from ..domain.state import JOURNAL_SERVERS
 
 if TYPE_CHECKING:
     from ..domain.ports import Store
     from ..settings import Settings
 
 log = logging.getLogger(__name__)
-SERVERS_SETTING = BOOKKEEPING_SETTINGS[0]  # "journal-servers"
+SERVERS_SETTING = JOURNAL_SERVERS
 # A server that has not announced itself for this long (it re-announces on start and on every journal read)
 # and does not answer is forgotten.
 FORGET_AFTER_SECONDS = 24 * 3600
@@ -66,9 +69,20 @@ def _outward_address() -> str:
             return "127.0.0.1"
 
 
+@contextmanager
+def _default_session() -> Iterator[None]:
+    """The servers are the mock's, not a session's: their list lives in the default namespace whichever
+    session the request that reads or changes it works in."""
+    token = enter_session(DEFAULT)
+    try:
+        yield
+    finally:
+        leave_session(token)
+
+
 def announced(store: Store) -> dict[str, dict[str, Any]]:
     """Every announced server: URL -> when it last announced itself (RFC 3339)."""
-    with store.reading() as uow:
+    with _default_session(), store.reading() as uow:
         setting = uow.settings.get(SERVERS_SETTING) or {}
     servers = setting.get("servers")
     return dict(servers) if isinstance(servers, dict) else {}
@@ -79,7 +93,7 @@ def announce(store: Store, url: str) -> None:
     write (read, change, write): each reads back and tries again until it finds itself there."""
     for attempt in range(ANNOUNCE_TRIES):
         try:
-            with store.writing() as uow:
+            with _default_session(), store.writing() as uow:
                 setting = uow.settings.get(SERVERS_SETTING) or {}
                 servers = dict(setting.get("servers") or {})
                 servers[url] = {"announced": datetime.now(UTC).isoformat()}
@@ -116,7 +130,7 @@ def forget(store: Store, urls: list[str]) -> None:
     """Drop servers that are long silent and do not answer."""
     if not urls:
         return
-    with store.writing() as uow:
+    with _default_session(), store.writing() as uow:
         setting = uow.settings.get(SERVERS_SETTING) or {}
         servers = {u: v for u, v in dict(setting.get("servers") or {}).items() if u not in urls}
         uow.settings.put(SERVERS_SETTING, {"servers": servers})

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from flask import Response, request
 
+from ..domain.state import DASHBOARD_COVERAGE_SINCE
 from ..providers.pinned import PinnedField, pinned_fields
 from .journal import Filters, Journal
 from .served import Served
@@ -19,7 +20,7 @@ INTERACTIONS_PER_PAGE = 200
 
 _PINNED: dict[int, list[PinnedField]] = {}
 # A mock setting: when the whole mock was last reset. The journal outlives a reset; coverage counts from it.
-COVERAGE_SINCE = "dashboard_coverage_since"
+COVERAGE_SINCE = DASHBOARD_COVERAGE_SINCE
 
 
 @dataclass(frozen=True)

@@ -53,10 +53,12 @@ def test_every_control_command_against_a_running_mock(
     saved = tmp_path / "state.json"
     exported = pactmock(mock, "state", "export", str(saved))
     assert exported.returncode == 0 and "exported" in exported.stderr, exported.stderr
+    # Not a terminal: the progress is plain lines, the last one the whole file.
+    assert "(100%)" in exported.stderr and exported.stderr.count("wrote") >= 1, exported.stderr
     assert pactmock(mock, "reset").returncode == 0
     assert requests.get(mock.url + "/runs?job_id=123", headers=EPX_HEADERS, timeout=10).status_code == 404
     imported = pactmock(mock, "state", "import", str(saved))
-    assert imported.returncode == 0, imported.stderr
+    assert imported.returncode == 0 and "read" in imported.stderr and "(100%)" in imported.stderr, imported.stderr
     again = tmp_path / "again.json"
     assert pactmock(mock, "state", "export", str(again)).returncode == 0
     assert again.read_bytes() == saved.read_bytes()
