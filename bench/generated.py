@@ -46,7 +46,17 @@ from typing import Any
 
 from bench import compare
 from bench.compare import HOST, Plan, RssWatch, free_port, stop_server, tree_rss_bytes
-from bench.generic import TASK_PATH, TASK_STATE, RunFailed, _expect, _pact_probe, _wait_ready, wait_for_load
+from bench.generic import (
+    TASK_PATH,
+    TASK_STATE,
+    RunFailed,
+    _expect,
+    _pact_probe,
+    _wait_ready,
+    scenario_lines,
+    target_lines,
+    wait_for_load,
+)
 from bench.loadgen import resolve_engine, run_load
 from tests.support.synthetic import Probe
 
@@ -311,19 +321,7 @@ def _verdict(ratio: float | None, passed: bool) -> str:
 
 
 def format_table(rows: Sequence[dict[str, Any]]) -> str:
-    lines = [
-        "| backend | scenario | req/s (median) | p99 ms (median) | req/s per round | non-2xx | errors |",
-        "| --- | --- | ---: | ---: | --- | ---: | ---: |",
-    ]
-    for row in rows:
-        if "scenario" in row and "rps" in row:
-            rounds = ", ".join(f"{v:,}" for v in row["rounds_rps"])
-            lines.append(
-                f"| {row['backend']} | {row['title']} | {row['rps']:,.0f} | {row['p99_ms']:.1f} | {rounds} | "
-                f"{row['non_2xx']} | {row['errors']} |"
-            )
-        elif "scenario" in row:
-            lines.append(f"| {row['backend']} | {row['title']} | failed (below) | | | | |")
+    lines = scenario_lines(rows, with_rss=False)
     lines += ["", "| backend | workflows | RSS after the pages (median) | peak RSS |", "| --- | ---: | ---: | ---: |"]
     for row in rows:
         if "rss_count" in row:
@@ -331,12 +329,7 @@ def format_table(rows: Sequence[dict[str, Any]]) -> str:
                 f"| {row['backend']} | {row['rss_count']:,} | {row['settled'] / compare.MB:.1f} MB | "
                 f"{row['peak'] / compare.MB:.1f} MB |"
             )
-    lines += ["", "| backend | target | ratio | verdict |", "| --- | --- | ---: | --- |"]
-    for row in rows:
-        if "target" in row:
-            ratio = "–" if row["ratio"] is None else f"{row['ratio']:.2f}"
-            lines.append(f"| {row['backend']} | {row['target']} | {ratio} | {row['verdict']} |")
-    return "\n".join(lines)
+    return "\n".join([*lines, "", *target_lines(rows)])
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -235,25 +235,37 @@ def summarise(runs: Sequence[Run]) -> list[dict[str, Any]]:
 
 
 def format_table(rows: Sequence[dict[str, Any]]) -> str:
+    return "\n".join([*scenario_lines(rows, with_rss=True), "", *target_lines(rows)])
+
+
+def scenario_lines(rows: Sequence[dict[str, Any]], *, with_rss: bool) -> list[str]:
+    """The measured scenarios as a Markdown table (also bench.generated's)."""
+    rss_head, rss_rule = (" peak RSS |", " ---: |") if with_rss else ("", "")
     lines = [
-        "| backend | scenario | req/s (median) | p99 ms (median) | req/s per round | non-2xx | errors | peak RSS |",
-        "| --- | --- | ---: | ---: | --- | ---: | ---: | ---: |",
+        "| backend | scenario | req/s (median) | p99 ms (median) | req/s per round | non-2xx | errors |" + rss_head,
+        "| --- | --- | ---: | ---: | --- | ---: | ---: |" + rss_rule,
     ]
     for row in rows:
         if "scenario" in row and "rps" in row:
             rounds = ", ".join(f"{v:,}" for v in row["rounds_rps"])
+            rss = f" {row['peak_rss_bytes'] / compare.MB:.0f} MB |" if with_rss else ""
             lines.append(
                 f"| {row['backend']} | {row['title']} | {row['rps']:,.0f} | {row['p99_ms']:.1f} | {rounds} | "
-                f"{row['non_2xx']} | {row['errors']} | {row['peak_rss_bytes'] / compare.MB:.0f} MB |"
+                f"{row['non_2xx']} | {row['errors']} |" + rss
             )
         elif "scenario" in row:
-            lines.append(f"| {row['backend']} | {row['title']} | failed (below) | | | | | |")
-    lines += ["", "| backend | target | ratio | verdict |", "| --- | --- | ---: | --- |"]
+            lines.append(f"| {row['backend']} | {row['title']} | failed (below) | | | | |" + (" |" if with_rss else ""))
+    return lines
+
+
+def target_lines(rows: Sequence[dict[str, Any]]) -> list[str]:
+    """The targets and their verdicts as a Markdown table (also bench.generated's)."""
+    lines = ["| backend | target | ratio | verdict |", "| --- | --- | ---: | --- |"]
     for row in rows:
         if "target" in row:
             ratio = "–" if row["ratio"] is None else f"{row['ratio']:.2f}"
             lines.append(f"| {row['backend']} | {row['target']} | {ratio} | {row['verdict']} |")
-    return "\n".join(lines)
+    return lines
 
 
 def wait_for_load(max_wait_s: float, below: float = 1.5) -> tuple[float, float]:
