@@ -11,6 +11,7 @@ from typing import Any
 
 import requests
 
+from tests.support.collection_pact import collection_pact, kind, regex
 from tests.support.mock_process import RunningMock
 
 JOB = {"id": "job-0001", "name": "nightly", "state": "QUEUED"}
@@ -36,54 +37,17 @@ def write_example(folder: Path, seed: int) -> Path:
     """A V3 pact of a job list paged by `cursor` and `limit`, and a job read; its model file with `seed`."""
     folder.mkdir(parents=True, exist_ok=True)
     rules = {"id": "^job-[0-9]+$", "state": "^(QUEUED|RUNNING|DONE)$"}
-    item_rules = {k: {"matchers": [{"match": "regex", "regex": v}]} for k, v in rules.items()}
-    listing = {
-        "description": "a page of jobs",
-        "request": {
-            "method": "GET",
-            "path": "/api/jobs",
-            "query": {"cursor": [""], "limit": ["20"]},
-            "matchingRules": {
-                "query": {
-                    "cursor": {"matchers": [{"match": "regex", "regex": "^[A-Za-z0-9_=-]*$"}]},
-                    "limit": {"matchers": [{"match": "regex", "regex": r"^\d+$"}]},
-                }
-            },
-        },
-        "response": {
-            "status": 200,
-            "headers": {"Content-Type": "application/json"},
-            "body": {"jobs": [JOB], "total": 1, "next": "token"},
-            "matchingRules": {
-                "body": {
-                    "$.jobs": {"matchers": [{"match": "type", "min": 0}]},
-                    **{f"$.jobs[*].{k}": v for k, v in item_rules.items()},
-                    "$.total": {"matchers": [{"match": "integer"}]},
-                    "$.next": {"matchers": [{"match": "type"}]},
-                }
-            },
-        },
-    }
-    read = {
-        "description": "a job",
-        "request": {
-            "method": "GET",
-            "path": "/api/jobs/job-0001",
-            "matchingRules": {"path": {"matchers": [{"match": "regex", "regex": r"^/api/jobs/[A-Za-z0-9-]+$"}]}},
-        },
-        "response": {
-            "status": 200,
-            "headers": {"Content-Type": "application/json"},
-            "body": JOB,
-            "matchingRules": {"body": {f"$.{k}": v for k, v in item_rules.items()}},
-        },
-    }
-    pact = {
-        "consumer": {"name": "UI"},
-        "provider": {"name": "Jobs"},
-        "interactions": [listing, read],
-        "metadata": {"pactSpecification": {"version": "3.0.0"}},
-    }
+    pact = collection_pact(
+        "Jobs",
+        path="/api/jobs",
+        envelope="jobs",
+        item=JOB,
+        item_rules={k: regex(v) for k, v in rules.items()},
+        query={"cursor": ("", regex("^[A-Za-z0-9_=-]*$")), "limit": ("20", regex(r"^\d+$"))},
+        extra={"total": (1, kind("integer")), "next": ("token", kind("type"))},
+        read_path="/api/jobs/job-0001",
+        read_regex=r"^/api/jobs/[A-Za-z0-9-]+$",
+    )
     (folder / "UI-Jobs.json").write_text(json.dumps(pact))
     (folder / "UI-Jobs.model.yaml").write_text(MODEL.format(seed=seed))
     return folder

@@ -10,6 +10,7 @@ from typing import Any
 
 import requests
 
+from tests.support.collection_pact import collection_pact
 from tests.support.mock_process import RunningMock
 
 WORKFLOW = {"id": 1, "name": "wf-1", "status": "RUNNING", "submitted": "2029-12-31T00:00:00Z", "gpus": 8}
@@ -41,51 +42,19 @@ collections:
 
 def write_pact(folder: Path) -> None:
     """A V3 pact of a workflow list (paged by any offset and limit) and a workflow read by id or name."""
-    listing = {
-        "description": "a page of workflows",
-        "request": {
-            "method": "GET",
-            "path": "/api/workflow",
-            "query": {"offset": ["0"], "limit": ["20"]},
-            "matchingRules": {
-                "query": {n: {"matchers": [{"match": "regex", "regex": r"^\d+$"}]} for n in ("offset", "limit")}
-            },
-        },
-        "response": {
-            "status": 200,
-            "headers": {"Content-Type": "application/json"},
-            "body": {"workflows": [WORKFLOW], "total": 1, "offset": 0, "limit": 20},
-            "matchingRules": {
-                "body": {
-                    "$.workflows": {"matchers": [{"match": "type", "min": 0}]},
-                    **{f"$.workflows[*].{k}": v for k, v in ITEM_RULES.items()},
-                    "$.total": {"matchers": [{"match": "integer"}]},
-                    "$.offset": {"matchers": [{"match": "integer"}]},
-                    "$.limit": {"matchers": [{"match": "integer"}]},
-                }
-            },
-        },
-    }
-    read = {
-        "description": "a workflow",
-        "request": {
-            "method": "GET",
-            "path": "/api/workflow/1",
-            "matchingRules": {"path": {"matchers": [{"match": "regex", "regex": r"^/api/workflow/[A-Za-z0-9-]+$"}]}},
-        },
-        "response": {
-            "status": 200,
-            "headers": {"Content-Type": "application/json"},
-            "body": WORKFLOW,
-            "matchingRules": {"body": {f"$.{k}": v for k, v in ITEM_RULES.items()}},
-        },
-    }
-    pact = {
-        "consumer": {"name": "UI"},
-        "provider": {"name": "Workflows"},
-        "interactions": [listing, read],
-        "metadata": {"pactSpecification": {"version": "3.0.0"}},
-    }
+    digits = {"matchers": [{"match": "regex", "regex": r"^\d+$"}]}
+    integer = {"matchers": [{"match": "integer"}]}
+    pact = collection_pact(
+        "Workflows",
+        path="/api/workflow",
+        envelope="workflows",
+        item=WORKFLOW,
+        item_rules=ITEM_RULES,
+        query={"offset": ("0", digits), "limit": ("20", digits)},
+        extra={"total": (1, integer), "offset": (0, integer), "limit": (20, integer)},
+        read_path="/api/workflow/1",
+        read_regex=r"^/api/workflow/[A-Za-z0-9-]+$",
+    )
     (folder / "UI-Workflows.json").write_text(json.dumps(pact))
     (folder / "UI-Workflows.model.yaml").write_text(MODEL)
 

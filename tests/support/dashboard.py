@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from tests.support.collection_pact import collection_pact, kind, regex
+
 CHROMIUM = "/usr/bin/chromium"
 GENERATED_PROVIDER = "Workflows"
 GENERATED_COLLECTION = "workflows"
@@ -33,55 +35,23 @@ collections:
 def write_generated_pact(folder: Path) -> None:
     """A V3 pact (consumer UI, provider Workflows) listing workflows by offset and reading one, and its model
     file: a generated collection of GENERATED_COUNT items."""
-    rules = {
-        "id": {"matchers": [{"match": "integer"}]},
-        "name": {"matchers": [{"match": "type"}]},
-        "status": {"matchers": [{"match": "regex", "regex": "^(PENDING|RUNNING|COMPLETED|FAILED)$"}]},
-        "gpus": {"matchers": [{"match": "integer"}]},
-    }
-    listing = {
-        "description": "a page of workflows",
-        "request": {
-            "method": "GET",
-            "path": "/api/workflow",
-            "query": {"offset": ["0"], "limit": ["20"]},
-            "matchingRules": {
-                "query": {name: {"matchers": [{"match": "regex", "regex": r"^\d+$"}]} for name in ("offset", "limit")}
-            },
+    digits = regex(r"^\d+$")
+    pact = collection_pact(
+        GENERATED_PROVIDER,
+        path="/api/workflow",
+        envelope="workflows",
+        item=_ITEM,
+        item_rules={
+            "id": kind("integer"),
+            "name": kind("type"),
+            "status": regex("^(PENDING|RUNNING|COMPLETED|FAILED)$"),
+            "gpus": kind("integer"),
         },
-        "response": {
-            "status": 200,
-            "headers": {"Content-Type": "application/json"},
-            "body": {"workflows": [_ITEM], "total": 1},
-            "matchingRules": {
-                "body": {
-                    "$.workflows": {"matchers": [{"match": "type", "min": 0}]},
-                    **{f"$.workflows[*].{name}": rule for name, rule in rules.items()},
-                    "$.total": {"matchers": [{"match": "integer"}]},
-                }
-            },
-        },
-    }
-    one = {
-        "description": "a workflow",
-        "request": {
-            "method": "GET",
-            "path": "/api/workflow/1",
-            "matchingRules": {"path": {"matchers": [{"match": "regex", "regex": r"^/api/workflow/\d+$"}]}},
-        },
-        "response": {
-            "status": 200,
-            "headers": {"Content-Type": "application/json"},
-            "body": _ITEM,
-            "matchingRules": {"body": {f"$.{name}": rule for name, rule in rules.items()}},
-        },
-    }
-    pact = {
-        "consumer": {"name": "UI"},
-        "provider": {"name": GENERATED_PROVIDER},
-        "interactions": [listing, one],
-        "metadata": {"pactSpecification": {"version": "3.0.0"}},
-    }
+        query={"offset": ("0", digits), "limit": ("20", digits)},
+        extra={"total": (1, kind("integer"))},
+        read_path="/api/workflow/1",
+        read_regex=r"^/api/workflow/\d+$",
+    )
     (folder / f"UI-{GENERATED_PROVIDER}.json").write_text(json.dumps(pact, indent=1))
     (folder / f"UI-{GENERATED_PROVIDER}.model.yaml").write_text(_MODEL)
 
