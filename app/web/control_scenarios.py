@@ -100,7 +100,8 @@ def _check(served: Served, entry: dict[str, Any]) -> None:
         if not isinstance(entry.get("params", {}), dict):
             raise Invalid(f"params of state {entry['state']!r} must be an object")
         return
-    if set(entry) != {"provider", "fixture"}:
+    names = (entry.get("provider"), entry.get("fixture"))
+    if set(entry) != {"provider", "fixture"} or not all(isinstance(name, str) for name in names):
         raise Invalid('a fixture or scenario is {"provider": "<name>", "fixture": "<name>"}; a state {"state": ...}')
     engine_of = served.providers.engines.get(entry["provider"])
     if engine_of is None:

@@ -64,6 +64,9 @@ def test_bad_switches_are_refused_and_change_nothing(run_mock: Callable[..., Run
         ({"activate": [{"state": "job 123 exists", "params": [1]}]}, 400),
         ({"activate": [{"provider": "Flow"}]}, 400),
         ({"activate": [{"provider": "Nope", "fixture": "x"}]}, 404),
+        # Names that are not text (the control-plane fuzzer's find: a list was a 500).
+        ({"activate": [{"provider": "Flow", "fixture": []}]}, 400),
+        ({"deactivate": [{"provider": ["Flow"], "fixture": "x"}]}, 400),
         # A bad entry after a good one: nothing of the call is applied.
         ({"activate": [{"state": "job 123 exists"}, {"provider": "Flow", "fixture": "nope"}]}, 404),
         ({"toggle": []}, 400),
