@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: serve test lint bench clean
+.PHONY: serve test lint bench bench-peers clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,20 @@ $(VENV)/.installed-bench: pyproject.toml | $(BIN)/activate
 bench: $(VENV)/.installed-bench
 	$(BIN)/python -m bench.engine
 	$(BIN)/python -m bench.compare
+
+# The peers `python -m bench.peers` measures pactmock against (npm packages, under a git-ignored folder; WireMock
+# runs its bundled jar on the machine's Java 17). Only this target installs them: `make serve` and `make test`
+# never do, and the peers' smoke test is skipped where they are missing.
+PEERS_DIR := bench/.peers
+PEERS_NPM := wiremock@3.13.2 @mockoon/cli@9.9.0 json-server@0.17.4
+
+$(PEERS_DIR)/.installed: Makefile
+	mkdir -p $(PEERS_DIR)
+	npm install --prefix $(PEERS_DIR) --no-audit --no-fund --loglevel=error $(PEERS_NPM)
+	touch $@
+
+bench-peers: $(VENV)/.installed-bench $(PEERS_DIR)/.installed
+	$(BIN)/python -m bench.peers
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
