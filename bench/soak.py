@@ -362,6 +362,14 @@ def _finish(plan: Plan, soak: Soak, mock: Mock, verification: dict[str, Any], se
         told = ", ".join(f"{what}: {count}" for what, count in sorted(soak.slow_peer_outcomes.items()))
         print(f"Slow peers ({plan.slow_peers} held open): {told}\n")
     print(report.format_verdicts(verdicts))
+    first_window, last_window = report.windows(plan.duration)
+    print("\nGood requests by kind, the two windows the latency verdict compares:\n")
+    print(
+        report.format_latency_by_op(
+            report.good_latency_by_op(outcomes, judged, first_window),
+            report.good_latency_by_op(outcomes, judged, last_window),
+        )
+    )
     if faults:
         print("\nFaults (most frequent first):")
         for fault, count in faults.most_common(10):

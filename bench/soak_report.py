@@ -231,6 +231,38 @@ def good_p99_ms(outcomes: Sequence[Outcome], judged: Judged, window: tuple[float
     return _ms(times, 99)
 
 
+def _shown(value: float | None) -> str:
+    return "–" if value is None else f"{value:,.1f}"
+
+
+def good_latency_by_op(
+    outcomes: Sequence[Outcome], judged: Judged, window: tuple[float, float]
+) -> dict[str, tuple[int, float | None, float | None]]:
+    """Per kind of good request in the window: how many, p50 and p99 in ms (outside outages)."""
+    times: dict[str, list[float]] = {}
+    for o, during in zip(outcomes, judged.in_outage, strict=True):
+        if o.kind == "good" and not during and window[0] <= o.start < window[1]:
+            times.setdefault(o.op, []).append(o.end - o.start)
+    return {op: (len(t), _ms(t, 50), _ms(t, 99)) for op, t in sorted(times.items())}
+
+
+def format_latency_by_op(
+    first: dict[str, tuple[int, float | None, float | None]], last: dict[str, tuple[int, float | None, float | None]]
+) -> str:
+    """Which good request drifts: the first and the last judged minute side by side."""
+    lines = [
+        "| good request | first minute: n, p50 / p99 ms | last minute: n, p50 / p99 ms |",
+        "| --- | ---: | ---: |",
+    ]
+    for op in sorted(set(first) | set(last)):
+        cells = []
+        for side in (first, last):
+            n, p50, p99 = side.get(op, (0, None, None))
+            cells.append(f"{n:,}, {_shown(p50)} / {_shown(p99)}")
+        lines.append(f"| {op} | {cells[0]} | {cells[1]} |")
+    return "\n".join(lines)
+
+
 def format_intervals(rows: Sequence[Interval]) -> str:
     head = (
         "| t (s) | good | bad | ctrl | outage | 2xx | 4xx | 5xx | of which outage 503 | errors | wrong"
