@@ -1,5 +1,5 @@
-"""Stateful providers: hand-written handlers bound to contract routes, behind one seam (registry.py).
+"""Stateful providers: hooks bound to contract routes (registry.py), the seam a model file's hooks use too.
 
-A provider's handlers see a request as plain data (`Call`) and answer with plain data (`Answer`): no
-framework, so they are tested without a server and the web layer alone turns them into HTTP.
+Every route's hook takes a `HookCall` and returns a value or an `Answer` (resources/hooks.py): plain data in
+and out, no framework, so hooks are tested without a server and the web layer alone turns them into HTTP.
 """

@@ -1,4 +1,9 @@
-"""The seam every stateful provider registers through: which handler answers (provider, method, path)."""
+"""Which hook answers (provider, method, path): the routes of every stateful provider, coded or declared.
+
+A route's hook is a hook like a model file's (resources/hooks.py): it takes a `HookCall` and returns a value or
+an `Answer`. Epistemix's routes name theirs as `module:function` (epistemix/routes.py); a generic provider's
+routes are its engine's operations (generic/routes.py), whose action hooks the model file names.
+"""
 
 from __future__ import annotations
 
@@ -6,75 +11,81 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
-from typing import Any, Protocol
+from functools import update_wrapper
+from typing import Any
 
 from ..domain.model import Policy
 from ..domain.ports import Store
 from ..resources.engine import Engine
+from ..resources.hooks import Answer, HeaderLookup, Hook, HookCall, answer_of, load_hook
+
+__all__ = ["Answer", "Binding", "Call", "Handler", "HeaderLookup", "HookCall", "Registry", "StateHandler", "route"]
 
 
-class HeaderLookup(Protocol):
-    """A request's headers, looked up by name in any case (a dict of lower-case names will do in tests)."""
-
-    def get(self, key: str, default: str | None = None, /) -> str | None:
-        """The header's value, or `default`."""
-
-
-@dataclass
-class Call:
-    """What a handler gets: the request as parsed, and what it may act on (store, policy, the time now)."""
-
-    store: Store
-    policy: Policy
-    # Reads the mock's clock: `now` asks it once, when a handler first needs the time.
-    clock: Callable[[], datetime]
-    json: Any
-    data: bytes
-    content_type: str | None
-    query: dict[str, list[str]]
-    headers: HeaderLookup
-    path_params: dict[str, str]
-    base_url: str
-    # The status and response body (generators applied) of the route's interaction that answers success:
-    # what a generic provider's answer is shaped like.
-    status: int = 200
-    example: Callable[[], Any] = field(default=lambda: None)
-    # That interaction's response Content-Type, if it gives one (a text answer is sent with it).
-    example_type: str | None = None
-
-    @cached_property
-    def now(self) -> datetime:
-        """The time this request is served at."""
-        return self.clock()
+def Call(
+    *,
+    store: Store,
+    policy: Policy,
+    clock: Callable[[], datetime],
+    json: Any,
+    data: bytes,
+    content_type: str | None,
+    query: dict[str, list[str]],
+    headers: HeaderLookup,
+    path_params: dict[str, str],
+    base_url: str,
+) -> HookCall:
+    """A route's `HookCall` for one request, under the names web/bound.py gives its parts (`json` is the
+    call's `body`, `path_params` its `path`, `clock` its `moment`)."""
+    return HookCall(
+        moment=clock,
+        body=json,
+        query=query,
+        path=path_params,
+        store=store,
+        policy=policy,
+        headers=headers,
+        data=data,
+        content_type=content_type,
+        base_url=base_url,
+    )
 
 
-@dataclass
-class Answer:
-    """A handler's answer: status and a JSON value, or bytes, plus headers."""
-
-    status: int
-    json: Any = None
-    data: bytes | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-Handler = Callable[[Call], Answer]
+# A route's hook made HTTP (answer_of): what web/bound.py calls.
+Handler = Callable[[HookCall], Answer]
 # Sets up (True) or tears down (False) a provider state by name and parameters at a time; True when it knew it.
 StateHandler = Callable[[Store, str, dict[str, Any], bool, datetime], bool]
 
 
 @dataclass(frozen=True)
 class Binding:
-    """A handler bound to one route of one provider; interactions of other providers there stay stubbed."""
+    """A hook bound to one route of one provider; interactions of other providers there stay stubbed."""
 
     provider: str
     method: str
     path: re.Pattern[str]
-    handler: Handler
-    # Response fields (rule paths, indices as [*]; a path covers what is inside it) the handler works out from
+    hook: Hook
+    # Response fields (rule paths, indices as [*]; a path covers what is inside it) the hook works out from
     # state rather than echoing the request: a contract that pins one to a literal disagrees with the mock.
     varies: tuple[str, ...] = ()
+    # The hook, its value made an answer (answer_of) and its random seeded from the route.
+    handler: Handler = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        hook, route = self.hook, f"{self.provider} {self.method} {self.path.pattern}"
+
+        def handler(call: HookCall) -> Answer:
+            call.seeded = route
+            return answer_of(hook(call), call)
+
+        # Named as its hook is (the journal's answeredBy names the handler).
+        object.__setattr__(self, "handler", update_wrapper(handler, hook))
+
+
+def route(provider: str, method: str, path: str, hook: str, varies: tuple[str, ...] = ()) -> Binding:
+    """A route declared as a model file declares a hook: `path` a regex (named groups are the path parameters),
+    `hook` a `module:function` of an importable module, resolved now so that a broken name stops the start."""
+    return Binding(provider, method, re.compile(path), load_hook(hook), varies)
 
 
 class Registry:

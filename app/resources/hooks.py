@@ -1,9 +1,16 @@
-"""The hook seam: a model file names a Python callable for a value it should not try to express.
+"""The hook seam, the one way Python joins in serving: a model file's hooks and a coded provider's routes.
 
-A hook is `module:function`. The module is a file beside the model file (`hooks.py` for `hooks:slices`),
-else an importable module. It is called with one `HookCall` and returns the value: a field's value when the
-item is read, or an action's answer. Its random generator is seeded from the model's seed, the item and the
-field or action, so its answers are the same in every worker and after a restart.
+A hook is a function named `module:function` (`hooks:slices`, `app.providers.epistemix.handlers:submit_runs`).
+`load_hook` resolves the name: the module is a file beside the model file if one is there, else an importable
+module. The function gets one `HookCall` and returns a value:
+
+- a field hook: the field's value, worked out when the item is read;
+- an action hook or a route's hook: the answer. `answer_of` makes it HTTP the one way for every route: an
+  `Answer` as it is (its own status and headers), None the contract's example, text as text, bytes as bytes,
+  anything else as JSON, each with the status of the route's success example.
+
+Its random generator is seeded from the model's seed, the item and the field or action (a route's hook outside
+a model: from the route), so its answers are the same in every worker and after a restart.
 
     def slices(call: HookCall) -> int:
         # about one processed slice per 10 s per active worker since the execution started running
@@ -14,41 +21,131 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import random
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from random import Random
+from typing import Any, Protocol, cast
+
+from ..domain.model import Policy
+from ..domain.ports import Store
 
 
-@dataclass(frozen=True)
+class HeaderLookup(Protocol):
+    """A request's headers, looked up by name in any case (a dict of lower-case names will do in tests)."""
+
+    def get(self, key: str, default: str | None = None, /) -> str | None:
+        """The header's value, or `default`."""
+
+
+class HookError(ValueError):
+    """A hook reference that cannot be imported or is not callable, or a hook using what its call lacks."""
+
+
+class _Absent:
+    """What a call holds for a part it was not given: any use of it says which, instead of failing later."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)  # copy, pickle and friends probing for their methods
+        raise HookError(f"this hook was called without {self.what}: only a route's hook is handed it")
+
+
+def _system_time() -> datetime:
+    return datetime.now(UTC)
+
+
+def _no_items(_name: str) -> list[dict[str, Any]]:
+    return []
+
+
+def _no_example() -> Any:
+    return None
+
+
+def _no_headers() -> HeaderLookup:
+    return cast(HeaderLookup, {})
+
+
+@dataclass
 class HookCall:
-    """What a hook gets: the item (None for an action on no item), the clock, a seeded random and the request."""
+    """What every hook gets: the item, the clock, a seeded random, the request, and what a route acts on."""
 
-    item: dict[str, Any] | None
-    now: datetime
-    random: random.Random
+    # The item as a client sees it (None for a route, or an action on no item).
+    item: dict[str, Any] | None = None
+    # The time, or the clock to read it from when first needed (reading the mock's clock may cost a query).
+    moment: datetime | Callable[[], datetime] = _system_time
+    # A seeded generator, or the text to seed one from when first asked (most routes never draw).
+    seeded: Random | str = ""
     # When the item entered its state (for values that grow with time in a state), if known.
     since: datetime | None = None
+    # The request: its JSON body (None when it has none or it is not JSON), query and path parameters.
     body: Any = None
     query: Mapping[str, list[str]] = field(default_factory=dict)
     path: Mapping[str, str] = field(default_factory=dict)
     # The items of another collection of the provider as a client would read them now (controllers of the
     # executions that are not terminal, say); a generated collection's, up to 200,000.
-    items_of: Callable[[str], list[dict[str, Any]]] = field(default=lambda _name: [])
+    items_of: Callable[[str], list[dict[str, Any]]] = _no_items
+    # What a route's hook acts on besides: the domain's store and policy, and the request as sent.
+    store: Store = field(default=cast(Store, _Absent("a store")))
+    policy: Policy = field(default=cast(Policy, _Absent("a policy")))
+    headers: HeaderLookup = field(default_factory=_no_headers)
+    data: bytes = b""
+    content_type: str | None = None
+    base_url: str = ""
+    # The status, response body (generators applied, read when asked) and Content-Type of the route's interaction
+    # that answers success: what a value the hook returns is answered with.
+    status: int = 200
+    example: Callable[[], Any] = _no_example
+    example_type: str | None = None
+
+    @cached_property
+    def now(self) -> datetime:
+        """The time the request is served at (the mock's clock, read once)."""
+        return self.moment if isinstance(self.moment, datetime) else self.moment()
+
+    @cached_property
+    def random(self) -> Random:
+        """A generator seeded from the model's seed and the item and field or action (or from the route)."""
+        return self.seeded if isinstance(self.seeded, Random) else Random(self.seeded)
+
+
+@dataclass
+class Answer:
+    """A route's answer as HTTP: status and a JSON value, or bytes, plus headers."""
+
+    status: int
+    json: Any = None
+    data: bytes | None = None
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 Hook = Callable[[HookCall], Any]
 
 
-class HookError(ValueError):
-    """A hook reference that cannot be imported or is not callable; the message says which and why."""
+def answer_of(value: Any, call: HookCall) -> Answer:
+    """A route's answer for what its hook returned (see the module's docstring)."""
+    if isinstance(value, Answer):
+        return value
+    if value is None:  # a removal, or a hook that only acts: the contract's example says what success looks like
+        example = call.example()
+        return Answer(call.status, example) if example is not None else Answer(call.status, data=b"")
+    if isinstance(value, str):  # a log, a terminal's output
+        text_type = call.example_type or "text/plain; charset=utf-8"
+        return Answer(call.status, data=value.encode(), headers={"Content-Type": text_type})
+    if isinstance(value, bytes):
+        return Answer(call.status, data=value, headers={"Content-Type": "application/octet-stream"})
+    return Answer(call.status, value)
 
 
-def load_hook(reference: str, folder: Path) -> Hook:
-    """The callable `module:function` names, its module looked for in `folder` first."""
+def load_hook(reference: str, folder: Path | None = None) -> Hook:
+    """The callable `module:function` names, its module looked for in `folder` first (None: importable only)."""
     module_name, _, function_name = reference.partition(":")
     if not module_name or not function_name:
         raise HookError(f"hook {reference!r} must be written module:function")
@@ -59,12 +156,12 @@ def load_hook(reference: str, folder: Path) -> Hook:
     function = getattr(module, function_name, None)
     if not callable(function):
         raise HookError(f"hook {reference!r}: module {module_name!r} has no callable {function_name!r}")
-    return function
+    return cast(Hook, function)
 
 
-def _module(name: str, folder: Path) -> Any:
-    beside = folder / (name.replace(".", "/") + ".py")
-    if not beside.is_file():
+def _module(name: str, folder: Path | None) -> Any:
+    beside = None if folder is None else folder / (name.replace(".", "/") + ".py")
+    if beside is None or not beside.is_file():
         return importlib.import_module(name)
     # Keyed by its file, so two examples' `hooks.py` stay two modules.
     key = f"pactmock_hooks_{abs(hash(str(beside.resolve())))}_{name.replace('.', '_')}"

@@ -7,16 +7,15 @@ contract's example does.
 from __future__ import annotations
 
 import hashlib
-import re
 
 from ...domain import services
 from ...domain.errors import Invalid
-from ..registry import Answer, Binding, Call
+from ..registry import Answer, HookCall
 from . import management
 from .shapes import body_object, caller_of, client_version, id_of, integer, job_json, run_json
 
 
-def register_job(call: Call) -> Answer:
+def register_job(call: HookCall) -> Answer:
     """POST /jobs/register: a new job with the tags given."""
     tags = body_object(call).get("tags", [])
     if not isinstance(tags, list):
@@ -25,7 +24,7 @@ def register_job(call: Call) -> Answer:
     return Answer(200, job_json(job))
 
 
-def upload_url(call: Call) -> Answer:
+def upload_url(call: HookCall) -> Answer:
     """POST /jobs: the pre-signed URL the client PUTs a job's (or run's) input or config to."""
     body = body_object(call)
     job_id = integer(body.get("jobId"), "jobId")
@@ -39,7 +38,7 @@ def upload_url(call: Call) -> Answer:
     return Answer(200, {"url": f"{call.base_url}/s3/uploads/{job_id}/{key}"})
 
 
-def submit_runs(call: Call) -> Answer:
+def submit_runs(call: HookCall) -> Answer:
     """POST /runs: one run per run request, all or none."""
     requests = body_object(call).get("runRequests")
     if not isinstance(requests, list) or not all(isinstance(r, dict) for r in requests):
@@ -56,7 +55,7 @@ def submit_runs(call: Call) -> Answer:
     return Answer(200, {"runResponses": responses})
 
 
-def list_runs(call: Call) -> Answer:
+def list_runs(call: HookCall) -> Answer:
     """GET /runs?job_id=N: the job's runs, brought up to now; GET /runs?id=N: one run's status."""
     if "id" in call.query and "job_id" not in call.query:
         return management.run_status(call)
@@ -68,56 +67,12 @@ def list_runs(call: Call) -> Answer:
     return Answer(200, {"runs": [run_json(run) for run in listing.runs]}, headers={"X-Total-Count": str(listing.total)})
 
 
-def put_upload(call: Call) -> Answer:
+def put_upload(call: HookCall) -> Answer:
     """PUT to a pre-signed URL: the bytes are kept as S3 would keep them."""
-    job_id = id_of(call.path_params["job_id"], "the upload URL's job id")
+    job_id = id_of(call.path["job_id"], "the upload URL's job id")
     upload = services.store_upload(
-        call.store, call.policy, job_id, call.path_params["key"], call.data, call.content_type, call.now
+        call.store, call.policy, job_id, call.path["key"], call.data, call.content_type, call.now
     )
     # S3 answers an upload with the MD5 of the object as its ETag.
     etag = f'"{hashlib.md5(call.data).hexdigest()}"'
     return Answer(200, data=b"", headers={"ETag": etag, "x-pactmock-sha256": upload.sha256})
-
-
-# A listed run's request is the one submitted, or a provider state's example run: state either way.
-RUN_FIELDS = tuple(
-    f"$.runs[*].{name}" for name in ("id", "userId", "status", "podPhase", "createdTs", "request", "epxClientVersion")
-)
-JOB_FIELDS = ("id", "userId", "created")
-
-BINDINGS = (
-    Binding("Epistemix", "POST", re.compile(r"/jobs/register"), register_job, varies=("$.id", "$.userId")),
-    Binding("Epistemix", "POST", re.compile(r"/jobs"), upload_url, varies=("$.url",)),
-    Binding(
-        "Epistemix",
-        "GET",
-        re.compile(r"/jobs/results"),
-        management.result_urls,
-        varies=("$.urls[*].run_id", "$.urls[*].url"),
-    ),
-    Binding(
-        "Epistemix",
-        "GET",
-        re.compile(r"/jobs/me"),
-        management.my_jobs,
-        varies=tuple(f"$.jobs[*].{name}" for name in JOB_FIELDS),
-    ),
-    Binding(
-        "Epistemix", "GET", re.compile(r"/jobs"), management.latest_job, varies=tuple(f"$.{n}" for n in JOB_FIELDS)
-    ),
-    Binding(
-        "Epistemix",
-        "DELETE",
-        re.compile(r"/jobs/(?P<job_id>[^/]+)"),
-        management.delete_job,
-        varies=("$.description",),
-    ),
-    Binding("Epistemix", "POST", re.compile(r"/runs"), submit_runs, varies=("$.runResponses[*].runId",)),
-    Binding("Epistemix", "GET", re.compile(r"/runs"), list_runs, varies=RUN_FIELDS),
-    Binding("Epistemix", "PATCH", re.compile(r"/runs"), management.stop_runs, varies=("$.description",)),
-    Binding("Epistemix", "POST", re.compile(r"/runs/retry"), management.retry_runs),
-    Binding("S3", "PUT", re.compile(r"/s3/uploads/(?P<job_id>[^/]+)/(?P<key>[^/]+)"), put_upload),
-    Binding(
-        "S3", "GET", re.compile(r"/s3/results/(?P<job_id>[^/]+)/run_(?P<run_id>[^/]+)\.zip"), management.result_archive
-    ),
-)

@@ -10,21 +10,21 @@ from urllib.parse import parse_qs
 
 from ...domain import run_control
 from ...domain.errors import Invalid
-from ..registry import Answer, Call
+from ..registry import Answer, HookCall
 from .shapes import caller_of, id_of, ids_in_query, listed_job_json, run_json
 
 # How the client spells a results archive's URL path, one per run (provider S3 serves it).
 RESULT_PATH = "/s3/results/{job_id}/run_{run_id}.zip"
 
 
-def run_status(call: Call) -> Answer:
+def run_status(call: HookCall) -> Answer:
     """GET /runs?id=N: the run as a list of one (none for an unknown id, which the client reads as NOT_STARTED)."""
     [run_id] = _one(ids_in_query(call, "id"), "id")
     runs = run_control.run_by_id(call.store, call.policy, run_id, call.now, caller=caller_of(call))
     return Answer(200, {"runs": [run_json(run) for run in runs]})
 
 
-def stop_runs(call: Call) -> Answer:
+def stop_runs(call: HookCall) -> Answer:
     """PATCH /runs?id=..&id=..: stop the runs still under way; the others are listed with the reason."""
     run_ids = ids_in_query(call, "id")
     report = run_control.stop_runs(call.store, call.policy, run_ids, call.now, caller=caller_of(call))
@@ -39,7 +39,7 @@ def stop_runs(call: Call) -> Answer:
     )
 
 
-def retry_runs(call: Call) -> Answer:
+def retry_runs(call: HookCall) -> Answer:
     """POST /runs/retry: start failed runs again. The client form-encodes `runRequestIds` under a JSON
     Content-Type; a JSON body `{"runRequestIds": [..]}` is read too; with none, every failed run is retried."""
     run_ids = _retry_ids(call)
@@ -47,14 +47,14 @@ def retry_runs(call: Call) -> Answer:
     return Answer(200, {"status": "Submitted", "runRequestIds": retried})
 
 
-def delete_job(call: Call) -> Answer:
+def delete_job(call: HookCall) -> Answer:
     """DELETE /jobs/N: the job goes with its runs and uploads."""
-    job_id = id_of(call.path_params["job_id"], "the job id")
+    job_id = id_of(call.path["job_id"], "the job id")
     run_control.delete_job(call.store, job_id, caller=caller_of(call))
     return Answer(200, {"description": f"job {job_id} deleted"})
 
 
-def result_urls(call: Call) -> Answer:
+def result_urls(call: HookCall) -> Answer:
     """GET /jobs/results?job_id=N: a download URL per run that has ended (the client fetches each once)."""
     [job_id] = _one(ids_in_query(call, "job_id"), "job_id")
     runs = run_control.finished_runs(call.store, call.policy, job_id, call.now, caller=caller_of(call))
@@ -62,15 +62,15 @@ def result_urls(call: Call) -> Answer:
     return Answer(200, {"urls": urls})
 
 
-def result_archive(call: Call) -> Answer:
+def result_archive(call: HookCall) -> Answer:
     """GET a result URL (provider S3, no auth: the URL is pre-signed): the run's results archive, a zip."""
-    job_id = id_of(call.path_params["job_id"], "the result URL's job id")
-    run_id = id_of(call.path_params["run_id"], "the result URL's run id")
+    job_id = id_of(call.path["job_id"], "the result URL's job id")
+    run_id = id_of(call.path["run_id"], "the result URL's run id")
     archive = run_control.result_archive(call.store, call.policy, job_id, run_id, call.now)
     return Answer(200, data=archive, headers={"Content-Type": "application/zip"})
 
 
-def my_jobs(call: Call) -> Answer:
+def my_jobs(call: HookCall) -> Answer:
     """GET /jobs/me?tags=..&startDate=..&endDate=..: the caller's jobs with every tag, in the date range."""
     start = _date(call, "startDate")
     end = _date(call, "endDate")
@@ -85,7 +85,7 @@ def my_jobs(call: Call) -> Answer:
     return Answer(200, {"jobs": [listed_job_json(job) for job in jobs]})
 
 
-def latest_job(call: Call) -> Answer:
+def latest_job(call: HookCall) -> Answer:
     """GET /jobs?tags=..&latest=true: the caller's most recent job with every tag, as one object."""
     if (call.query.get("latest") or ["false"])[0].lower() != "true":
         raise Invalid("GET /jobs answers the latest job only: add latest=true")
@@ -99,7 +99,7 @@ def _one(values: list[int], name: str) -> list[int]:
     return values
 
 
-def _date(call: Call, name: str) -> date | None:
+def _date(call: HookCall, name: str) -> date | None:
     values = call.query.get(name)
     if not values:
         return None
@@ -110,12 +110,12 @@ def _date(call: Call, name: str) -> date | None:
         raise Invalid(f"query parameter {name} must be a date YYYY-MM-DD, not {raw[:40]!r}") from None
 
 
-def _retry_ids(call: Call) -> list[int]:
+def _retry_ids(call: HookCall) -> list[int]:
     if not call.data.strip():
         return []  # no run named: every failed run of the caller's
     raw: Any
-    if isinstance(call.json, dict):
-        raw = call.json.get("runRequestIds")
+    if isinstance(call.body, dict):
+        raw = call.body.get("runRequestIds")
     else:
         try:
             text = call.data.decode("ascii")

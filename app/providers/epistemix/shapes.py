@@ -10,16 +10,16 @@ from ...domain.errors import Invalid
 from ...domain.lifecycle import pod_phase
 from ...domain.model import Job, Run
 from ...domain.users import user_of_token
-from ..registry import Call
+from ..registry import HookCall
 
 ID_DIGITS = re.compile(r"[0-9]+")
 
 
-def body_object(call: Call) -> dict[str, Any]:
+def body_object(call: HookCall) -> dict[str, Any]:
     """The request body, which must be a JSON object."""
-    if not isinstance(call.json, dict):
+    if not isinstance(call.body, dict):
         raise Invalid("the request body must be a JSON object")
-    return call.json
+    return call.body
 
 
 def integer(value: Any, name: str) -> int:
@@ -34,7 +34,7 @@ def timestamp(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def client_version(call: Call) -> str | None:
+def client_version(call: HookCall) -> str | None:
     """The epx version the client names in its User-Agent (else its fredcli-version header)."""
     agent = call.headers.get("user-agent") or ""
     if agent.startswith("epx_client_"):
@@ -42,7 +42,7 @@ def client_version(call: Call) -> str | None:
     return call.headers.get("fredcli-version")
 
 
-def caller_of(call: Call) -> int:
+def caller_of(call: HookCall) -> int:
     """The user the request's Offline-Token names (the default user for a token of another form)."""
     return user_of_token(call.headers.get("offline-token"), call.policy.user_id)
 
@@ -68,7 +68,7 @@ def listed_job_json(job: Job) -> dict[str, Any]:
     return {**job_json(job), "created": timestamp(job.created_ts)}
 
 
-def ids_in_query(call: Call, name: str) -> list[int]:
+def ids_in_query(call: HookCall, name: str) -> list[int]:
     """Every value of a repeated query parameter (`?id=1&id=2`), as run or job ids."""
     return [id_of(raw, f"query parameter {name}") for raw in call.query.get(name, [])]
 

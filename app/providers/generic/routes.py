@@ -1,7 +1,9 @@
 """A generic provider's model as bindings: each collection's routes and each action, answered by its engine.
 
-The contract has judged the request before a binding is reached; a handler only reads what it needs
-(path parameters, query, body) and hands it to the engine (resources/engine.py).
+The contract has judged the request before a binding is reached. Each route's hook takes the `HookCall`
+like any route's, hands what it needs (path parameters, query, body) to the engine (resources/engine.py)
+and returns the engine's value, which the binding answers as every hook's is (answer_of); an action's own
+hook, named in the model file, makes that value.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from ...domain.errors import NotAuthenticated
 from ...domain.ports import Store
 from ...domain.sessions import current_session
 from ...resources.engine import Engine
+from ...resources.hooks import Hook, HookCall
 from ...resources.model import Action, ResourceModel, template_pattern
 from ...resources.values import Given
-from ..registry import Answer, Binding, Call, Handler, StateHandler
+from ..registry import Binding, StateHandler
 
 # Sessions whose engines one process keeps at once; past it they are made again as used.
 MAX_SESSIONS_KEPT = 1_000
@@ -87,44 +90,35 @@ def state_handler_of(cell: EngineCell) -> StateHandler:
     return apply
 
 
-def _bound(model: ResourceModel, method: str, template: str, handler: Handler) -> Binding:
-    return Binding(model.provider, method.upper(), template_pattern(template), _authenticated(model, handler))
+def _bound(model: ResourceModel, method: str, template: str, hook: Hook) -> Binding:
+    return Binding(model.provider, method.upper(), template_pattern(template), _authenticated(model, hook))
 
 
-def _authenticated(model: ResourceModel, handler: Handler) -> Handler:
+def _authenticated(model: ResourceModel, hook: Hook) -> Hook:
     auth = model.auth
     if auth is None:
-        return handler
+        return hook
 
-    def checked(call: Call) -> Answer:
+    def checked(call: HookCall) -> Any:
         if not auth.admits(call.headers.get("Authorization")):
             raise NotAuthenticated(f'send "{auth.wanted()}" (the model file\'s auth)')
-        return handler(call)
+        return hook(call)
 
     return checked
 
 
-def _given(call: Call) -> Given:
+def _given(call: HookCall) -> Given:
     # The clock is read only if the engine needs the time (a plain read does not).
-    return Given(call.json, call.query, call.path_params, lambda: call.now, call.example)
+    return Given(call.body, call.query, call.path, lambda: call.now, call.example)
 
 
-def _answering(cell: EngineCell, operation: Callable[[Engine, Given], Any]) -> Handler:
-    def handler(call: Call) -> Answer:
-        answer = operation(cell.get(call.store), _given(call))
-        if answer is None:  # a removal: the contract's example says what a success looks like
-            example = call.example()
-            return Answer(call.status, example) if example is not None else Answer(call.status, data=b"")
-        # A hook may answer text (a log, a terminal's output) or bytes; the rest is JSON.
-        if isinstance(answer, str):
-            text_type = call.example_type or "text/plain; charset=utf-8"
-            return Answer(call.status, data=answer.encode(), headers={"Content-Type": text_type})
-        if isinstance(answer, bytes):
-            return Answer(call.status, data=answer, headers={"Content-Type": "application/octet-stream"})
-        return Answer(call.status, answer)
+def _answering(cell: EngineCell, operation: Callable[[Engine, Given], Any]) -> Hook:
+    def handler(call: HookCall) -> Any:
+        # The engine's value: an item, a page, None for a removal, or what an action's hook returned.
+        return operation(cell.get(call.store), _given(call))
 
     return handler
 
 
-def _action_handler(cell: EngineCell, action: Action) -> Handler:
+def _action_handler(cell: EngineCell, action: Action) -> Hook:
     return _answering(cell, lambda engine, given: engine.act(action, given))

@@ -1,4 +1,4 @@
-"""The Epistemix and S3 handlers driven through `Call` objects over the in-memory store: the JSON a client reads."""
+"""The Epistemix and S3 hooks driven through `HookCall`s over the in-memory store: the JSON a client reads."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from app.domain.errors import Invalid, NotFound
 from app.providers.epistemix import BINDINGS
 from app.providers.epistemix import handlers as epistemix
-from app.providers.registry import Answer, Call, Registry
+from app.providers.registry import Answer, HookCall, Registry
 
 from .conftest import POLICY, START, USER_ID, at
 from .memory_store import MemoryStore
@@ -18,18 +18,18 @@ from .memory_store import MemoryStore
 BASE_URL = "http://mock.test:5000"
 
 
-def call(store: MemoryStore, body: Any = None, seconds: float = 0, **parts: Any) -> Call:
+def call(store: MemoryStore, body: Any = None, seconds: float = 0, **parts: Any) -> HookCall:
     """A request as the web layer hands it over: JSON body, query, headers (lower-case names), path parameters."""
-    return Call(
+    return HookCall(
+        moment=lambda: at(seconds),
+        body=body,
+        query=parts.get("query", {}),
+        path=parts.get("path", {}),
         store=store,
         policy=POLICY,
-        clock=lambda: at(seconds),
-        json=body,
+        headers=parts.get("headers", {}),
         data=parts.get("data", b""),
         content_type=parts.get("content_type"),
-        query=parts.get("query", {}),
-        headers=parts.get("headers", {}),
-        path_params=parts.get("path_params", {}),
         base_url=BASE_URL,
     )
 
@@ -181,7 +181,7 @@ def test_put_upload_answers_as_s3_does_and_keeps_the_bytes(store: MemoryStore) -
     register(store)
     data = b"population = US_2010.v5\n"
     answer = epistemix.put_upload(
-        call(store, data=data, content_type="text/plain", path_params={"job_id": "123", "key": "job_input"})
+        call(store, data=data, content_type="text/plain", path={"job_id": "123", "key": "job_input"})
     )
     assert (answer.status, answer.data) == (200, b"")
     assert answer.headers == {
@@ -194,17 +194,31 @@ def test_put_upload_answers_as_s3_does_and_keeps_the_bytes(store: MemoryStore) -
 
 def test_put_upload_refuses_a_url_whose_job_id_is_not_digits(store: MemoryStore) -> None:
     with pytest.raises(Invalid, match="upload URL's job id"):
-        epistemix.put_upload(call(store, data=b"x", path_params={"job_id": "12x", "key": "job_input"}))
+        epistemix.put_upload(call(store, data=b"x", path={"job_id": "12x", "key": "job_input"}))
 
 
-def test_the_registry_routes_each_epistemix_and_s3_route_to_its_handler() -> None:
+def test_the_registry_routes_each_epistemix_and_s3_route_to_the_hook_it_names() -> None:
     registry = Registry(BINDINGS)
-    assert registry.find("Epistemix", "POST", "/jobs/register") == (epistemix.register_job, {})
-    assert registry.find("Epistemix", "POST", "/jobs") == (epistemix.upload_url, {})
-    assert registry.find("Epistemix", "GET", "/runs") == (epistemix.list_runs, {})
-    assert registry.find("S3", "PUT", "/s3/uploads/123/job_input") == (
-        epistemix.put_upload,
-        {"job_id": "123", "key": "job_input"},
-    )
+
+    def hook_of(provider: str, method: str, path: str) -> object:
+        binding = registry.binding_for(provider, method, path)
+        return None if binding is None else binding.hook
+
+    assert hook_of("Epistemix", "POST", "/jobs/register") is epistemix.register_job
+    assert hook_of("Epistemix", "POST", "/jobs") is epistemix.upload_url
+    assert hook_of("Epistemix", "GET", "/runs") is epistemix.list_runs
+    assert hook_of("S3", "PUT", "/s3/uploads/123/job_input") is epistemix.put_upload
+    assert registry.find("S3", "PUT", "/s3/uploads/123/job_input") is not None
+    assert registry.find("S3", "PUT", "/s3/uploads/123/job_input")[1] == {"job_id": "123", "key": "job_input"}
     assert registry.find("Epistemix", "DELETE", "/runs") is None
     assert registry.find("Somebody else", "POST", "/runs") is None
+
+
+def test_a_routed_hook_answers_through_the_binding_as_the_web_layer_calls_it(store: MemoryStore) -> None:
+    found = Registry(BINDINGS).find("Epistemix", "POST", "/jobs/register")
+    assert found is not None
+    handler, params = found
+    answer = handler(call(store, {"tags": ["a"]}, path=params))
+    assert (answer.status, answer.json) == (200, {"id": 123, "userId": USER_ID, "tags": ["a"]})
+    # The journal names the hook, not the binding's wrapper.
+    assert (handler.__module__, handler.__qualname__) == ("app.providers.epistemix.handlers", "register_job")
