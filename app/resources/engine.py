@@ -27,7 +27,7 @@ from .virtual import TOMBSTONE, Virtual
 STOP_TRIES = 32
 # Periodic stops choose among stored items only, for now: a hook that derives counters from when an item
 # entered its state (Teraslice's slices) would see a generated item's counters restart when it is stopped.
-STOP_GENERATED = False
+STOP_GENERATED = True
 # A change that lost the race for an item's version reads the item again, at most this many times.
 CHANGE_ATTEMPTS = 20
 
