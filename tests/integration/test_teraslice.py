@@ -1,7 +1,8 @@
 """The Teraslice example (examples/teraslice) served as a user serves it, on SQLite and on PostgreSQL: its README
 walkthrough runs as written; the real ts-topy client reads the mock and parses everything; with the clock frozen
 at one instant the same seed gives the same bytes after a restart and on both stores; as the clock advances no
-execution goes backwards and a terminal one never changes; the official verifier passes the pact."""
+execution goes backwards, a terminal one never changes and the periodic stops reach generated executions; the
+official verifier passes the pact."""
 
 from __future__ import annotations
 
@@ -119,7 +120,7 @@ def test_executions_never_go_backwards_and_terminal_ones_never_change(
     mock = run_mock(EXAMPLE, DATABASE_URL=database_url)
     clock(mock, action="freeze", at=FROZEN_AT)
     before = executions(mock)
-    moved = 0
+    moved = stopped = 0
     for seconds in (2, 5, 30, 130, 200, 3600, 86_400):
         clock(mock, action="advance", seconds=seconds)
         after = executions(mock)
@@ -131,8 +132,13 @@ def test_executions_never_go_backwards_and_terminal_ones_never_change(
             if old["_status"] in TERMINAL:
                 assert new == old, ex_id
             moved += new["_status"] != old["_status"]
+            # No timed move leads to stopping: a live generated execution (named after its generated job, where
+            # the pact's own and started ones are kafka-to-es) found stopping or stopped was stopped by a period.
+            was_live = old["_status"] not in TERMINAL | {"stopping"} and old["name"].startswith("job-")
+            stopped += was_live and new["_status"] in ("stopping", "stopped")
         before = after
     assert moved > 0
+    assert stopped > 0, "the periodic stops reach the generated executions"
     assert "breaks the contract" not in mock.log(), mock.log()
 
 

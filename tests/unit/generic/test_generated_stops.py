@@ -1,7 +1,7 @@
 """Periodic stops of generated items (the Teraslice example's `every: 180 s, stop 0.5`), over the in-memory
 store: a stopped generated execution is stored as an overlay, moves on to `stopped` in listings and reads
 alike, keeps its slice counters, and the same clock gives the same stops in another worker and after a
-restart. The engine's switch STOP_GENERATED is turned on here; it is helper D's to turn on for good."""
+restart."""
 
 from __future__ import annotations
 
@@ -9,9 +9,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from app.resources import engine as engine_module
 from app.resources.engine import Engine
 from app.resources.modelfile import read_model_file
 from app.resources.values import Given
@@ -20,11 +17,6 @@ from tests.unit.domain.memory_store import MemoryStore
 MODEL = Path(__file__).resolve().parents[3] / "examples" / "teraslice" / "ts-topy-Teraslice.model.yaml"
 START = datetime(2030, 1, 1, tzinfo=UTC)
 TERMINAL = {"completed", "stopped", "failed", "terminated", "rejected"}
-
-
-@pytest.fixture(autouse=True)
-def stops_of_generated_items(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(engine_module, "STOP_GENERATED", True)
 
 
 def executions(engine: Engine, minutes: int) -> dict[str, dict[str, Any]]:
