@@ -1,9 +1,10 @@
 """The request journal on the control plane (issue 18 item 5).
 
-GET    /_mock/journal?method=&path=&status=&interaction=&since=&limit=   the server's requests, newest first
+GET    /_mock/journal?method=&path=&status=&interaction=&session=&since=&limit=   the server's requests, newest first
 GET    /_mock/journal?merged=1&...                                        every server's, merged (journal_servers.py)
 DELETE /_mock/journal                                                     forget them
-POST   /_mock/journal/verify  {"method": "POST", "path": "/runs", "times": 2, "body": {...}, "headers": {...}}
+POST   /_mock/journal/verify  {"method": "POST", "path": "/runs", "times": 2, "body": {...}, "headers": {...},
+                               "session": "a"}
 POST   /_mock/near-miss       {"method": ..., "path": ..., "query": ..., "headers": ..., "body": ...}
 
 The journal is per server: every worker of this server is in it, other servers keep their own (journal.py);
@@ -22,6 +23,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from ..contract.model import MISSING
 from ..domain.errors import StoreUnavailable
+from ..domain.sessions import InvalidSessionName, checked_name
 from . import journal_servers
 from .control import json_body
 from .journal import Filters, Journal
@@ -36,7 +38,7 @@ SCOPE_NOTE = (
     "servers on one database keep one journal each; GET /_mock/journal?merged=1 gathers every server's."
 )
 MERGED_NOTE = "Every announced server's journal, merged newest first; each record names its server."
-FILTERS = ("method", "path", "status", "interaction", "since", "limit", "merged", "token")
+FILTERS = ("method", "path", "status", "interaction", "session", "since", "limit", "merged", "token")
 MERGED_VALUES = {"1": True, "true": True, "0": False, "false": False}
 DEFAULT_LIMIT = 100
 METHOD = re.compile(r"[A-Za-z]{1,20}")
@@ -220,6 +222,7 @@ def _filters(args: dict[str, list[str]], size: int) -> Filters:
         path=_path(one["path"]) if "path" in one else None,
         status=status.lower() if status is not None else None,
         interaction=one.get("interaction") or None,
+        session=_session(one["session"]) if "session" in one else None,
         since_ns=_since(one["since"]) if "since" in one else None,
         limit=int(limit) if limit is not None else DEFAULT_LIMIT,
     )
@@ -233,6 +236,16 @@ def _since(text: str) -> int:
     if moment.tzinfo is None:
         raise BadInput(f"since must carry a zone (Z or +hh:mm), not {text[:60]!r}")
     return int(moment.timestamp() * 1_000_000) * 1000
+
+
+def _session(value: Any) -> str:
+    """A session's name as the mock folds it (X-Pactmock-Session); BadInput for one no session can have."""
+    if not isinstance(value, str):
+        raise BadInput(f"session must be a session's name, not {str(value)[:60]!r}")
+    try:
+        return checked_name(value)
+    except InvalidSessionName as error:
+        raise BadInput(f"session: {error}") from None
 
 
 def _method(value: Any) -> str:
@@ -276,10 +289,11 @@ def _expectation(payload: Any) -> Expectation:
     example = '{"method": "POST", "path": "/runs", "times": 2, "body": {"runRequests": [{"jobId": 123}]}}'
     if not isinstance(payload, dict):
         raise BadInput(f"expected a JSON object like {example}")
-    unknown = sorted(set(payload) - {"method", "path", "body", "headers", "query", *COUNTS})
+    unknown = sorted(set(payload) - {"method", "path", "body", "headers", "query", "session", *COUNTS})
     if unknown:
         raise BadInput(
-            f"unknown keys {unknown}; a verification has method, path, times/at_least/at_most, body, headers and query"
+            f"unknown keys {unknown}; a verification has method, path, times/at_least/at_most, body, headers, "
+            "query and session"
         )
     counts = {name: payload[name] for name in COUNTS if name in payload}
     for name, count in counts.items():
@@ -304,4 +318,5 @@ def _expectation(payload: Any) -> Expectation:
         query=query,
         at_least=at_least,
         at_most=at_most,
+        session=_session(payload["session"]) if payload.get("session") is not None else None,
     )

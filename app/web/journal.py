@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..domain.sessions import DEFAULT
 from .journal_record import record_line
 
 if TYPE_CHECKING:
@@ -81,10 +82,13 @@ class Filters:
     interaction: str | None = None  # a part of the answering (or closest) interaction's description
     since_ns: int | None = None
     limit: int | None = None
+    session: str | None = None  # the session's name (records from before the field existed: the default one)
 
     def keeps(self, record: dict[str, Any]) -> bool:
         """Whether the record passes every filter given."""
         if self.method is not None and record.get("method") != self.method:
+            return False
+        if self.session is not None and record.get("session", DEFAULT) != self.session:
             return False
         if self.path is not None:
             path = str(record.get("path"))

@@ -16,6 +16,7 @@ from typing import Any
 from ..contract.match.compare import match_request
 from ..contract.model import MISSING, Body, Interaction
 from ..contract.model import Request as ContractRequest
+from ..domain.sessions import DEFAULT
 from .dispatch import TRANSPORT_HEADERS, clipped, describe
 from .journal_record import WITHHELD, withheld
 from .served import Served
@@ -39,12 +40,14 @@ class Expectation:
     query: dict[str, str] = field(default_factory=dict)
     at_least: int | None = None
     at_most: int | None = None
+    session: str | None = None  # only requests of this session count (None: every session's)
 
     def on_route(self, record: dict[str, Any]) -> bool:
-        """Whether the record was sent to this method and path."""
+        """Whether the record was sent to this method and path (in the session asked about, if one was)."""
         path = str(record.get("path"))
         same_path = path.startswith(self.path[:-1]) if self.path.endswith("*") else path == self.path
-        return record.get("method") == self.method and same_path
+        same_session = self.session is None or record.get("session", DEFAULT) == self.session
+        return record.get("method") == self.method and same_path and same_session
 
     def difference(self, record: dict[str, Any]) -> str | None:
         """Why the record is not what is expected, or None when it is."""
@@ -91,6 +94,8 @@ class Expectation:
     def words(self) -> str:
         """The expected request in words."""
         parts = [f"{self.method} {self.path}"]
+        if self.session is not None:
+            parts.append(f"in session {self.session!r}")
         if self.query:
             parts.append(f"with query {json.dumps(self.query)}")
         if self.headers:
@@ -151,14 +156,20 @@ def verify(expectation: Expectation, records: list[dict[str, Any]]) -> dict[str,
         return answer
     lines = [f"expected {answer['expected']}, but it was received {_times(matched)}."]
     if on_route:
-        lines.append(f"{expectation.method} {expectation.path} was received {_times(len(on_route))} (newest first):")
+        where = f" in session {expectation.session!r}" if expectation.session is not None else ""
+        lines.append(
+            f"{expectation.method} {expectation.path} was received{where} {_times(len(on_route))} (newest first):"
+        )
         for record, difference in list(zip(on_route, differences, strict=True))[:LISTED_IN_FAILURE]:
             verdict = "matches" if difference is None else f"does not match: {difference}"
             lines.append(f"  {record.get('time')} {record.get('status')} {record.get('path')}: {verdict}")
         if len(on_route) > LISTED_IN_FAILURE:
             lines.append(f"  ... and {len(on_route) - LISTED_IN_FAILURE} older ones")
     else:
-        routes = Counter(f"{r.get('method')} {r.get('path')}" for r in records)
+        routes = Counter(
+            f"{r.get('method')} {r.get('path')}" + (f" [{r.get('session', DEFAULT)}]" if expectation.session else "")
+            for r in records
+        )
         others = ", ".join(f"{route} ({count})" for route, count in routes.most_common(LISTED_IN_FAILURE))
         lines.append(
             f"Nothing was received on {expectation.method} {expectation.path}; the journal holds: {others}."

@@ -16,7 +16,9 @@ from json.encoder import encode_basestring  # the C encoder of a JSON string, no
 from typing import Any
 from urllib.parse import parse_qsl
 
+from ..domain.sessions import DEFAULT, InvalidSessionName, checked_name
 from .dispatch import Bound, Stub, clipped
+from .session_scope import HEADER_IN_ENVIRON
 
 # The front puts its verdict (a Stub or a Bound) here; a request without one was refused by the mock itself.
 ANSWERED_BY = "pactmock.answered_by"
@@ -93,6 +95,24 @@ def body_json(body: bytes, limit: int) -> str:
         if len(body) > limit and error.start >= len(kept) - 3:  # a character cut in two by the clip
             return f',"body":{encode_basestring(kept[: error.start].decode("utf-8"))}{size}'
         return f',"bodyBase64":"{base64.b64encode(kept).decode("ascii")}"{size}'
+
+
+DEFAULT_SESSION_JSON = f',"session":{encode_basestring(DEFAULT)}'
+
+
+@functools.lru_cache(maxsize=1024)
+def _named_session_json(raw: str) -> str:
+    try:
+        name = checked_name(raw)
+    except InvalidSessionName:  # refused before it is journaled; kept as sent (clipped) should one get here
+        name = clipped(raw, 80)
+    return f',"session":{encode_basestring(name)}'
+
+
+def session_json(environ: Mapping[str, Any]) -> str:
+    """The `session` field: the session X-Pactmock-Session names, as the mock folds it, or the default one."""
+    raw = environ.get(HEADER_IN_ENVIRON)
+    return DEFAULT_SESSION_JSON if raw is None else _named_session_json(raw)
 
 
 _ENCODED_ANSWERS: dict[tuple[int, int], tuple[Any, str]] = {}
@@ -204,7 +224,8 @@ def record_line(
         answered = refusal_json(answer)
     return (
         f'{{"id":"{record_id}","ns":{arrived_ns},"method":{encode_basestring(environ.get("REQUEST_METHOD") or "")},'
-        f'"path":{encode_basestring(path)},"query":{query_text},"headers":{headers_json(cgi_headers)},'
+        f'"path":{encode_basestring(path)}{session_json(environ)},"query":{query_text},'
+        f'"headers":{headers_json(cgi_headers)},'
         f'"status":{status},"durationMs":{(finished_ns - arrived_ns) / 1e6:.3f}'
         f"{body_json(body, body_bytes)}{answered}}}\n"
     ).encode()
