@@ -6,6 +6,8 @@ Run from the project root, after ``make bench-peers`` installed the npm peers un
     python -m bench.peers --quick             # 1 round, sizes 6 and 1,000, 1 s per load: a smoke run
     python -m bench.peers --rounds 1 --sizes 6,10000 --duration 5 --only stub
     python -m bench.peers --json PATH         # [bench/out/peers.json]; the PNG goes beside it
+    python -m bench.peers --only a --rounds 1 --first-round 2 --json a2.json   # one short piece of a round
+    python -m bench.peers --merge a1.json a2.json s1.json --json bench/out/peers.json   # pieces judged together
 
 Scenarios (`bench.peers_scenarios`): the epx stub path (``a``), synthetic pacts of each size with a single-path
 and a random-path load (``s-N``), and the stateful ``POST /runs`` against Mockoon's CRUD route and json-server
@@ -20,6 +22,7 @@ compared within that round; the targets are judged on the median over rounds of 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
@@ -27,7 +30,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -235,6 +238,10 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Plan, argparse.Namespace]:
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help="[bench/out/peers.json]")
     parser.add_argument("--no-png", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (files fed, logs)")
+    parser.add_argument("--first-round", type=int, default=1, help="number of the first round (to merge runs) [1]")
+    parser.add_argument(
+        "--merge", nargs="+", type=Path, metavar="JSON", help="judge the rows of earlier runs' JSON together; no load"
+    )
     args = parser.parse_args(argv)
     sizes: tuple[int, ...] = QUICK_SIZES if args.quick else SIZES
     if args.sizes:
@@ -265,6 +272,8 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Plan, argparse.Namespace]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     plan, args = parse_args(argv)
+    if args.merge:
+        return _merge(args)
     info = machine()
     versions = servers.versions()
     workers, threads = servers.serve_layout()
@@ -282,7 +291,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "stub" in plan.only:
             feeds.extend(synthetic_stub(work, size) for size in plan.sizes)
         post = stateful_post(work) if "post" in plan.only else None
-        for round_ in range(1, plan.rounds + 1):
+        for round_ in range(args.first_round, args.first_round + plan.rounds):
             for feed in feeds:
                 runner.stub_scenario(round_, feed)
             if post is not None:
@@ -293,33 +302,50 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"kept {work}", file=sys.stderr)
         else:
             shutil.rmtree(work, ignore_errors=True)
-    elapsed = time.monotonic() - started
-    summary = report.summarize(runner.rows)
-    verdicts = report.judge(runner.rows, plan.sizes)
+    document = {
+        "machine": info,
+        "plan": asdict(plan),
+        "versions": versions,
+        "layout": {"workers": workers, "threads": threads},
+        "elapsed_s": time.monotonic() - started,
+    }
+    print(f"\ntotal time {document['elapsed_s']:.0f} s")
+    _write(runner.rows, plan.sizes, args, document)
+    return 0
+
+
+def _merge(args: argparse.Namespace) -> int:
+    """Rows of earlier runs (``--merge A.json B.json``) judged together, as one run of their rounds."""
+    rows: list[dict[str, Any]] = []
+    sizes: set[int] = set()
+    first: dict[str, Any] = {}
+    for path in args.merge:
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+        first = first or document
+        rows.extend(document["rows"])
+        if "stub" in document["plan"]["only"]:
+            sizes.update(document["plan"]["sizes"])
+    extra = {k: first.get(k) for k in ("machine", "versions", "layout")}
+    extra["merged"] = [str(p) for p in args.merge]
+    _write(rows, sorted(sizes), args, extra)
+    return 0
+
+
+def _write(rows: list[dict[str, Any]], sizes: Sequence[int], args: argparse.Namespace, extra: dict[str, Any]) -> None:
+    summary = report.summarize(rows)
+    verdicts = report.judge(rows, sizes)
     print(report.format_table(summary))
     print("\nTargets (each a ratio within a round; the median over rounds, each round's figure in brackets)")
     print(report.format_verdicts(verdicts))
-    print(f"\ntotal time {elapsed:.0f} s")
     png = None if args.no_png else args.json.with_suffix(".png")
     if png is not None:
         problem = report.plot(summary, png)
         print(f"wrote {png}" if problem is None else f"PNG not written ({problem})")
         png = png if problem is None else None
-    document = {
-        "machine": info,
-        "plan": asdict(replace(plan)),
-        "versions": versions,
-        "layout": {"workers": workers, "threads": threads},
-        "rows": runner.rows,
-        "summary": summary,
-        "targets": verdicts,
-        "png": str(png) if png else None,
-        "elapsed_s": elapsed,
-    }
+    document = {**extra, "rows": rows, "summary": summary, "targets": verdicts, "png": str(png) if png else None}
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(report.dumps(document, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {args.json}")
-    return 0
 
 
 if __name__ == "__main__":

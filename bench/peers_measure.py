@@ -82,11 +82,15 @@ def _answer(port: int, probe: Probe) -> dict[str, object]:
         connection.close()
 
 
+def _tail(log: Path) -> str:
+    return _log_tail(log)[-300:]
+
+
 def _first_answer(launch: Launch, port: int, process: subprocess.Popen[bytes], started: float) -> float:
     deadline = started + launch.start_timeout_s
     while True:
         if process.poll() is not None:
-            raise Failed(f"exited with status {process.returncode}: {_log_tail(launch.log)}")
+            raise Failed(f"exited with status {process.returncode}: {_tail(launch.log)}")
         if time.perf_counter() >= deadline:
             raise Failed(f"no 2xx answer within the {launch.start_timeout_s:g} s it was given to start")
         try:
@@ -215,7 +219,7 @@ def measure(
             except (Failed, OSError, http.client.HTTPException, RuntimeError) as exc:
                 outcome.status, outcome.reason = "failed", str(exc) or type(exc).__name__
                 if process.poll() is not None:
-                    outcome.reason = f"exited with status {process.returncode}: {_log_tail(launch.log)}"
+                    outcome.reason = f"exited with status {process.returncode}: {_tail(launch.log)}"
                 continue
             outcome.requests, outcome.rps = result.requests, result.rps
             outcome.p50_ms, outcome.p99_ms = result.p50_ms, result.p99_ms
@@ -228,8 +232,12 @@ def measure(
         for outcome in outcomes:
             outcome.peak_rss_bytes = watch.peak
         if watch.killed_at is not None:
-            current.status = "killed"
-            current.reason = f"killed at {watch.killed_at / 1024**3:.1f} GB (RSS limit)"
+            limit = (launch.rss_limit_bytes or 0) / 1024**3
+            when = "before its first answer" if current.first_answer_s is None else f"during the {current.load} load"
+            reason = f"killed at {watch.killed_at / 1024**3:.1f} GB {when} (RSS limit {limit:g} GB)"
+            for outcome in outcomes:
+                if outcome.status != "ok" or outcome is current:
+                    outcome.status, outcome.reason = "killed", reason
     return outcomes
 
 
