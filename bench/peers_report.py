@@ -242,10 +242,36 @@ def plot(summary: Sequence[dict[str, Any]], path: Path) -> str | None:
             if points:
                 xs, ys = zip(*points, strict=True)
                 left.plot(xs, ys, style, marker="o", color=colour, label=f"{peer}, {load} path")
+        for s in summary:
+            failed = [r for r in s["not_measured"] if r.startswith(("killed", "no start"))]
+            if (
+                s["peer"] == peer
+                and s["load"] == "single"
+                and s["scenario"].startswith("s-")
+                and not s["rps"]
+                and failed
+            ):
+                # Not a measurement: a mark on the x axis, so it cannot be read as a req/s figure.
+                axes_x = left.get_xaxis_transform()
+                left.plot([s["interactions"]], [0.03], marker="x", color=colour, transform=axes_x)
+                what = failed[0].split(":")[0]
+                left.annotate(
+                    f"{peer}: {what}",
+                    (s["interactions"], 0.03),
+                    xycoords=axes_x,
+                    xytext=(0, 6 + 9 * list(COLOURS).index(peer)),
+                    textcoords="offset points",
+                    ha="center",
+                    fontsize=6,
+                    color=colour,
+                )
         a = next((s for s in summary if s["scenario"] == "a" and s["peer"] == peer and s["rps"]), None)
         if a is not None:
             left.axhline(a["rps"], color=colour, linestyle=":", linewidth=1, label=f"{peer}, epx stub path (a.)")
+    sizes = sorted({s["interactions"] for s in summary if s["scenario"].startswith("s-")})
     left.set_xscale("log")
+    if sizes:
+        left.set_xticks(sizes, [f"{s:,}" for s in sizes])
     left.set_yscale("log")
     left.set_xlabel("interactions in the contract")
     left.set_ylabel("req/s (32 connections, median of rounds)")
