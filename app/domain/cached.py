@@ -7,19 +7,33 @@ app says so for its store (`keep_for`); a reader then asks the announcement's ge
 `stat`, about a microsecond) and reads the store only when it moved. The generation is taken before the read,
 so a change committed while the read runs makes the next use read again rather than keep the old value.
 The control plane itself always reads the store; so does a store nobody registered (the CLI's, a test's).
+
+Generic item reads are kept the same way (resources/engine.py), at a generation that also moves with every
+write of items: the engine announces each unit of work that wrote items once it is over (`items_written`),
+whichever worker or route made it, and the signal tells the other workers (a second stamp) and servers (NOTIFY).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from weakref import WeakKeyDictionary
 
 T = TypeVar("T")
 
 # Past this many sessions kept in one process the cache starts again (sessions of finished test runs).
 MAX_SESSIONS = 1_000
+
+
+class ItemsSignal(Protocol):
+    """Where writes of generic items are announced (web/change_signal.py's ChangeSignal)."""
+
+    def items_generation(self) -> Hashable:
+        """Moves whenever a write of generic items is announced, in any worker or server."""
+
+    def announce_items(self, notified: bool) -> None:
+        """Items were written and committed (`notified`: the write's transaction told other servers already)."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +47,14 @@ class Freshness:
     # True where the store must be read whatever is kept: the control plane, which reads back what it has
     # just changed, before the change is announced (that happens as its answer goes out).
     uncached: Callable[[], bool] = lambda: False
+    # Announces and tells writes of generic items; by default the owner of `generation` when it is one
+    # (the factory passes ChangeSignal.generation), else none: item reads are then never kept.
+    items: ItemsSignal | None = None
+
+    def __post_init__(self) -> None:
+        owner = getattr(self.generation, "__self__", None)
+        if self.items is None and hasattr(owner, "items_generation") and hasattr(owner, "announce_items"):
+            object.__setattr__(self, "items", owner)
 
 
 @dataclass
@@ -75,3 +97,26 @@ def kept(store: object, name: str, read: Callable[[], T]) -> T:
     except TypeError:  # a store that cannot be referred to weakly was never registered
         found = None
     return read() if found is None else found.get(name, read)
+
+
+def items_generation(store: object) -> Hashable | None:
+    """The generation of generic items' writes to keep an item read at, or None when reads must not be kept (a
+    store nobody registered, or the control plane, which reads back what it has just changed)."""
+    found = _registered(store)
+    if found is None or found.freshness.items is None or found.freshness.uncached():
+        return None
+    return (found.freshness.session(), found.freshness.generation(), found.freshness.items.items_generation())
+
+
+def items_written(store: object, notified: bool = False) -> None:
+    """Generic items were written to this store and committed: every kept item read is read again."""
+    found = _registered(store)
+    if found is not None and found.freshness.items is not None:
+        found.freshness.items.announce_items(notified)
+
+
+def _registered(store: object) -> Kept | None:
+    try:
+        return _KEPT.get(store)
+    except TypeError:
+        return None

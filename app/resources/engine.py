@@ -16,6 +16,7 @@ from typing import Any
 from ..domain.errors import Conflict, Invalid, InvalidTransition, NotFound, WrongState
 from ..domain.ports import Store
 from .clocked import LiveItems, Presenter, catch_up, current, is_clocked
+from .kept import KeptReads, announced
 from .making import Maker
 from .model import Action, Collection, ResourceModel
 from .ports import Item, Items
@@ -43,6 +44,7 @@ class Engine:
         self.presenter = Presenter(self.maker, self.documents)
         self.virtual = Virtual(self.maker)
         self._started = False
+        self.kept = KeptReads(store)  # plain reads, answered again until a write of items is announced
 
     # --- collections -------------------------------------------------------------------------------
 
@@ -64,11 +66,18 @@ class Engine:
         """The item the path names, as the clock has it now."""
         collection = self.collection(name)
         writes = is_clocked(collection) or collection.generated is not None
+        if not writes and not collection.hooks:
+            document = self.kept.document((name, key_of(given.path.get("id") or "")), lambda: self._stored(name, given))
+            return self.presenter.shown(collection, document, given)
         with self._writing(given) if writes else self._reading(given) as uow:
             catch_up(self.maker, uow.items, collection, given, self._live(uow.items, collection))
             item = self._item(uow.items, collection, given)
             document = current(self.maker, uow.items, collection, item, given) if item.version else item.document
         return self.presenter.shown(collection, document, given)
+
+    def _stored(self, name: str, given: Given) -> dict[str, Any]:
+        with self._reading(given) as uow:
+            return self._item(uow.items, self.collection(name), given).document
 
     def listing(self, name: str, given: Given) -> Any:
         """The items the path and the query's filters select, in the collection's envelope."""
@@ -264,7 +273,7 @@ class Engine:
 
     def reset(self, now: datetime) -> None:
         """Every item gone, counters back at their start, the start fixtures loaded again."""
-        with self.store.writing() as uow:
+        with announced(self.store, self.store.writing()) as uow:
             uow.items.clear(self.provider)
             self.maker.load_fixtures(uow.items, self.maker.start_fixtures(), now)
             uow.items.mark_started(self.provider, True)
@@ -292,18 +301,18 @@ class Engine:
 
     def _writing(self, when: Given | datetime) -> Any:
         self._ensure_started(when)
-        return self.store.writing()
+        return announced(self.store, self.store.writing())
 
     def _reading(self, when: Given | datetime) -> Any:
         self._ensure_started(when)
-        return self.store.reading()
+        return announced(self.store, self.store.reading())
 
     def _ensure_started(self, when: Given | datetime) -> None:
         # The start fixtures are loaded once per database, by whichever worker serves the provider first.
         if self._started:
             return
         now = when.now if isinstance(when, Given) else when
-        with self.store.writing() as uow:
+        with announced(self.store, self.store.writing()) as uow:
             if not uow.items.is_started(self.provider):
                 self.maker.load_fixtures(uow.items, self.maker.start_fixtures(), now)
                 uow.items.mark_started(self.provider, True)

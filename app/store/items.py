@@ -60,9 +60,14 @@ class SqlItems:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.on_postgresql = session.get_bind().dialect.name == "postgresql"
+        # Whether this unit of work wrote items, and whether a write of it has not told other servers itself
+        # (the engine announces the writes once committed: domain/cached.py).
+        self.wrote = False
+        self.wrote_unnotified = False
 
     def add(self, provider: str, collection: str, item_id: str, document: dict[str, Any]) -> Item | None:
         """Insert at version 1; None (nothing written) when the id is taken (ON CONFLICT DO NOTHING)."""
+        self._written()
         statement = (
             self._insert(ITEMS)
             .values(
@@ -80,6 +85,7 @@ class SqlItems:
 
     def put(self, provider: str, collection: str, item_id: str, document: dict[str, Any]) -> Item:
         """Insert, or replace the stored document with version + 1 (keeping its place in the order)."""
+        self._written()
         statement = self._insert(ITEMS).values(
             provider=provider,
             collection=collection,
@@ -134,6 +140,7 @@ class SqlItems:
         self, provider: str, collection: str, item_id: str, document: dict[str, Any], expected_version: int
     ) -> Item | None:
         """Write the document if the item is still at `expected_version`; None (nothing written) otherwise."""
+        self._written()
         statement = (
             update(ITEMS)
             .where(*_key(provider, collection, item_id), ITEMS.c.version == expected_version)
@@ -144,6 +151,7 @@ class SqlItems:
 
     def claim(self, provider: str, collection: str, where: Where, changes: dict[str, Any]) -> Item | None:
         """Merge `changes` into the oldest item matching `where` (top-level keys), version + 1; None when none does."""
+        self._written()
         candidate = ITEMS.alias("candidate")
         chosen = (
             select(candidate.c.id)
@@ -176,11 +184,13 @@ class SqlItems:
 
     def remove(self, provider: str, collection: str, item_id: str) -> bool:
         """Delete the item; False when there was none."""
+        self._written()
         statement = delete(ITEMS).where(*_key(provider, collection, item_id)).returning(ITEMS.c.id)
         return self.session.execute(statement).first() is not None
 
     def clear(self, provider: str) -> None:
         """Delete every item and counter of the provider, its start marker too."""
+        self._written()
         self.session.execute(delete(ITEMS).where(ITEMS.c.provider == provider))
         self.session.execute(delete(COUNTERS).where(COUNTERS.c.provider == provider))
 
@@ -188,6 +198,7 @@ class SqlItems:
         """The next id number (`start` the first time): the counter row is made or moved on in one upsert,
         which keeps it locked to the end of the transaction, so numbers are gap-free and never handed out twice.
         """
+        self._written()
         if collection == STARTED_MARKER:
             raise ValueError("a collection needs a name: the empty one marks a started provider")
         statement = self._insert(COUNTERS).values(provider=provider, collection=collection, next_value=start + 1)
@@ -204,6 +215,7 @@ class SqlItems:
     def create_numbered(self, provider: str, collection: str, start: int, item: NumberedDocument) -> int | None:
         """Take the next id number and store the item with the id made from it, in one statement committed on its
         own (items_postgresql.py); the number, or None when that id was taken (the counter moved past it)."""
+        self.wrote = True  # the statement's own transaction notifies other servers
         if collection == STARTED_MARKER:
             raise ValueError("a collection needs a name: the empty one marks a started provider")
         return items_postgresql.create(self.session.info[AUTOCOMMIT_ENGINE], provider, collection, start, item)
@@ -217,6 +229,7 @@ class SqlItems:
 
     def mark_started(self, provider: str, started: bool) -> None:
         """Set or clear the start marker (a counter row of the reserved collection)."""
+        self._written()
         if started:
             marker = self._insert(COUNTERS).values(provider=provider, collection=STARTED_MARKER, next_value=0)
             self.session.execute(marker.on_conflict_do_nothing(index_elements=("provider", "collection")))
@@ -224,6 +237,9 @@ class SqlItems:
             self.session.execute(
                 delete(COUNTERS).where(COUNTERS.c.provider == provider, COUNTERS.c.collection == STARTED_MARKER)
             )
+
+    def _written(self) -> None:
+        self.wrote = self.wrote_unnotified = True
 
     # --- the dialects' differences ---
 

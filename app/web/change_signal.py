@@ -12,9 +12,15 @@ A reader that catches an announcement half written sees a value that differs fro
 the store once more than needed; the client that made the change is answered after the whole value is written. The control plane announces every change it made
 (web/control_faults.py's after-request hook announces every successful control-plane change).
 
+Writes of generic items have a stamp and a channel of their own (the file's second 8 bytes, `pactmock_items`):
+the generic engine announces each unit of work that wrote items (domain/cached.py), so a worker's kept item
+reads are read again; on PostgreSQL the NOTIFY goes out in the write's own transaction where it can (a
+one-statement create), else right after its commit.
+
 Across hosts the NOTIFY arrives a moment after the announcing call answered (its own host's workers see the
 stamp at once): a client that changes the clock through one host and reads through another at once may, in
-that moment, still be answered by the old setting.
+that moment, still be answered by the old setting; the same holds for an item written through one host and
+read at once through another.
 """
 
 from __future__ import annotations
@@ -33,10 +39,16 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 CHANNEL = "pactmock_faults"  # the name of the first user (fault rules), kept so mixed versions still hear each other
+# Writes of generic items (domain/cached.py's item reads): a second channel and stamp, so a create does not make
+# every worker read its clock and provider states again.
+ITEMS_CHANNEL = "pactmock_items"
 
 # A point in the sequence of announced changes: compare it with the one a cache was read at.
 Generation = tuple[bytes, int]
 STAMP_BYTES = 8
+# The file holds two stamps: the control plane's, then the generic items'.
+ITEMS_STAMP = slice(STAMP_BYTES, 2 * STAMP_BYTES)
+FILE_BYTES = 2 * STAMP_BYTES
 
 
 class ChangeSignal:
@@ -44,12 +56,13 @@ class ChangeSignal:
     workers on this host, and on PostgreSQL a NOTIFY heard by a LISTEN thread in every process of every server."""
 
     def __init__(self, database_url: str) -> None:
-        digest = hashlib.sha256(database_url.encode()).hexdigest()[:16]
+        digest = hashlib.sha256(_place(database_url).encode()).hexdigest()[:16]
         folder = Path(tempfile.gettempdir()) / f"pactmock-changes-{os.getuid()}"
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.stamp = folder / digest
         self.shared = _mapped(self.stamp)
         self.heard = 0  # NOTIFYs heard (and reconnections, after which one may have been missed)
+        self.items_heard = 0  # the same for writes of generic items
         self.dsn = _dsn(database_url)
         self.sender: Any = None
         self.lock = threading.Lock()
@@ -60,10 +73,24 @@ class ChangeSignal:
         """Changes whenever a change is announced (compare it with the one the cache was read at)."""
         return (self.shared[:STAMP_BYTES], self.heard)
 
+    def items_generation(self) -> Generation:
+        """Changes whenever a write of generic items is announced, here or (NOTIFY) on another server."""
+        return (self.shared[ITEMS_STAMP], self.items_heard)
+
+    def announce_items(self, notified: bool) -> None:
+        """Generic items were written: every worker here reads them again; on PostgreSQL every other server too,
+        unless the write's own transaction sent the NOTIFY already (`notified`)."""
+        self.shared[ITEMS_STAMP] = os.urandom(STAMP_BYTES)
+        if not notified:
+            self._notify(ITEMS_CHANNEL)
+
     def announce(self) -> None:
         """Every worker here, and every server on the same PostgreSQL, reads its cached settings again."""
         # Random, not counted up: two announcing at once cannot both write the value a reader already holds.
         self.shared[:STAMP_BYTES] = os.urandom(STAMP_BYTES)
+        self._notify(CHANNEL)
+
+    def _notify(self, channel: str) -> None:
         if self.dsn is None:
             return
         with self.lock:
@@ -71,7 +98,7 @@ class ChangeSignal:
                 try:
                     if self.sender is None or self.sender.closed:
                         self.sender = _connect(self.dsn)
-                    self.sender.cursor().execute(f"NOTIFY {CHANNEL}")
+                    self.sender.cursor().execute(f"NOTIFY {channel}")
                     return
                 except Exception as error:  # the next try reconnects; the stamp already told this host
                     log.warning("changes: could not notify other servers: %s", error)
@@ -81,18 +108,25 @@ class ChangeSignal:
         while True:
             try:
                 connection = _connect(self.dsn)
-                connection.cursor().execute(f"LISTEN {CHANNEL}")
-                self.heard += 1  # a change made before LISTEN was missed: read again
+                connection.cursor().execute(f"LISTEN {CHANNEL}; LISTEN {ITEMS_CHANNEL}")
+                self._missed()  # a change made before LISTEN was missed: read again
                 while True:
                     if select.select([connection], [], [], 30)[0]:
                         connection.poll()
-                        if connection.notifies:
-                            connection.notifies.clear()
+                        channels = {notice.channel for notice in connection.notifies}
+                        connection.notifies.clear()
+                        if CHANNEL in channels:
                             self.heard += 1
+                        if ITEMS_CHANNEL in channels:
+                            self.items_heard += 1
             except Exception as error:
                 log.warning("changes: listening for changes failed (%s); again in 1 s", error)
-                self.heard += 1
+                self._missed()
                 time.sleep(1)
+
+    def _missed(self) -> None:
+        self.heard += 1
+        self.items_heard += 1
 
 
 def _mapped(stamp: Path) -> mmap.mmap:
@@ -103,11 +137,22 @@ def _mapped(stamp: Path) -> mmap.mmap:
     """
     descriptor = os.open(stamp, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        if os.fstat(descriptor).st_size < STAMP_BYTES:
-            os.ftruncate(descriptor, STAMP_BYTES)
-        return mmap.mmap(descriptor, STAMP_BYTES)
+        if os.fstat(descriptor).st_size < FILE_BYTES:
+            os.ftruncate(descriptor, FILE_BYTES)  # a file an older version made grows by the zeroed items stamp
+        return mmap.mmap(descriptor, FILE_BYTES)
     finally:
         os.close(descriptor)
+
+
+def _place(database_url: str) -> str:
+    """What the stamp is named after: the database itself, so two servers that name one SQLite file by different
+    URLs (a relative path from two folders, say) share one stamp, and hear each other's writes."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return f"sqlite:{Path(url.database).resolve()}"
+    return database_url
 
 
 def _dsn(database_url: str) -> str | None:
