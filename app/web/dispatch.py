@@ -6,6 +6,7 @@ every route a pact defines, acts on its verdict.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Response
+from werkzeug.http import parse_options_header
 from werkzeug.wrappers import Request
 
 from ..contract.match.rules import sniff_content_type
@@ -38,6 +40,8 @@ CREDENTIAL_HEADERS = frozenset({"authorization", "offline-token"})
 # Content types held to the upload limit rather than the (smaller) JSON one.
 BINARY_TYPES = frozenset({"application/octet-stream", "application/gzip", "application/zip", "application/x-tar"})
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+# The entrance puts the request body here, received whole, so that judging it needs no stream read.
+RECEIVED_BODY = "pactmock.received_body"
 # A logged request value (path, query, mismatch messages) is cut to this many characters: 60 KB of path
 # must not make 60 KB of log.
 LOGGED_CHARS = 300
@@ -106,20 +110,43 @@ def clipped(value: str, limit: int = LOGGED_CHARS) -> str:
 
 def actual_request(req: Request) -> ContractRequest:
     """The request as the engine judges it."""
+    environ = req.environ
+    # The headers as werkzeug names them ("X-Client-Version"), read from the environ directly: werkzeug's
+    # header view costs as much as judging the headers does.
     headers: dict[str, list[str]] = {}
-    for name, value in req.headers:
-        headers.setdefault(name, []).append(value)
-    data = req.get_data(cache=True)
+    for key, value in environ.items():
+        found = _header_name(key)
+        if found is not None and (value or not found[1]):
+            headers.setdefault(found[0], []).append(value)
+    data = received_body(req)
+    query_string = environ.get("QUERY_STRING")
     # Most requests carry no query: parsing an empty one still builds a MultiDict.
-    args = req.args if req.query_string else None
+    args = req.args if query_string else None
     return ContractRequest(
         method=req.method,
         # The path as a client sends it (the server handed it over decoded); the engine compares URI paths.
         path=wire_path(req.path),
         query={name: args.getlist(name) for name in args} if args else {},
         headers=headers,
-        body=Body(data if data else MISSING, req.headers.get("Content-Type")),
+        body=Body(data if data else MISSING, environ.get("CONTENT_TYPE")),
     )
+
+
+@functools.lru_cache(maxsize=1024)
+def _header_name(environ_key: str) -> tuple[str, bool] | None:
+    """The header an environ key carries, named as werkzeug names it, and whether it is a CGI key (skipped when
+    empty, as werkzeug skips it); None for a key that is no header."""
+    if environ_key.startswith("HTTP_") and environ_key not in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
+        return environ_key[5:].replace("_", "-").title(), False
+    if environ_key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        return environ_key.replace("_", "-").title(), True
+    return None
+
+
+def received_body(req: Request) -> bytes:
+    """The request body: as the entrance received it (whole, before the request was judged), else read."""
+    body = req.environ.get(RECEIVED_BODY)
+    return body if body is not None else req.get_data(cache=True)
 
 
 def _too_large(req: Request, served: Served) -> Response | None:
@@ -128,18 +155,26 @@ def _too_large(req: Request, served: Served) -> Response | None:
     The app-wide MAX_CONTENT_LENGTH already refuses anything over the upload limit while reading.
     """
     limit = served.settings.max_json_bytes
-    if req.mimetype in BINARY_TYPES or is_binary_type(req.mimetype):
+    mimetype = _mimetype(req.environ.get("CONTENT_TYPE") or "")
+    if mimetype in BINARY_TYPES or is_binary_type(mimetype):
         limit = served.settings.max_upload_bytes
-    size = req.content_length
+    received = req.environ.get(RECEIVED_BODY)
+    size = len(received) if received is not None else req.content_length
     if size is None:
         size = len(req.get_data(cache=True))
     if size <= limit:
         return None
     return problem(
         "body-too-large",
-        f"the body is over {limit} bytes, the most this mock accepts for {req.mimetype or 'this content'}",
+        f"the body is over {limit} bytes, the most this mock accepts for {mimetype or 'this content'}",
         limit=limit,
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _mimetype(content_type: str) -> str:
+    """The media type of a Content-Type value, lower-cased and without parameters (werkzeug's `mimetype`)."""
+    return parse_options_header(content_type)[0].lower()
 
 
 def _redact(mismatch: Mismatch, interaction: Interaction) -> Mismatch:

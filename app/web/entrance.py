@@ -31,8 +31,9 @@ from granian.rsgi import ProtocolClosed
 
 from ..domain.sessions import InvalidSessionName
 from . import fault_answers
+from .dispatch import RECEIVED_BODY
 from .faults import Faults, signal_for
-from .front import ContractFront, NeedsThread
+from .front import HEADER_ITEMS, ContractFront, NeedsThread
 from .journal import Journal
 from .journal_record import NOT_JOURNALED
 from .problems import CATALOGUE, CONTENT_TYPE, problem_body
@@ -278,6 +279,9 @@ class Entrance:
         }
         if body or "CONTENT_LENGTH" in environ:
             environ["CONTENT_LENGTH"] = str(len(body))
+        # What judging reads, handed over as received: no stream to read, and a key for repeated requests.
+        environ[RECEIVED_BODY] = body
+        environ[HEADER_ITEMS] = tuple(head.cgi.items())
         return environ
 
     @staticmethod

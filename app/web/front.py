@@ -11,7 +11,10 @@ defines them) goes to Flask.
 event loop and hands the second to a thread; as a WSGI app the front runs both in place.
 
 A stub answer of an interaction without generators is the same bytes every time: it is built once,
-through the same code, and then replayed.
+through the same code, and then replayed. Judging is a function of the request's bytes and the contracts
+alone unless candidates compete by provider state (then the states are read, and nothing is remembered):
+so a request repeated byte for byte (method, path, query, every header, body), as a polling client or a load
+test sends it, gets the verdict and the answer judged the first time without being judged again.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from ..domain.provider_states import active_provider_states
 from ..domain.sessions import InvalidSessionName
 from .bound import handle
 from .cors import add_cors, allowed_origin
-from .dispatch import ALL_METHODS, Bound, Stub, judge, stub_answer
+from .dispatch import ALL_METHODS, RECEIVED_BODY, Bound, Stub, judge, stub_answer, to_flask
 from .errors import error_response, method_not_allowed
 from .journal_record import ANSWERED_BY, NOT_JOURNALED
 from .problems import problem
@@ -39,6 +42,12 @@ if TYPE_CHECKING:
 
 # pactmock's own pages outside /_mock/, answered by Flask only where no served pact defines the path.
 OWN_PAGES = frozenset({"", "/", "/health", "/docs", "/redoc"})
+# The entrance puts the request's headers here, as (environ key, value) pairs in the order received.
+HEADER_ITEMS = "pactmock.header_items"
+# Verdicts remembered for requests repeated byte for byte (see `ContractFront.decide`), and the largest body
+# such a request may carry: bounded however many distinct requests come.
+REPEATS_KEPT = 4096
+REPEAT_BODY_BYTES = 16 * 1024
 
 
 class DatabaseNeeded(Exception):
@@ -80,6 +89,7 @@ class ContractFront:
         self.served = served
         self.max_content_length = max_content_length
         self.prepared: dict[tuple[int, str | None], tuple[Interaction, Prepared]] = {}
+        self.repeats: dict[tuple[object, ...], tuple[Stub, Prepared]] = {}
         self.contract_pages = frozenset(page for page in OWN_PAGES if self._defined_by_a_pact(page or "/"))
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -113,10 +123,22 @@ class ContractFront:
             return self._with_cors(method_not_allowed(req.method, req.path, self.served.router), allow)
         if not inline:
             return self._judged(req, allow, self._active_states)
+        key = _repeat_key(environ)
+        if key is not None:
+            repeated = self.repeats.get(key)
+            if repeated is not None:
+                environ[ANSWERED_BY] = repeated[0]  # journal hook, as when judged
+                return repeated[1]
         try:
-            return self._judged(req, allow, _database_needed)
+            outcome = self._judged(req, allow, _database_needed)
         except DatabaseNeeded:
             return NeedsThread(lambda: self._in_thread(self._judged(req, allow, self._active_states)))
+        if key is not None and isinstance(outcome, Prepared):
+            # Judged on the loop with no provider state read: the same bytes get the same verdict.
+            if len(self.repeats) >= REPEATS_KEPT:
+                self.repeats.clear()
+            self.repeats[key] = (environ[ANSWERED_BY], outcome)
+        return outcome
 
     def _active_states(self) -> frozenset[str]:
         return active_provider_states(self.served.store)
@@ -171,7 +193,8 @@ class ContractFront:
         found = self.prepared.get(key)
         if found is not None and found[0] is interaction:
             return found[1]
-        response = stub_answer(interaction, self.served, req)
+        # No generators: the contract's response as it is (nothing of the request goes into it).
+        response = to_flask(interaction.response)
         add_cors(response.headers, allow)
         status_code = response.status_code
         prepared = Prepared(
@@ -186,3 +209,12 @@ class ContractFront:
             self.prepared.clear()
         self.prepared[key] = (interaction, prepared)
         return prepared
+
+
+def _repeat_key(environ: WSGIEnvironment) -> tuple[object, ...] | None:
+    """Everything judging reads of a request, as the entrance received it; None when it cannot be told."""
+    headers = environ.get(HEADER_ITEMS)
+    body = environ.get(RECEIVED_BODY)
+    if headers is None or body is None or len(body) > REPEAT_BODY_BYTES:
+        return None
+    return (environ["REQUEST_METHOD"], environ["PATH_INFO"], environ["QUERY_STRING"], headers, body)
