@@ -40,12 +40,14 @@ def spec_of(version: str | None) -> str:
     return "V2" if not text else "V3"
 
 
-def normalize_request(raw: dict[str, Any], spec: str) -> Request:
-    """A request as a pact of version ``spec`` writes it, as the model; ContractError when it is unusable."""
+def normalize_request(raw: dict[str, Any], spec: str, rules: Rules | None = None) -> Request:
+    """A request as a pact of version ``spec`` writes it, as the model; ContractError when it is unusable.
+    ``rules``: its matchingRules already normalised (equal ones are shared: read/index.py)."""
     if not isinstance(raw, dict):
         raise ContractError("a request must be a JSON object")
     headers = _headers(raw.get("headers"))
-    rules = normalize_rules(raw.get("matchingRules"), spec)
+    if rules is None:
+        rules = normalize_rules(raw.get("matchingRules"), spec)
     generators = normalize_generators(raw.get("generators"))
     body = _body(raw, headers, spec)
     return Request(
@@ -60,8 +62,9 @@ def normalize_request(raw: dict[str, Any], spec: str) -> Request:
     )
 
 
-def normalize_response(raw: dict[str, Any], spec: str) -> Response:
-    """A response as a pact of version ``spec`` writes it, as the model; ContractError when it is unusable."""
+def normalize_response(raw: dict[str, Any], spec: str, rules: Rules | None = None) -> Response:
+    """A response as a pact of version ``spec`` writes it, as the model; ContractError when it is unusable.
+    ``rules``: its matchingRules already normalised."""
     if not isinstance(raw, dict):
         raise ContractError("a response must be a JSON object")
     headers = _headers(raw.get("headers"))
@@ -74,7 +77,7 @@ def normalize_response(raw: dict[str, Any], spec: str) -> Response:
         status=status,
         headers=headers,
         body=_body(raw, headers, spec),
-        rules=normalize_rules(raw.get("matchingRules"), spec),
+        rules=normalize_rules(raw.get("matchingRules"), spec) if rules is None else rules,
         generators=normalize_generators(raw.get("generators")),
     )
 
