@@ -16,7 +16,7 @@ from typing import Any
 from ..domain.errors import Conflict, Invalid, InvalidTransition, NotFound, WrongState
 from ..domain.ports import Store
 from .clocked import LiveItems, Presenter, catch_up, current, is_clocked
-from .kept import KeptReads, announced
+from .kept import KeptReads, NeedsWrite, announced, replayed_page
 from .making import Maker
 from .model import Action, Collection, ResourceModel
 from .ports import Item, Items
@@ -106,11 +106,13 @@ class Engine:
         return answer
 
     def _generated_listing(self, collection: Collection, given: Given) -> Any:
-        with self._writing(given) as uow:
-            catch_up(self.maker, uow.items, collection, given, self._live(uow.items, collection))
-            documents, fields = self.virtual.page(
-                uow.items, collection, given.query, self._where(collection, given), given.now
-            )
+        page = (given.query, self._where(collection, given), given.now)
+        try:
+            documents, fields = replayed_page(self.kept, self.virtual, lambda: self._reading(given), collection, page)
+        except NeedsWrite:
+            with self._writing(given) as uow:
+                catch_up(self.maker, uow.items, collection, given, self._live(uow.items, collection))
+                documents, fields = self.virtual.page(uow.items, collection, *page)
         shown = [self.presenter.shown(collection, document, given) for document in documents]
         if collection.envelope is None:
             return shown

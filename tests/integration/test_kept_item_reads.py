@@ -108,3 +108,29 @@ def test_a_kept_read_answers_its_own_session_only(
     )
     _ok(moved)
     assert (_status(two, "kept-a"), _status(two)) == ("preempting", None)
+
+
+def test_a_generated_page_follows_every_change_of_its_count_through_the_other_server(
+    run_mock: Callable[..., RunningMock], database_url: str, tmp_path: Path
+) -> None:
+    folder = tmp_path / "osmo"
+    shutil.copytree(ROOT / "examples" / "osmo", folder)
+    one = run_mock(folder, DATABASE_URL=database_url)
+    two = run_mock(folder, DATABASE_URL=database_url)
+    auth = {"Authorization": "Bearer test-osmo-ui"}
+
+    def total(server: RunningMock) -> int:
+        page = requests.get(server.url + "/api/workflow?offset=0&limit=20", headers=auth, timeout=10)
+        assert page.status_code == 200, page.text
+        return int(page.json()["total"])
+
+    for n, count in enumerate((1_000_000, 500, 2_000_000, 40)):
+        changer, reader = (one, two) if n % 2 == 0 else (two, one)
+        before = total(reader)
+        for _ in range(READS):
+            assert total(reader) == before  # kept by both of the reader's workers
+        changed = requests.put(changer.url + "/_mock/resources/OSMO/workflows", json={"count": count}, timeout=10)
+        assert changed.status_code == 200, changed.text
+        assert total(reader) == count, f"round {n}: {reader.url} answered a kept page"
+    _ok(requests.post(one.url + "/_mock/reset", timeout=10))
+    assert total(two) == 10_000  # the model file's count again
