@@ -102,17 +102,12 @@ DEFAULT_SESSION_JSON = f',"session":{encode_basestring(DEFAULT)}'
 
 @functools.lru_cache(maxsize=1024)
 def _named_session_json(raw: str) -> str:
+    """The `session` field of a request that names one: X-Pactmock-Session as the mock folds it."""
     try:
         name = checked_name(raw)
     except InvalidSessionName:  # refused before it is journaled; kept as sent (clipped) should one get here
         name = clipped(raw, 80)
     return f',"session":{encode_basestring(name)}'
-
-
-def session_json(environ: Mapping[str, Any]) -> str:
-    """The `session` field: the session X-Pactmock-Session names, as the mock folds it, or the default one."""
-    raw = environ.get(HEADER_IN_ENVIRON)
-    return DEFAULT_SESSION_JSON if raw is None else _named_session_json(raw)
 
 
 _ENCODED_ANSWERS: dict[tuple[int, int], tuple[Any, str]] = {}
@@ -219,12 +214,14 @@ def record_line(
         path = path.encode("latin-1").decode("utf-8", "replace")  # WSGI's latin-1 text back to what was sent
     if len(path) > PATH_CHARS:
         path = clipped(path, PATH_CHARS)
+    raw_session = environ.get(HEADER_IN_ENVIRON)  # no session named: the default one's
+    session = DEFAULT_SESSION_JSON if raw_session is None else _named_session_json(raw_session)
     answered = answered_json(environ.get(ANSWERED_BY))
     if not answered and status >= 400:
         answered = refusal_json(answer)
     return (
         f'{{"id":"{record_id}","ns":{arrived_ns},"method":{encode_basestring(environ.get("REQUEST_METHOD") or "")},'
-        f'"path":{encode_basestring(path)}{session_json(environ)},"query":{query_text},'
+        f'"path":{encode_basestring(path)}{session},"query":{query_text},'
         f'"headers":{headers_json(cgi_headers)},'
         f'"status":{status},"durationMs":{(finished_ns - arrived_ns) / 1e6:.3f}'
         f"{body_json(body, body_bytes)}{answered}}}\n"
