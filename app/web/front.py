@@ -116,6 +116,13 @@ class ContractFront:
         if self._for_flask(environ.get("PATH_INFO") or "", environ.get("REQUEST_METHOD") or ""):
             environ[NOT_JOURNALED] = True  # journal hook: the control plane and own pages are not journaled
             return NeedsThread(lambda: self.flask_app)
+        # Only requests judged on the loop are remembered (the Origin header and the method are in the key).
+        key = _repeat_key(environ) if inline else None
+        if key is not None:
+            repeated = self.repeats.get(key)
+            if repeated is not None:
+                environ[ANSWERED_BY] = repeated[0]  # journal hook, as when judged
+                return repeated[1]
         req = Request(environ)
         req.max_content_length = self.max_content_length
         allow = allowed_origin(environ.get("HTTP_ORIGIN"), self.served.settings.cors_origins)
@@ -123,12 +130,6 @@ class ContractFront:
             return self._with_cors(method_not_allowed(req.method, req.path, self.served.router), allow)
         if not inline:
             return self._judged(req, allow, self._active_states)
-        key = _repeat_key(environ)
-        if key is not None:
-            repeated = self.repeats.get(key)
-            if repeated is not None:
-                environ[ANSWERED_BY] = repeated[0]  # journal hook, as when judged
-                return repeated[1]
         try:
             outcome = self._judged(req, allow, _database_needed)
         except DatabaseNeeded:
