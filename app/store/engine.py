@@ -88,8 +88,11 @@ def sqlite_engine(url: str, busy_seconds: int, **options: Any) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         if make_url(url).database not in (None, "", ":memory:"):
-            # Readers do not wait for the writer, and the writer does not wait for readers.
-            cursor.execute("PRAGMA journal_mode=WAL")
+            # Readers do not wait for the writer, and the writer does not wait for readers. The mode is kept in
+            # the file, so it is set once: setting it again fails at once ("database is locked", no busy wait)
+            # while another connection writes, which a connection opened under load would turn into a 503.
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
