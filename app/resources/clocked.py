@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from .hooks import Hook, HookCall, load_hook
+from .hooks import Hook, hook_call, load_hook
 from .making import Maker
 from .model import Collection
 from .ports import Item, Items
@@ -152,7 +152,7 @@ class Presenter:
         def listing(name: str) -> list[dict[str, Any]]:
             return self.items_of(name, now)
 
-        call = HookCall(item, given.now, draw, since, given.body, given.query, given.path, listing)
+        call = hook_call(given.call, item, given.now, draw, since, given.body, given.query, given.path, listing)
         return self.hook(reference)(call)
 
     def hook(self, reference: str) -> Hook:

@@ -26,8 +26,8 @@ from .virtual import TOMBSTONE, Virtual
 
 # A periodic stop in a generated collection draws at most this many items to find one that is not terminal.
 STOP_TRIES = 32
-# Periodic stops choose among stored items only, for now: a hook that derives counters from when an item
-# entered its state (Teraslice's slices) would see a generated item's counters restart when it is stopped.
+# Periodic stops in a generated collection draw among its generated items (kept as overlays once stopped);
+# a stopped one keeps its hook-derived counters. Stored-only items of such a collection are not drawn yet.
 STOP_GENERATED = True
 # A change that lost the race for an item's version reads the item again, at most this many times.
 CHANGE_ATTEMPTS = 20

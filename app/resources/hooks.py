@@ -129,6 +129,42 @@ class Answer:
 Hook = Callable[[HookCall], Any]
 
 
+def hook_call(
+    route: HookCall | None,
+    item: dict[str, Any] | None,
+    moment: datetime,
+    seeded: Random,
+    since: datetime | None,
+    body: Any,
+    query: Mapping[str, list[str]],
+    path: Mapping[str, str],
+    items_of: Callable[[str], list[dict[str, Any]]],
+) -> HookCall:
+    """What a model file's hook gets from the engine: the item, the time, its own random and the request, and
+    the rest of the route's call (store, policy, headers, example) when it runs in one."""
+    if route is None:
+        return HookCall(item, moment, seeded, since, body, query, path, items_of)
+    return HookCall(
+        item,
+        moment,
+        seeded,
+        since,
+        body,
+        query,
+        path,
+        items_of,
+        route.store,
+        route.policy,
+        route.headers,
+        route.data,
+        route.content_type,
+        route.base_url,
+        route.status,
+        route.example,
+        route.example_type,
+    )
+
+
 def answer_of(value: Any, call: HookCall) -> Answer:
     """A route's answer for what its hook returned (see the module's docstring)."""
     if isinstance(value, Answer):

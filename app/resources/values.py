@@ -12,6 +12,7 @@ from functools import cached_property
 from typing import Any
 
 from ..domain.errors import Invalid
+from .hooks import HookCall
 from .model import Collection
 
 # An RFC 3339 date-time; group 1 is a fraction of a second, group 2 the zone (Z or an offset).
@@ -30,6 +31,8 @@ class Given:
     moment: datetime | Callable[[], datetime]
     # The routed interaction's response body, generators applied: the shape of what is answered.
     example: Callable[[], Any]
+    # The route's call (request, store, example), handed on to the model file's hooks; None off a route.
+    call: HookCall | None = None
 
     @cached_property
     def now(self) -> datetime:

@@ -61,3 +61,31 @@ def test_an_action_hook_answers_its_own_status_and_headers(
     missing = requests.post(tasks + "/task_000009/cancel", timeout=10)
     assert missing.status_code == 404
     assert missing.headers["Content-Type"] == "application/problem+json"
+
+
+TRACE_MODEL = MODEL.replace('hook: "seamhooks:cancel_later"', 'hook: "seamhooks:traced"')
+TRACE_HOOKS = (
+    HOOKS
+    + '''
+
+def traced(call: HookCall) -> dict:
+    """What the route handed on: a request header, the URL the mock is reached at, the example's status."""
+    return {**call.item, "trace": call.headers.get("x-trace"), "base": call.base_url, "status_of_example": call.status}
+'''
+)
+
+
+def test_an_action_hook_gets_the_routes_request_and_example(
+    run_mock: Callable[..., RunningMock], database_url: str, tmp_path: Path
+) -> None:
+    task_pact(tmp_path)
+    (tmp_path / "TaskUI-Tasks.model.yaml").write_text(TRACE_MODEL)
+    (tmp_path / "seamhooks.py").write_text(TRACE_HOOKS)
+    mock = run_mock(tmp_path, DATABASE_URL=database_url)
+    tasks = mock.url + "/api/v1/tasks"
+    assert requests.post(tasks, json={"name": "train"}, timeout=10).status_code == 201
+
+    traced = requests.post(tasks + "/task_000001/cancel", headers={"X-Trace": "abc"}, timeout=10)
+    assert traced.status_code == 200
+    body = traced.json()
+    assert (body["trace"], body["base"], body["status_of_example"]) == ("abc", mock.url, 200)

@@ -109,7 +109,7 @@ def _authenticated(model: ResourceModel, hook: Hook) -> Hook:
 
 def _given(call: HookCall) -> Given:
     # The clock is read only if the engine needs the time (a plain read does not).
-    return Given(call.body, call.query, call.path, lambda: call.now, call.example)
+    return Given(call.body, call.query, call.path, lambda: call.now, call.example, call)
 
 
 def _answering(cell: EngineCell, operation: Callable[[Engine, Given], Any]) -> Hook:
