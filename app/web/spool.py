@@ -5,6 +5,12 @@ a 10 MB download would make a worker hold 500 MB. A file answer is read by the s
 Files are named by the SHA-256 of their bytes (one file however many readers), and one not used for
 Tuning.spool_keep_seconds is deleted when the next is written: the server opens a file as soon as it starts the answer,
 so a file older than that is in use by nobody still waiting for it to open.
+
+Each process remembers the files it wrote, oldest first, and looks only at those old enough to go: a write costs
+the same with ten files kept or ten thousand. (It used to list and stat the whole folder on every write; with the
+default 600 s kept, the 10-minute soak's folder grew to thousands of files, and that listing became a fifth of the
+workers' time: the soak's p99 drift, bench/SOAK.md.) The folder is listed once per process, for files an earlier
+server left.
 """
 
 from __future__ import annotations
@@ -13,7 +19,9 @@ import contextlib
 import hashlib
 import os
 import tempfile
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -48,7 +56,7 @@ def spooled(sha256: str, chunks: Callable[[], Iterator[bytes]], keep_seconds: fl
     if path.exists():
         os.utime(path)
         return SpooledFile(path)
-    _forget_old(folder, keep_seconds)
+    _written.forget_old(folder, keep_seconds)
     digest = hashlib.sha256()
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=".writing-")
     try:
@@ -59,15 +67,50 @@ def spooled(sha256: str, chunks: Callable[[], Iterator[bytes]], keep_seconds: fl
         if digest.hexdigest() != sha256:
             raise Changed(f"the bytes read have SHA-256 {digest.hexdigest()}, not {sha256}")
         os.replace(temporary, path)
+        _written.note(path)
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
     return SpooledFile(path)
 
 
-def _forget_old(folder: Path, keep_seconds: float) -> None:
-    cutoff = time.time() - keep_seconds
-    for entry in folder.iterdir():
-        with contextlib.suppress(FileNotFoundError):
-            if entry.stat().st_mtime < cutoff:
-                entry.unlink()
+class WrittenFiles:
+    """The spool files this process wrote, oldest first, so that the old ones go without listing the folder."""
+
+    def __init__(self) -> None:
+        self._files: deque[tuple[float, Path]] = deque()
+        self._guard = threading.Lock()
+        self._folder_listed = False
+
+    def note(self, path: Path) -> None:
+        with self._guard:
+            self._files.append((time.time(), path))
+
+    def forget_old(self, folder: Path, keep_seconds: float) -> None:
+        """Delete the files not used for `keep_seconds`: those this process wrote, and once the whole folder."""
+        cutoff = time.time() - keep_seconds
+        with self._guard:
+            if not self._folder_listed:
+                self._folder_listed = True
+                for entry in folder.iterdir():
+                    _delete_if_older(entry, cutoff)
+            while self._files and self._files[0][0] < cutoff:
+                _, path = self._files.popleft()
+                used = _delete_if_older(path, cutoff)
+                if used is not None:
+                    self._files.append((used, path))  # read again since it was written: look again later
+
+
+def _delete_if_older(path: Path, cutoff: float) -> float | None:
+    """Delete `path` if it was last used before `cutoff`; else when it was last used (None: it is gone)."""
+    try:
+        used = path.stat().st_mtime
+        if used >= cutoff:
+            return used
+        path.unlink()
+    except FileNotFoundError:
+        pass
+    return None
+
+
+_written = WrittenFiles()
