@@ -53,7 +53,7 @@ class Engine:
         collection = self.collection(name)
         body = given.body_object()
         with self._writing(given) as uow:
-            # PostgreSQL stores a plain create in one round trip (making.py); the other creates take these steps.
+            # A plain create is stored at once where the store can (making.py); the other creates take these steps.
             document = self.maker.created_at_once(uow.items, collection, body, given)
             if document is None:
                 self.maker.auto_create(uow.items, collection, given)

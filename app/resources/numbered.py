@@ -1,8 +1,9 @@
 """A create the store may do in one statement: the id number taken, the id and document finished, the item stored.
 
 A counter id is known only once the number is taken, inside the store. The maker sends the document with marks
-where the id goes (`NumberedDocument`); a store that can (`CreatesNumbered`, PostgreSQL) puts the id in and stores
-the item in one round trip, so the counter's lock is never held while the client waits on the network.
+where the id goes (`NumberedDocument`); a store that can (`CreatesNumbered`) puts the id in and stores the item at
+once: PostgreSQL in one round trip, so the counter's lock is never held while the client waits on the network; an
+SQLite file in a group of creates sharing one transaction, so writers queue on a lock, not on SQLite's busy handler.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ class CreatesNumbered(Protocol):
 
     @property
     def creates_numbered(self) -> bool:
-        """Whether this store can (PostgreSQL, where the round trips cost most)."""
+        """Whether this store can now (PostgreSQL; an SQLite file outside a transaction)."""
 
     def create_numbered(self, provider: str, collection: str, start: int, item: NumberedDocument) -> int | None:
         """Take the collection's next number (`start` the first time), store the item with the id made from it;

@@ -1,16 +1,17 @@
-"""Run submissions on an SQLite file, written in groups: one transaction for every submission waiting at the time.
+"""Writes on an SQLite file, made in groups: one transaction for every submission waiting at the time.
 
-SQLite has one writer at a time, so submissions queue whatever is done. Queued on SQLite's busy handler (the
+SQLite has one writer at a time, so writes queue whatever is done. Queued on SQLite's busy handler (the
 driver's timeout), a waiting writer sleeps in steps of up to 100 ms and tries again, which is what made the tail
 of POST /runs long (bench/sqlite_writes.py; docs/architecture.md, "Writes on SQLite"). Here the threads of a
 process queue on a lock instead; the one that gets it (the leader) takes every submission queued by then, writes
-them in one transaction (BEGIN IMMEDIATE, one job check, one counter update, one insert, COMMIT) and hands each
-its ids; the others find theirs written when the lock comes to them. The worker processes of a server take turns
-through an flock on a file named after the database's inode, so they too queue instead of sleeping.
+them in one transaction (BEGIN IMMEDIATE, each kind's statements, COMMIT) and hands each its result; the others
+find theirs written when the lock comes to them. The worker processes of a server take turns through an flock
+on a file named after the database's inode, so they too queue instead of sleeping.
 
-Each submission is answered only after the COMMIT that holds it, so what is acknowledged is as durable as a
-submission committed alone (store/engine.py says how durable that is). A group that fails is written again one
-submission at a time, so one submission's failure is never another's.
+Two kinds submit: run submissions (run_submissions.py) and generic creates (items_sqlite.py). Each is answered
+only after the COMMIT that holds it, so what is acknowledged is as durable as a write committed alone
+(store/engine.py says how durable that is). A group that fails is written again one submission at a time, so
+one submission's failure is never another's.
 """
 
 from __future__ import annotations
@@ -19,41 +20,40 @@ import fcntl
 import os
 import tempfile
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
-from typing import IO, Any
+from typing import IO
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine
 
-from ..domain.model import MAX_ID, NEW_STATUS
-from .tables import IdCounter, JobRow, RunRow
-
-RUNS = RunRow.metadata.tables["runs"]
 # The attribute of an engine's connection pool that holds its writer: a disposed engine gets a new pool, and so
 # a new writer (a session's file dropped and made again is a new file).
 WRITER_ATTRIBUTE = "pactmock_group_writer"
 
 
 class Submission:
-    """One POST /runs' requests and, once written, its ids (None: nothing written) or the error that stopped it."""
+    """One write waiting for its group. A kind of write subclasses it and says how a batch of its kind is
+    written (`write_together`); `done` and `error` are the writer's."""
 
-    __slots__ = ("client_version", "done", "error", "ids", "now", "requests", "user_id")
+    __slots__ = ("done", "error", "written")
 
-    def __init__(
-        self, requests: Sequence[dict[str, Any]], user_id: int, client_version: str | None, now: datetime
-    ) -> None:
-        self.requests = requests
-        self.user_id = user_id
-        self.client_version = client_version
-        self.now = now
-        self.ids: list[int] | None = None
+    def __init__(self) -> None:
         self.error: BaseException | None = None
+        self.written = False  # committed, its result handed out
         self.done = False
+
+    def forget(self) -> None:
+        """Drop a result of an earlier try (its transaction was rolled back)."""
+
+    @classmethod
+    def write_together(cls, connection: Connection, batch: Sequence[Submission]) -> Callable[[], None]:
+        """Write `batch` (all of this class) in the open transaction; return what hands out the results once
+        it has committed."""
+        raise NotImplementedError
 
 
 class GroupWriter:
-    """Writes the run submissions of one SQLite file for the threads of this process."""
+    """Writes the submissions of one SQLite file for the threads of this process."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine.execution_options(sqlite_begin="IMMEDIATE")
@@ -62,8 +62,8 @@ class GroupWriter:
         self._leader = threading.Lock()
         self._gate = _open_gate(engine.url.database)
 
-    def submit(self, submission: Submission) -> list[int] | None:
-        """Write `submission` (with whatever else is queued) and return its ids; None when nothing was written."""
+    def submit(self, submission: Submission) -> None:
+        """Write `submission` (with whatever else is queued); raise what stopped it."""
         with self._queue_guard:
             self._queue.append(submission)
         with self._leader:
@@ -73,7 +73,6 @@ class GroupWriter:
                 self._write(batch)
         if submission.error is not None:
             raise submission.error
-        return submission.ids
 
     def _write(self, batch: list[Submission]) -> None:
         try:
@@ -90,7 +89,7 @@ class GroupWriter:
                             submission.error = own_error
         except Exception as error:
             for submission in batch:
-                if submission.ids is None and submission.error is None:
+                if not submission.written and submission.error is None:
                     submission.error = error
         finally:
             for submission in batch:
@@ -110,16 +109,17 @@ class GroupWriter:
 
     def _write_together(self, batch: list[Submission]) -> None:
         for submission in batch:
-            submission.ids = None
+            submission.forget()
+        kinds: dict[type[Submission], list[Submission]] = {}
+        for submission in batch:
+            kinds.setdefault(type(submission), []).append(submission)
         with self._engine.connect() as connection, connection.begin():
-            accepted = _with_their_jobs(connection, batch)
-            taken = _take_ids(connection, accepted)
-            rows = [_row(submission, run_id, request) for submission, ids in taken for run_id, request in ids]
-            if rows:
-                connection.execute(insert(RUNS), rows)
-        # Committed: only now are the ids handed out.
-        for submission, ids in taken:
-            submission.ids = [run_id for run_id, _ in ids]
+            hand_outs = [kind.write_together(connection, members) for kind, members in kinds.items()]
+        # Committed: only now are the results handed out.
+        for hand_out in hand_outs:
+            hand_out()
+        for submission in batch:
+            submission.written = True
 
 
 def _open_gate(database: str | None) -> IO[bytes] | None:
@@ -130,59 +130,6 @@ def _open_gate(database: str | None) -> IO[bytes] | None:
         return open(os.path.join(tempfile.gettempdir(), name), "a+b")  # open for the writer's life
     except OSError:
         return None
-
-
-def _with_their_jobs(connection: Connection, batch: list[Submission]) -> list[Submission]:
-    """The submissions whose every job exists and belongs to their caller."""
-    job_ids = {request["jobId"] for submission in batch for request in submission.requests}
-    owners = {
-        job_id: user_id
-        for job_id, user_id in connection.execute(select(JobRow.id, JobRow.user_id).where(JobRow.id.in_(job_ids)))
-    }
-    return [s for s in batch if all(owners.get(r["jobId"]) == s.user_id for r in s.requests)]
-
-
-def _take_ids(
-    connection: Connection, accepted: list[Submission]
-) -> list[tuple[Submission, list[tuple[int, dict[str, Any]]]]]:
-    """Each accepted submission with its requests numbered from the counter row, in order; one without room has none."""
-    total = sum(len(s.requests) for s in accepted)
-    first = _advance(connection, total) if total else None
-    taken = []
-    for submission in accepted:
-        count = len(submission.requests)
-        if first is None:
-            # No room for all of them (the counter is near its end): each in turn, so the ones that fit get theirs.
-            own_first = _advance(connection, count)
-            if own_first is not None:
-                taken.append((submission, list(zip(range(own_first, own_first + count), submission.requests))))
-            continue
-        taken.append((submission, list(zip(range(first, first + count), submission.requests))))
-        first += count
-    return taken
-
-
-def _advance(connection: Connection, count: int) -> int | None:
-    return connection.execute(
-        update(IdCounter)
-        .where(IdCounter.name == "runs", IdCounter.next_value <= MAX_ID - count)
-        .values(next_value=IdCounter.next_value + count)
-        .returning(IdCounter.next_value - count)
-    ).scalar_one_or_none()
-
-
-def _row(submission: Submission, run_id: int, request: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": run_id,
-        "job_id": request["jobId"],
-        "user_id": submission.user_id,
-        "request": request,
-        "status": NEW_STATUS,
-        "status_ts": submission.now,
-        "created_ts": submission.now,
-        "user_deleted": False,
-        "epx_client_version": submission.client_version,
-    }
 
 
 _writers_guard = threading.Lock()
@@ -199,3 +146,14 @@ def writer_for(engine: Engine) -> GroupWriter:
                 found = GroupWriter(engine)
                 setattr(pool, WRITER_ATTRIBUTE, found)
     return found
+
+
+def group_engine(bind: object, in_transaction: bool) -> Engine | None:
+    """The engine a session's write may be grouped on: an SQLite file's, when the session holds no transaction.
+
+    A session already in a transaction holds SQLite's write lock (or may take it): the group writer's own
+    connection would wait for it. A database in memory is one per connection, so it has no writer of its own.
+    """
+    if in_transaction or not isinstance(bind, Engine) or bind.dialect.name != "sqlite":
+        return None
+    return bind if bind.url.database not in (None, "", ":memory:") else None

@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Engine,
     Table,
     delete,
     exists,
@@ -39,8 +40,9 @@ from sqlalchemy.orm import Session
 
 from ..resources.numbered import NumberedDocument
 from ..resources.ports import Item, Where
-from . import items_postgresql
+from . import group_commit, items_postgresql
 from .database import AUTOCOMMIT_ENGINE
+from .items_sqlite import ItemCreate
 from .tables import ITEM_ORDER, STARTED_MARKER, ItemCounterRow, ItemRow
 
 ITEMS: Table = ItemRow.__table__  # type: ignore[assignment]
@@ -209,16 +211,27 @@ class SqlItems:
 
     @property
     def creates_numbered(self) -> bool:
-        """Whether `create_numbered` can run: on PostgreSQL, which has an autocommitting engine for it."""
-        return self.on_postgresql and self.session.info.get(AUTOCOMMIT_ENGINE) is not None
+        """Whether `create_numbered` can run: on PostgreSQL, which has an autocommitting engine for it, and on an
+        SQLite file while this unit of work holds no transaction (the create joins a group: group_commit.py)."""
+        if self.on_postgresql:
+            return self.session.info.get(AUTOCOMMIT_ENGINE) is not None
+        return self._group_engine() is not None
 
     def create_numbered(self, provider: str, collection: str, start: int, item: NumberedDocument) -> int | None:
         """Take the next id number and store the item with the id made from it, in one statement committed on its
         own (items_postgresql.py); the number, or None when that id was taken (the counter moved past it)."""
-        self.wrote = True  # the statement's own transaction notifies other servers
         if collection == STARTED_MARKER:
             raise ValueError("a collection needs a name: the empty one marks a started provider")
-        return items_postgresql.create(self.session.info[AUTOCOMMIT_ENGINE], provider, collection, start, item)
+        if self.on_postgresql:
+            self.wrote = True  # the statement's own transaction notifies other servers
+            return items_postgresql.create(self.session.info[AUTOCOMMIT_ENGINE], provider, collection, start, item)
+        engine = self._group_engine()
+        if engine is None:
+            raise RuntimeError("a numbered create on SQLite needs a file and no open transaction (creates_numbered)")
+        self._written()
+        create = ItemCreate(provider, collection, start, item)
+        group_commit.writer_for(engine).submit(create)
+        return create.number
 
     def is_started(self, provider: str) -> bool:
         """Whether the provider's start marker is set."""
@@ -237,6 +250,9 @@ class SqlItems:
             self.session.execute(
                 delete(COUNTERS).where(COUNTERS.c.provider == provider, COUNTERS.c.collection == STARTED_MARKER)
             )
+
+    def _group_engine(self) -> Engine | None:
+        return group_commit.group_engine(self.session.get_bind(), self.session.in_transaction())
 
     def _written(self) -> None:
         self.wrote = self.wrote_unnotified = True

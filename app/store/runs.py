@@ -5,7 +5,7 @@ commits at once: every submission queues on that row's lock, so it must be held 
 possible. On PostgreSQL the whole submission is one statement (runs_postgresql.py), so the lock is never
 held while a Python thread waits for the GIL to send the next statement or COMMIT (with 4.5 of 8 backends
 queued on the lock, that wait was what bounded throughput; bench/RESULTS.md, part c.). On an SQLite file the
-submissions waiting at once share one transaction (group_commit.py), so they queue on a lock, not SQLite's
+submissions waiting at once share one transaction (group_commit.py, run_submissions.py), so they queue on a lock, not SQLite's
 busy handler.
 """
 
@@ -15,13 +15,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from ..domain.model import MAX_ID, NEW_STATUS, Move, Run
 from . import group_commit, runs_postgresql
 from .database import AUTOCOMMIT_ENGINE
-from .group_commit import Submission
+from .run_submissions import RunSubmission
 from .tables import IdCounter, JobRow, RunRow
 
 # Core statements on the table itself: no ORM unit of work on the hot paths.
@@ -59,8 +59,10 @@ class SqlRuns:
         autocommit = self.session.info.get(AUTOCOMMIT_ENGINE)
         if autocommit is not None and autocommit.dialect.name == "postgresql":
             ids = runs_postgresql.submit(autocommit, requests, user_id, client_version, now)
-        elif (engine := self._group_engine()) is not None:
-            ids = group_commit.writer_for(engine).submit(Submission(requests, user_id, client_version, now))
+        elif (engine := group_commit.group_engine(self.session.get_bind(), self.session.in_transaction())) is not None:
+            submission = RunSubmission(requests, user_id, client_version, now)
+            group_commit.writer_for(engine).submit(submission)
+            ids = submission.ids
         else:
             ids = self._submit_in_transaction(requests, user_id, client_version, now)
         if ids is None:
@@ -69,16 +71,6 @@ class SqlRuns:
             Run(run_id, request["jobId"], user_id, request, NEW_STATUS, now, now, False, client_version)
             for run_id, request in zip(ids, requests, strict=True)
         ]
-
-    def _group_engine(self) -> Engine | None:
-        # A session already in a transaction holds SQLite's write lock (or may take it): the group writer's own
-        # connection would wait for it. A database in memory is one per connection, so it has no writer of its own.
-        if self.session.in_transaction():
-            return None
-        bind = self.session.get_bind()
-        if not isinstance(bind, Engine) or bind.dialect.name != "sqlite":
-            return None
-        return bind if bind.url.database not in (None, "", ":memory:") else None
 
     def _submit_in_transaction(
         self, requests: Sequence[dict[str, Any]], user_id: int, client_version: str | None, now: datetime
