@@ -12,7 +12,8 @@ from .soak_report import Judged, Outage, Outcome, Verdict, good_p99_ms, memory_w
 # "Quickly": a request must learn the database is away in well under a client's own timeout.
 OUTAGE_ANSWER_LIMIT_S = 5.0
 RECOVERY_LIMIT_S = 30.0
-P99_GROWTH_LIMIT = 2.0
+# Issue 15's bar for the drift (it was 2x until the drift was explained: spooled answers, bench/SOAK.md).
+P99_GROWTH_LIMIT = 1.5
 # Memory and latency trends need minutes to mean anything.
 TREND_MIN_DURATION_S = 180.0
 WRITE_OPS = {"register job", "submit runs", "upload"}

@@ -75,16 +75,20 @@ def spooled(sha256: str, chunks: Callable[[], Iterator[bytes]], keep_seconds: fl
 
 
 class WrittenFiles:
-    """The spool files this process wrote, oldest first, so that the old ones go without listing the folder."""
+    """The spool files this process wrote, oldest first, so that the old ones go without listing the folder.
+
+    A note is (whole seconds, file name), about 200 bytes: a Path would be three times that, and a server at the
+    soak's rate notes thousands before the first is old enough to go.
+    """
 
     def __init__(self) -> None:
-        self._files: deque[tuple[float, Path]] = deque()
+        self._files: deque[tuple[int, str]] = deque()
         self._guard = threading.Lock()
         self._folder_listed = False
 
     def note(self, path: Path) -> None:
         with self._guard:
-            self._files.append((time.time(), path))
+            self._files.append((int(time.time()), path.name))
 
     def forget_old(self, folder: Path, keep_seconds: float) -> None:
         """Delete the files not used for `keep_seconds`: those this process wrote, and once the whole folder."""
@@ -95,10 +99,10 @@ class WrittenFiles:
                 for entry in folder.iterdir():
                     _delete_if_older(entry, cutoff)
             while self._files and self._files[0][0] < cutoff:
-                _, path = self._files.popleft()
-                used = _delete_if_older(path, cutoff)
+                _, name = self._files.popleft()
+                used = _delete_if_older(folder / name, cutoff)
                 if used is not None:
-                    self._files.append((used, path))  # read again since it was written: look again later
+                    self._files.append((int(used), name))  # read again since it was written: look again later
 
 
 def _delete_if_older(path: Path, cutoff: float) -> float | None:

@@ -29,8 +29,8 @@ def backdate_notes(seconds: float) -> None:
     """Move this process's notes of what it wrote `seconds` into the past."""
     notes = spool._written._files
     for _ in range(len(notes)):
-        _, path = notes.popleft()
-        notes.append((time.time() - seconds, path))
+        _, name = notes.popleft()
+        notes.append((int(time.time() - seconds), name))
 
 
 def age(path: Path, seconds: float) -> None:
