@@ -243,18 +243,26 @@ def _start(plan: Plan, folder: Path, url: str, port: int, log: Path) -> subproce
         )
 
 
-def run_backend(plan: Plan, backend: str, rounds: int, work: Path, folders: dict[str, Path]) -> tuple[list, list]:
+def run_backend(
+    plan: Plan,
+    backend: str,
+    rounds: int,
+    work: Path,
+    folders: dict[str, Path],
+    scenarios: Sequence[Scenario] = SCENARIOS,
+    rss: bool = True,
+) -> tuple[list, list]:
     """Every round of the scenarios and the two memory runs, each on a fresh database of `backend`."""
     runs: list[Run] = []
     memories: list[Memory] = []
     for number in range(1, rounds + 1):
-        for scenario in SCENARIOS:
+        for scenario in scenarios:
             print(f"... {backend}, round {number}: {scenario.title}", file=sys.stderr, flush=True)
             run = Run(backend, scenario.key, number)
             with _database(plan, backend, work, f"{scenario.key}-{number}") as url:
                 measure(plan, scenario, folders, url, run, work)
             runs.append(run)
-        for count in RSS_COUNTS:
+        for count in RSS_COUNTS if rss else ():
             print(f"... {backend}, round {number}: RSS with {count:,} workflows", file=sys.stderr, flush=True)
             result = Memory(backend, count, number)
             with _database(plan, backend, work, f"rss-{count}-{number}") as url:
@@ -287,6 +295,8 @@ def summarise(runs: Sequence[Run], memories: Sequence[Memory]) -> list[dict[str,
     for backend in dict.fromkeys([r.backend for r in runs] + [m.backend for m in memories]):
         medians: dict[str, float] = {}
         for scenario in SCENARIOS:
+            if not any(r.backend == backend and r.scenario == scenario.key for r in runs):
+                continue  # left out (--scenarios)
             mine = [r for r in runs if r.backend == backend and r.scenario == scenario.key and r.rps is not None]
             row: dict[str, Any] = {"backend": backend, "scenario": scenario.key, "title": scenario.title}
             if mine:
@@ -344,7 +354,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--load-wait", type=float, default=0.0, metavar="S", help="wait up to S s for load < 1.5 [0]")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, metavar="PATH", help="[bench/out/generated.json]")
+    keys = ",".join(scenario.key for scenario in SCENARIOS)
+    parser.add_argument("--scenarios", default=keys, help=f"the scenarios to run, comma-separated [{keys}]")
+    parser.add_argument("--no-rss", action="store_true", help="leave out the memory runs")
     args = parser.parse_args(argv)
+    chosen = [scenario for scenario in SCENARIOS if scenario.key in args.scenarios.split(",")]
+    if not chosen:
+        parser.error(f"--scenarios names none of {keys}")
     pactmock_bin = compare._venv_bin("pactmock")
     if pactmock_bin is None:
         parser.error("no pactmock console script beside this python or on PATH: pip install -e . first")
@@ -366,7 +382,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         folders = prepare(work)
         for backend in ("sqlite", "postgres") if plan.postgres_url else ("sqlite",):
-            more_runs, more_memories = run_backend(plan, backend, args.rounds, work, folders)
+            more_runs, more_memories = run_backend(plan, backend, args.rounds, work, folders, chosen, not args.no_rss)
             runs += more_runs
             memories += more_memories
     finally:

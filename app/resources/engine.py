@@ -113,7 +113,7 @@ class Engine:
             with self._writing(given) as uow:
                 catch_up(self.maker, uow.items, collection, given, self._live(uow.items, collection))
                 documents, fields = self.virtual.page(uow.items, collection, *page)
-        shown = [self.presenter.shown(collection, document, given) for document in documents]
+        shown = self.virtual.shown.page(self.presenter, collection, documents, given)
         if collection.envelope is None:
             return shown
         # The page's own keys where the contract's example shows them; the total always, under its name.

@@ -10,7 +10,10 @@ module. The function gets one `HookCall` and returns a value:
   anything else as JSON, each with the status of the route's success example.
 
 Its random generator is seeded from the model's seed, the item and the field or action (a route's hook outside
-a model: from the route), so its answers are the same in every worker and after a restart.
+a model: from the route), so its answers are the same in every worker and after a restart. A field hook is a
+function of its call: it reads the time as `call.now` and other items through `call.items_of`, never from
+elsewhere, and changes nothing it is handed. A page of a generated collection relies on it: a field hook that
+read only the item, its random and `since` is not called again for the same item (shown_page.py).
 
     def slices(call: HookCall) -> int:
         # about one processed slice per 10 s per active worker since the execution started running
@@ -25,7 +28,6 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cached_property
 from pathlib import Path
 from random import Random
 from typing import Any, Protocol, cast
@@ -81,8 +83,9 @@ class HookCall:
     item: dict[str, Any] | None = None
     # The time, or the clock to read it from when first needed (reading the mock's clock may cost a query).
     moment: datetime | Callable[[], datetime] = _system_time
-    # A seeded generator, or the text to seed one from when first asked (most routes never draw).
-    seeded: Random | str = ""
+    # A seeded generator, or the text (or a function making the generator) to seed one from when first asked:
+    # most routes and field hooks never draw.
+    seeded: Random | str | Callable[[], Random] = ""
     # When the item entered its state (for values that grow with time in a state), if known.
     since: datetime | None = None
     # The request: its JSON body (None when it has none or it is not JSON), query and path parameters.
@@ -105,15 +108,21 @@ class HookCall:
     example: Callable[[], Any] = _no_example
     example_type: str | None = None
 
-    @cached_property
+    # Plain properties that keep what they made in place of what they were handed: functools.cached_property
+    # takes a lock on every read (Python 3.11), and a page's hooks read the time a hundred times.
+    @property
     def now(self) -> datetime:
         """The time the request is served at (the mock's clock, read once)."""
-        return self.moment if isinstance(self.moment, datetime) else self.moment()
+        if not isinstance(self.moment, datetime):
+            self.moment = self.moment()
+        return self.moment
 
-    @cached_property
+    @property
     def random(self) -> Random:
         """A generator seeded from the model's seed and the item and field or action (or from the route)."""
-        return self.seeded if isinstance(self.seeded, Random) else Random(self.seeded)
+        if not isinstance(self.seeded, Random):
+            self.seeded = Random(self.seeded) if isinstance(self.seeded, str) else self.seeded()
+        return self.seeded
 
 
 @dataclass
@@ -126,6 +135,49 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+# The parts of a call besides the item, its random and `since`: the time and the request's.
+WATCHED_PARTS = (
+    "moment",
+    "body",
+    "query",
+    "path",
+    "items_of",
+    "store",
+    "policy",
+    "headers",
+    "data",
+    "content_type",
+    "base_url",
+    "status",
+    "example",
+    "example_type",
+)
+
+
+class WatchedCall(HookCall):
+    """A HookCall that notes which of WATCHED_PARTS the hook read (`now` reads `moment`): a hook that read none
+    of them answers the same for the same item, whenever and for whomever it is called."""
+
+    def __init__(self, *parts: Any, **named: Any) -> None:
+        self.read: set[str] = set()
+        super().__init__(*parts, **named)
+
+
+def _watched(name: str) -> property:
+    def read(call: WatchedCall) -> Any:
+        call.read.add(name)
+        return call.__dict__["~" + name]
+
+    def written(call: WatchedCall, value: Any) -> None:
+        call.__dict__["~" + name] = value
+
+    return property(read, written)
+
+
+for _part in WATCHED_PARTS:
+    setattr(WatchedCall, _part, _watched(_part))
+
+
 Hook = Callable[[HookCall], Any]
 
 
@@ -133,18 +185,20 @@ def hook_call(
     route: HookCall | None,
     item: dict[str, Any] | None,
     moment: datetime,
-    seeded: Random,
+    seeded: Random | Callable[[], Random],
     since: datetime | None,
     body: Any,
     query: Mapping[str, list[str]],
     path: Mapping[str, str],
     items_of: Callable[[str], list[dict[str, Any]]],
+    made: type[HookCall] = HookCall,
 ) -> HookCall:
     """What a model file's hook gets from the engine: the item, the time, its own random and the request, and
-    the rest of the route's call (store, policy, headers, example) when it runs in one."""
+    the rest of the route's call (store, policy, headers, example) when it runs in one; `made` a WatchedCall to
+    learn what the hook reads."""
     if route is None:
-        return HookCall(item, moment, seeded, since, body, query, path, items_of)
-    return HookCall(
+        return made(item, moment, seeded, since, body, query, path, items_of)
+    return made(
         item,
         moment,
         seeded,

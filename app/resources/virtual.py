@@ -16,11 +16,13 @@ from typing import Any
 
 from ..domain.errors import Invalid
 from .clocked import current
+from .drawn import copied
 from .generate import count_of, generated_item, index_of
 from .making import Maker
 from .model import MAX_GENERATED, Collection, Page
 from .paging import page_fields, requested_page
 from .ports import Item, Items
+from .shown_page import ShownItems
 from .timeline import advanced, entered
 from .values import key_of
 
@@ -29,6 +31,9 @@ SETTINGS = "~settings"
 TOMBSTONE = "~removed"
 # A filtered listing of a generated collection reads items in order until its page is full: at most this many.
 SCAN_LIMIT = 200_000
+# Generated items one engine keeps as made (about 2 KB each): a page asked again shows the same items, and making
+# one is a seeded draw per field (bench/RESULTS.md, issue 17). Past it they are made again.
+MADE_KEPT = 4096
 
 
 class Virtual:
@@ -39,6 +44,9 @@ class Virtual:
         self.model = maker.model
         self.provider = maker.provider
         self._parents: dict[tuple[int, str], tuple[int, datetime]] = {}
+        self._made: dict[tuple[str, int, datetime], dict[str, Any]] = {}
+        # The items of its pages as shown, their hooks' values kept where no request changes them.
+        self.shown = ShownItems()
 
     def count(self, items: Items, collection: Collection) -> int:
         """How many items the collection holds now (the control plane may have changed the model's count)."""
@@ -61,15 +69,21 @@ class Virtual:
         return datetime.fromisoformat(stored.document["at"]) if stored else now
 
     def item(self, items: Items, collection: Collection, index: int, epoch: datetime, now: datetime) -> dict:
-        """Item `index` as the clock has it now (not stored)."""
-        document = generated_item(self.model, collection, index, epoch)
+        """Item `index` as the clock has it now (not stored). Shared with every reader of the same item: nobody
+        changes a document it is given (the presenter and a change make new ones)."""
+        document = self._generated(collection, index, epoch)
         generated = collection.generated
-        if generated is not None and generated.parent and generated.inherit:
+        machine = collection.machine
+        inherits = generated is not None and bool(generated.parent and generated.inherit)
+        if not inherits and (machine is None or not machine.timed):
+            return document
+        document = copied(document)  # a parent's fields and the clock's state are this read's own
+        if inherits:
+            assert generated is not None and generated.parent is not None
             parent = self.maker.collection(generated.parent)
             parent_count, parent_epoch = self._parent(items, parent, now)
             source = generated_item(self.model, parent, index % parent_count, parent_epoch)
             document.update({own: copy.deepcopy(source.get(theirs)) for own, theirs in generated.inherit.items()})
-        machine = collection.machine
         if machine is not None and machine.timed:
             # Born in the state the generation drew (or the initial one) when its age says it was born.
             born = _born(document, collection, epoch)
@@ -78,6 +92,17 @@ class Virtual:
                 document[machine.field] = machine.initial
             entered(document, machine, born)
             advanced(document, machine, self.model.seed, f"{collection.name}/{document[collection.ids.field]}", now)
+        return document
+
+    def _generated(self, collection: Collection, index: int, epoch: datetime) -> dict[str, Any]:
+        """generated_item's document, kept once made: it depends on nothing but the seed, the collection, the index
+        and the epoch (the count only says which indexes exist)."""
+        key = (collection.name, index, epoch)
+        document = self._made.get(key)
+        if document is None:
+            if len(self._made) >= MADE_KEPT:
+                self._made.clear()
+            document = self._made[key] = generated_item(self.model, collection, index, epoch)
         return document
 
     def _parent(self, items: Items, parent: Collection, now: datetime) -> tuple[int, datetime]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import random
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from app.domain.errors import Invalid, NotFound, WrongState
@@ -43,6 +44,9 @@ IMAGES = {
     "evaluate": "nvcr.io/nvidia/isaac-sim:4.0.0",
 }
 NODES = 2500
+# Workflows whose times (when each left the queue, how long each runs) are kept once worked out: a page shows the
+# same twenty again and again, and its times are hooks called for every page (they follow the clock).
+KEPT_TIMES = 20_000
 ROUTER = "wss://router.osmo.example.test"
 # The pact holds its text answers word for word (a text body has no matchers), so the workflow it recorded
 # answers what it recorded; every other workflow's text is made from the workflow.
@@ -441,16 +445,26 @@ def _ended(workflow: dict[str, Any], now: datetime) -> datetime | None:
     started = _started(workflow, now)
     if started is None:
         return _queued_until(workflow, now)
-    run = _seeded("run", workflow.get("workflow_uuid")).uniform(60.0, 86_400.0)
-    return min(started + timedelta(seconds=run), _aware(now))
+    return min(started + _run(str(workflow.get("workflow_uuid"))), _aware(now))
+
+
+@lru_cache(maxsize=KEPT_TIMES)
+def _run(workflow_uuid: str) -> timedelta:
+    """How long the workflow runs once started, drawn from its uuid."""
+    return timedelta(seconds=_seeded("run", workflow_uuid).uniform(60.0, 86_400.0))
 
 
 def _queued_until(workflow: dict[str, Any], now: datetime) -> datetime | None:
     submitted = workflow.get("submit_time")
     if not submitted:
         return None
-    left = _parsed(str(submitted)) + timedelta(seconds=float(workflow.get("queued_time") or 0))
-    return min(left, _aware(now))
+    return min(_left_queue(str(submitted), workflow.get("queued_time") or 0), _aware(now))
+
+
+@lru_cache(maxsize=KEPT_TIMES)
+def _left_queue(submitted: str, queued: Any) -> datetime:
+    """When a workflow submitted at `submitted` left the queue `queued` seconds later."""
+    return _parsed(submitted) + timedelta(seconds=float(queued))
 
 
 def _parsed(text: str) -> datetime:
@@ -461,6 +475,7 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+@lru_cache(maxsize=KEPT_TIMES)
 def _written(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
