@@ -260,7 +260,7 @@ def one_run(kind: str, variant: Variant | None, backend: str, rnd: int, work: Pa
     name = None
     try:
         if variant is None:
-            run_mockoon(Path(plan.mockoon), work, result, plan)
+            run_mockoon(Path(plan.mockoon).resolve(), work, result, plan)
         elif backend == "sqlite":
             run_pactmock(variant, backend, f"sqlite:///{work / f'{variant.name}-{rnd}.sqlite3'}", work, result, plan)
         else:
