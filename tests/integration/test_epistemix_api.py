@@ -225,6 +225,29 @@ def serve(request: pytest.FixtureRequest, run_mock, database_url: str) -> Iterat
         assert "breaks the contract" not in log, log
 
 
+def test_upload_urls_name_the_host_each_client_reached_the_mock_by(serve) -> None:
+    mock = serve()
+    job_id = ok(mock.register())["id"]
+    payload = json.dumps({"jobId": job_id, "context": "job", "type": "input"}).encode()
+    urls = []
+    for host in ("mock.example:8080", "127.0.0.1:1234", "mock.example:8080", "other.example"):
+        connection = http.client.HTTPConnection(mock.host, mock.port, timeout=30)
+        try:
+            connection.putrequest("POST", "/jobs", skip_host=True, skip_accept_encoding=True)
+            for name, value in {**EPX_HEADERS, "Host": host, "Content-Length": str(len(payload))}.items():
+                connection.putheader(name, value)
+            connection.endheaders(payload)
+            response = connection.getresponse()
+            assert response.status == 200
+            urls.append(json.loads(response.read())["url"])
+        finally:
+            connection.close()
+    assert urls == [
+        f"http://{host}/s3/uploads/{job_id}/job_input"
+        for host in ("mock.example:8080", "127.0.0.1:1234", "mock.example:8080", "other.example")
+    ]
+
+
 # --- 1. the happy path ---
 
 
