@@ -25,7 +25,8 @@ from .model import Collection
 from .timeline import entered_at, seeded, visible
 from .values import Given
 
-# Items whose hook values one engine keeps at once; past it they are worked out again.
+# Items whose hook values a process keeps at once, whichever engine or session showed them; past it they are
+# worked out again.
 KEPT_ITEMS = 4096
 # A hook's step that is called again for every page, rather than a kept value.
 AGAIN = object()
@@ -35,7 +36,7 @@ Step = tuple[str, str, str, Any]
 
 
 class ShownItems:
-    """Per engine: id(document) -> (the document, its fields before the hooks, its hooks' steps, `since`)."""
+    """id(document) -> (the document, its fields before the hooks, its hooks' steps, `since`)."""
 
     def __init__(self) -> None:
         self._kept: dict[int, tuple[dict[str, Any], dict[str, Any], tuple[Step, ...], Any]] = {}
@@ -81,6 +82,10 @@ class ShownItems:
             self._kept.clear()
         self._kept[id(document)] = (document, before, tuple(steps), since)
         return seen
+
+
+# The one a process keeps (virtual.py hands it to every engine).
+SHOWN = ShownItems()
 
 
 def hooks_of(collection: Collection) -> dict[str, str]:

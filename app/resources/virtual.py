@@ -22,7 +22,7 @@ from .making import Maker
 from .model import MAX_GENERATED, Collection, Page
 from .paging import page_fields, requested_page
 from .ports import Item, Items
-from .shown_page import ShownItems
+from .shown_page import SHOWN
 from .timeline import advanced, entered
 from .values import key_of
 
@@ -31,9 +31,11 @@ SETTINGS = "~settings"
 TOMBSTONE = "~removed"
 # A filtered listing of a generated collection reads items in order until its page is full: at most this many.
 SCAN_LIMIT = 200_000
-# Generated items one engine keeps as made (about 2 KB each): a page asked again shows the same items, and making
-# one is a seeded draw per field (bench/RESULTS.md, issue 17). Past it they are made again.
+# Generated items a process keeps as made (about 2 KB each), whichever engine or session made them: a page asked
+# again shows the same items, and making one is a seeded draw per field (issue 17). Past it they are made again.
 MADE_KEPT = 4096
+# (seed, id(collection), index, epoch) -> (the collection, held so that its id names no other, the document)
+_MADE: dict[tuple[int, int, int, datetime], tuple[Collection, dict[str, Any]]] = {}
 
 
 class Virtual:
@@ -44,9 +46,8 @@ class Virtual:
         self.model = maker.model
         self.provider = maker.provider
         self._parents: dict[tuple[int, str], tuple[int, datetime]] = {}
-        self._made: dict[tuple[str, int, datetime], dict[str, Any]] = {}
         # The items of its pages as shown, their hooks' values kept where no request changes them.
-        self.shown = ShownItems()
+        self.shown = SHOWN
 
     def count(self, items: Items, collection: Collection) -> int:
         """How many items the collection holds now (the control plane may have changed the model's count)."""
@@ -97,12 +98,14 @@ class Virtual:
     def _generated(self, collection: Collection, index: int, epoch: datetime) -> dict[str, Any]:
         """generated_item's document, kept once made: it depends on nothing but the seed, the collection, the index
         and the epoch (the count only says which indexes exist)."""
-        key = (collection.name, index, epoch)
-        document = self._made.get(key)
-        if document is None:
-            if len(self._made) >= MADE_KEPT:
-                self._made.clear()
-            document = self._made[key] = generated_item(self.model, collection, index, epoch)
+        key = (self.model.seed, id(collection), index, epoch)
+        held = _MADE.get(key)
+        if held is not None and held[0] is collection:
+            return held[1]
+        if len(_MADE) >= MADE_KEPT:
+            _MADE.clear()
+        document = generated_item(self.model, collection, index, epoch)
+        _MADE[key] = (collection, document)
         return document
 
     def _parent(self, items: Items, parent: Collection, now: datetime) -> tuple[int, datetime]:
