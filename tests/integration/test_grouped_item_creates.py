@@ -16,11 +16,8 @@ from pathlib import Path
 import pytest
 
 from app.resources.numbered import NumberedDocument
-from app.settings import Settings
-from app.settings import database_url as with_driver
-from app.store import migrate
 from app.store.unit_of_work import SqlStore
-from tests.integration.test_grouped_run_writes import OWNER, in_one_group, submit
+from tests.integration.test_grouped_run_writes import OWNER, in_one_group, store_with_jobs, submit
 
 PROVIDER = "Flow"
 # A prefixed id, as `task_0042`: the id field holds it as a JSON string, and "{id}" in a default holds its text.
@@ -37,15 +34,7 @@ PREFIXED = NumberedDocument(
 @pytest.fixture
 def database(tmp_path: Path) -> Iterator[tuple[SqlStore, Path]]:
     path = tmp_path / "grouped-items.sqlite3"
-    url = with_driver(f"sqlite:///{path}")
-    migrate.upgrade(url)
-    with sqlite3.connect(path) as connection:
-        connection.execute("PRAGMA journal_mode=WAL")  # as the server's first connection leaves it
-        connection.execute(
-            "INSERT INTO jobs (id, user_id, tags, created_ts) VALUES (123, ?, '[]', '2030-01-01 00:00:00.000000')",
-            (OWNER,),
-        )
-    store = SqlStore.connect(Settings(database_url=url, pool_size=16, max_overflow=0))
+    store = store_with_jobs(path, [(123, OWNER)])
     yield store, path
     store.database.engine.dispose()
 

@@ -29,18 +29,22 @@ STRANGER = 789
 NOW = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
-@pytest.fixture
-def database(tmp_path: Path) -> Iterator[tuple[SqlStore, Path]]:
-    path = tmp_path / "grouped.sqlite3"
+def store_with_jobs(path: Path, jobs: list[tuple[int, int]]) -> SqlStore:
+    """A migrated SQLite file at `path` holding these (job id, owner) jobs, and a store on it."""
     url = with_driver(f"sqlite:///{path}")
     migrate.upgrade(url)
     with sqlite3.connect(path) as connection:
         connection.execute("PRAGMA journal_mode=WAL")  # as the server's first connection leaves it
         connection.executemany(
-            "INSERT INTO jobs (id, user_id, tags, created_ts) VALUES (?, ?, '[]', '2030-01-01 00:00:00.000000')",
-            [(123, OWNER), (124, OWNER), (200, STRANGER)],
+            "INSERT INTO jobs (id, user_id, tags, created_ts) VALUES (?, ?, '[]', '2030-01-01 00:00:00.000000')", jobs
         )
-    store = SqlStore.connect(Settings(database_url=url, pool_size=16, max_overflow=0))
+    return SqlStore.connect(Settings(database_url=url, pool_size=16, max_overflow=0))
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Iterator[tuple[SqlStore, Path]]:
+    path = tmp_path / "grouped.sqlite3"
+    store = store_with_jobs(path, [(123, OWNER), (124, OWNER), (200, STRANGER)])
     yield store, path
     store.database.engine.dispose()
 
