@@ -5,6 +5,7 @@ Run from the project root::
 
     python -m bench.generated                        # 2 rounds, 5 s per run, SQLite and PostgreSQL
     python -m bench.generated --duration 3 --rounds 1 --postgres-url ''
+    python -m bench.generated --scenarios stub,page0,pageEnd --no-rss   # the page target only
 
 Every run starts ``pactmock serve`` at its CLI defaults (bench.compare's ``mock_command`` and ``mock_env``) on a
 free loopback port, checks the measured request answers 200, warms up, loads it with ``bench.loadgen`` (wrk
