@@ -7,7 +7,7 @@ import copy
 import json
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from ..domain.errors import AlreadyExists, CapacityReached, Conflict, Invalid
 from .model import MAX_GENERATED, Collection, ResourceModel
@@ -58,8 +58,7 @@ class Maker:
         auto-creation, an id not made from a number)."""
         rule = collection.ids
         if (
-            not isinstance(items, CreatesNumbered)
-            or not items.creates_numbered
+            not getattr(items, "creates_numbered", False)  # a Protocol isinstance costs 2% of a create
             or rule.strategy not in ("counter", "prefixed")
             or rule.start < 0  # a negative number's digits pad differently in SQL
             or collection.capacity is not None
@@ -71,7 +70,9 @@ class Maker:
         prefixed = rule.strategy == "prefixed"
         marked = NumberedDocument(text, rule.prefix if prefixed else "", rule.width if prefixed else 0, prefixed)
         for _ in range(ID_ATTEMPTS):
-            taken = items.create_numbered(self.provider, collection.name, self._start(collection), marked)
+            taken = cast(CreatesNumbered, items).create_numbered(
+                self.provider, collection.name, self._start(collection), marked
+            )
             if taken is not None:
                 item_id = new_id(collection, _taken(taken), self.model.seed)
                 filled = text.replace(marked.field_mark, json.dumps(item_id))

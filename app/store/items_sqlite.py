@@ -4,7 +4,8 @@ The same create PostgreSQL does in one statement (items_postgresql.py): take the
 put the id where the document's marks stand, store the item. Here the creates waiting at once share one
 transaction, so they queue on a lock instead of SQLite's busy handler, and a group pays one COMMIT. The number
 is handed out only after that COMMIT. An id a fixture already holds is not overwritten: the counter stays moved
-past it and the create gets no number (the caller tries again), as on PostgreSQL.
+past it and the create gets no number (the caller tries again), as on PostgreSQL. The statements go to the
+driver's cursor as fixed SQL, as run submissions' do (run_submissions.py says why).
 """
 
 from __future__ import annotations
@@ -12,22 +13,23 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
+from sqlalchemy.engine.interfaces import DBAPICursor
+from sqlalchemy.exc import DBAPIError
 
 from ..resources.numbered import NumberedDocument
 from .group_commit import Submission
 
-TAKE_NUMBER = text(
-    "INSERT INTO item_counters (provider, collection, next_value) VALUES (:provider, :collection, :start + 1) "
+TAKE_NUMBER = (
+    "INSERT INTO item_counters (provider, collection, next_value) VALUES (?, ?, ? + 1) "
     "ON CONFLICT (provider, collection) DO UPDATE SET next_value = item_counters.next_value + 1 "
     "RETURNING next_value - 1"
 )
 # The document is JSON text already (the column's JSON type would encode it again). SQLite's one writer makes
 # the largest order so far plus one safe to take.
-STORE = text(
+STORE = (
     "INSERT INTO items (provider, collection, id, document, version, seq) "
-    "VALUES (:provider, :collection, :id, :document, 1, "
-    "(SELECT coalesce(max(seq), 0) + 1 FROM items WHERE provider = :provider AND collection = :collection)) "
+    "VALUES (?1, ?2, ?3, ?4, 1, (SELECT coalesce(max(seq), 0) + 1 FROM items WHERE provider = ?1 AND collection = ?2)) "
     "ON CONFLICT (provider, collection, id) DO NOTHING RETURNING id"
 )
 
@@ -50,7 +52,15 @@ class ItemCreate(Submission):
 
     @classmethod
     def write_together(cls, connection: Connection, batch: Sequence[Submission]) -> Callable[[], None]:
-        numbers = [(create, create.store(connection)) for create in batch if isinstance(create, ItemCreate)]
+        cursor = connection.connection.cursor()
+        driver_error = connection.dialect.loaded_dbapi.Error
+        try:
+            numbers = [(create, create.store(cursor)) for create in batch if isinstance(create, ItemCreate)]
+        except driver_error as error:
+            # As SQLAlchemy would have raised it, for the unit of work's error table.
+            raise DBAPIError.instance(STORE, None, error, driver_error, dialect=connection.dialect) from error
+        finally:
+            cursor.close()
 
         def hand_out() -> None:
             for create, number in numbers:
@@ -58,13 +68,15 @@ class ItemCreate(Submission):
 
         return hand_out
 
-    def store(self, connection: Connection) -> int | None:
-        key = {"provider": self.provider, "collection": self.collection}
-        number = int(connection.execute(TAKE_NUMBER, {**key, "start": self.start}).scalar_one())
+    def store(self, cursor: DBAPICursor) -> int | None:
+        cursor.execute(TAKE_NUMBER, (self.provider, self.collection, self.start))
+        taken = cursor.fetchone()
+        assert taken is not None  # an upsert with RETURNING always returns its row
+        number = int(taken[0])
         digits = str(number).zfill(self.item.width)
         id_text = f"{self.item.prefix}{digits}"
         in_text = json.dumps(id_text)[1:-1]
         field = f'"{in_text}"' if self.item.quoted else digits
         document = self.item.document.replace(self.item.field_mark, field).replace(self.item.text_mark, in_text)
-        stored = connection.execute(STORE, {**key, "id": id_text, "document": document}).first()
-        return number if stored is not None else None
+        cursor.execute(STORE, (self.provider, self.collection, id_text, document))
+        return number if cursor.fetchone() is not None else None

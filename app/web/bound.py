@@ -16,7 +16,7 @@ from ..contract.match.uripath import wire_path
 from ..contract.model import MISSING, Body, Interaction
 from ..contract.model import Response as ContractResponse
 from ..providers.registry import Answer, Call, Handler, HeaderLookup
-from .dispatch import TRANSPORT_HEADERS, actual_request, generated_response, stub_answer
+from .dispatch import TRANSPORT_HEADERS, actual_request, base_url, generated_response, stub_answer
 from .errors import error_response
 from .problems import problem
 from .served import Served
@@ -46,10 +46,6 @@ class DriftSampler:
 
 
 DRIFT_SAMPLER = DriftSampler()
-# Werkzeug's host_url, remembered per (scheme, Host, server name, port): it decodes the host as an IRI, which
-# was 4% of a POST /runs (py-spy, bench/RESULTS.md). Bounded: clients choose the Host header.
-BASE_URLS: dict[tuple[object, ...], str] = {}
-BASE_URLS_KEPT = 64
 
 
 def handle(
@@ -74,7 +70,7 @@ def handle(
         # Werkzeug's headers, read in place: their lookups ignore case, and most handlers read one or two.
         headers=cast(HeaderLookup, request.headers),
         path_params=path_params,
-        base_url=served.settings.mock_server_url or _base_url(request),
+        base_url=served.settings.mock_server_url or base_url(request),
     )
     success = _succeeding(interaction, served, request)
     call.status = success.response.status
@@ -201,20 +197,3 @@ def _check_drift(interaction: Interaction, answer: Answer, response: Response, m
             interaction.description,
             "; ".join(m.message for m in mismatches),
         )
-
-
-def _base_url(request: Request) -> str:
-    """The URL the client reached this server by, for URLs in answers (as werkzeug's host_url, no slash)."""
-    environ = request.environ
-    key = (
-        environ.get("wsgi.url_scheme"),
-        environ.get("HTTP_HOST"),
-        environ.get("SERVER_NAME"),
-        environ.get("SERVER_PORT"),
-    )
-    found = BASE_URLS.get(key)
-    if found is None:
-        if len(BASE_URLS) >= BASE_URLS_KEPT:
-            BASE_URLS.clear()
-        found = BASE_URLS[key] = request.host_url.rstrip("/")
-    return found

@@ -242,7 +242,7 @@ def generated_response(interaction: Interaction, served: Served, req: Request) -
         params.update(injected.bind(actual_request(req)))
     context = GeneratorContext(
         provider_state_params=params,
-        mock_server_url=served.settings.mock_server_url or req.host_url.rstrip("/"),
+        mock_server_url=served.settings.mock_server_url or base_url(req),
         seed=served.settings.generator_seed,
     )
     return apply_generators(interaction.response, context)
@@ -302,3 +302,26 @@ def _preflight(req: Request) -> Response:
         response.headers["Access-Control-Allow-Headers"] = requested
     response.headers["Access-Control-Max-Age"] = "600"
     return response
+
+
+# Werkzeug's host_url, remembered per (scheme, Host, server name, port): it decodes the host as an IRI, which
+# was 4% of a POST /runs (py-spy, docs/architecture.md). Bounded: clients choose the Host header.
+BASE_URLS: dict[tuple[object, ...], str] = {}
+BASE_URLS_KEPT = 64
+
+
+def base_url(request: Request) -> str:
+    """The URL the client reached this server by, for URLs in answers (as werkzeug's host_url, no slash)."""
+    environ = request.environ
+    key = (
+        environ.get("wsgi.url_scheme"),
+        environ.get("HTTP_HOST"),
+        environ.get("SERVER_NAME"),
+        environ.get("SERVER_PORT"),
+    )
+    found = BASE_URLS.get(key)
+    if found is None:
+        if len(BASE_URLS) >= BASE_URLS_KEPT:
+            BASE_URLS.clear()
+        found = BASE_URLS[key] = request.host_url.rstrip("/")
+    return found
