@@ -128,7 +128,7 @@ class Presenter:
 
     def shown(self, collection: Collection, document: dict[str, Any], given: Given) -> dict[str, Any]:
         """The answer for one item."""
-        seen = _in_example_order(visible(document), collection.example)
+        seen = in_example_order(visible(document), collection.example)
         hooks = dict(collection.hooks)
         if collection.generated is not None:
             hooks.update({f: rule["hook"] for f, rule in collection.generated.fields.items() if "hook" in rule})
@@ -163,7 +163,7 @@ class Presenter:
         return self._hooks[reference]
 
 
-def _in_example_order(document: dict[str, Any], example: dict[str, Any]) -> dict[str, Any]:
+def in_example_order(document: dict[str, Any], example: dict[str, Any]) -> dict[str, Any]:
     """The keys in the contract example's order, then the others sorted: PostgreSQL's JSONB keeps no order of
     its own, so without this the same item would read back in another order on each backend."""
     ordered = {key: document[key] for key in example if key in document}

@@ -19,7 +19,7 @@ from functools import partial
 from random import Random
 from typing import Any
 
-from .clocked import Presenter, _in_example_order, is_clocked
+from .clocked import Presenter, in_example_order, is_clocked
 from .hooks import HookCall, WatchedCall, hook_call
 from .model import Collection
 from .timeline import entered_at, seeded, visible
@@ -66,7 +66,7 @@ class ShownItems:
         self, request: _Request, collection: Collection, hooks: dict[str, str], document: dict[str, Any]
     ) -> dict[str, Any]:
         """presenter.shown's answer, noting which hooks read nothing but the item (and what they answered)."""
-        before = _in_example_order(visible(document), collection.example)
+        before = in_example_order(visible(document), collection.example)
         seen = dict(before)
         item_id = seen.get(collection.ids.field)
         since = entered_at(document, collection.machine) if collection.machine is not None else None
