@@ -13,9 +13,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 
-from sqlalchemy import Connection
+from sqlalchemy import Dialect
 from sqlalchemy.engine.interfaces import DBAPICursor
-from sqlalchemy.exc import DBAPIError
 
 from ..resources.numbered import NumberedDocument
 from .group_commit import Submission
@@ -51,16 +50,8 @@ class ItemCreate(Submission):
         self.number = None
 
     @classmethod
-    def write_together(cls, connection: Connection, batch: Sequence[Submission]) -> Callable[[], None]:
-        cursor = connection.connection.cursor()
-        driver_error = connection.dialect.loaded_dbapi.Error
-        try:
-            numbers = [(create, create.store(cursor)) for create in batch if isinstance(create, ItemCreate)]
-        except driver_error as error:
-            # As SQLAlchemy would have raised it, for the unit of work's error table.
-            raise DBAPIError.instance(STORE, None, error, driver_error, dialect=connection.dialect) from error
-        finally:
-            cursor.close()
+    def write_together(cls, cursor: DBAPICursor, dialect: Dialect, batch: Sequence[Submission]) -> Callable[[], None]:
+        numbers = [(create, create.store(cursor)) for create in batch if isinstance(create, ItemCreate)]
 
         def hand_out() -> None:
             for create, number in numbers:

@@ -16,9 +16,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Dialect
 from sqlalchemy.engine.interfaces import DBAPICursor as Cursor
-from sqlalchemy.exc import DBAPIError
 
 from ..domain.model import MAX_ID, NEW_STATUS
 from .group_commit import Submission
@@ -54,21 +53,13 @@ class RunSubmission(Submission):
         self.ids = None
 
     @classmethod
-    def write_together(cls, connection: Connection, batch: Sequence[Submission]) -> Callable[[], None]:
+    def write_together(cls, cursor: Cursor, dialect: Dialect, batch: Sequence[Submission]) -> Callable[[], None]:
         submissions = [submission for submission in batch if isinstance(submission, RunSubmission)]
-        cursor = connection.connection.cursor()
-        driver_error = connection.dialect.loaded_dbapi.Error
-        try:
-            taken = _take_ids(cursor, _with_their_jobs(cursor, submissions))
-            row = _row_maker(connection)
-            rows = [row(submission, run_id, request) for submission, ids in taken for run_id, request in ids]
-            if rows:
-                cursor.executemany(INSERT, rows)
-        except driver_error as error:
-            # As SQLAlchemy would have raised it (an IntegrityError is a Conflict to the unit of work).
-            raise DBAPIError.instance(INSERT, None, error, driver_error, dialect=connection.dialect) from error
-        finally:
-            cursor.close()
+        taken = _take_ids(cursor, _with_their_jobs(cursor, submissions))
+        row = _row_maker(dialect)
+        rows = [row(submission, run_id, request) for submission, ids in taken for run_id, request in ids]
+        if rows:
+            cursor.executemany(INSERT, rows)
 
         def hand_out() -> None:
             for submission, ids in taken:
@@ -112,9 +103,8 @@ def _advance(cursor: Cursor, count: int) -> int | None:
     return None if found is None else int(found[0])
 
 
-def _row_maker(connection: Connection) -> Callable[[RunSubmission, int, dict[str, Any]], tuple[Any, ...]]:
+def _row_maker(dialect: Dialect) -> Callable[[RunSubmission, int, dict[str, Any]], tuple[Any, ...]]:
     """Builds a run's row for INSERT, its values as the columns' types store them on this dialect."""
-    dialect = connection.dialect
     timestamp = RUNS.c.status_ts.type.bind_processor(dialect) or _as_is
     document = RUNS.c.request.type.bind_processor(dialect) or _as_is
     flag = RUNS.c.user_deleted.type.bind_processor(dialect) or _as_is
