@@ -47,10 +47,12 @@ class ItemCreate(Submission):
         self.number: int | None = None
 
     def forget(self) -> None:
+        """Drop the number of a try that was rolled back."""
         self.number = None
 
     @classmethod
     def write_together(cls, cursor: DBAPICursor, dialect: Dialect, batch: Sequence[Submission]) -> Callable[[], None]:
+        """Store each create in turn; their numbers are handed out after the COMMIT."""
         numbers = [(create, create.store(cursor)) for create in batch if isinstance(create, ItemCreate)]
 
         def hand_out() -> None:
@@ -60,6 +62,7 @@ class ItemCreate(Submission):
         return hand_out
 
     def store(self, cursor: DBAPICursor) -> int | None:
+        """Take the next number and store the item with its id; the number, or None when that id was taken."""
         cursor.execute(TAKE_NUMBER, (self.provider, self.collection, self.start))
         taken = cursor.fetchone()
         assert taken is not None  # an upsert with RETURNING always returns its row

@@ -50,10 +50,12 @@ class RunSubmission(Submission):
         self.ids: list[int] | None = None
 
     def forget(self) -> None:
+        """Drop the ids of a try that was rolled back."""
         self.ids = None
 
     @classmethod
     def write_together(cls, cursor: Cursor, dialect: Dialect, batch: Sequence[Submission]) -> Callable[[], None]:
+        """One job check, one counter update and one insert for the whole batch; ids handed out after the COMMIT."""
         submissions = [submission for submission in batch if isinstance(submission, RunSubmission)]
         taken = _take_ids(cursor, _with_their_jobs(cursor, submissions))
         row = _row_maker(dialect)

@@ -87,6 +87,7 @@ class WrittenFiles:
         self._folder_listed = False
 
     def note(self, path: Path) -> None:
+        """Remember that this process wrote `path` now."""
         with self._guard:
             self._files.append((int(time.time()), path.name))
 
