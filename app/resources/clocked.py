@@ -129,9 +129,7 @@ class Presenter:
     def shown(self, collection: Collection, document: dict[str, Any], given: Given) -> dict[str, Any]:
         """The answer for one item."""
         seen = in_example_order(visible(document), collection.example)
-        hooks = dict(collection.hooks)
-        if collection.generated is not None:
-            hooks.update({f: rule["hook"] for f, rule in collection.generated.fields.items() if "hook" in rule})
+        hooks = hooks_of(collection)
         if not hooks:
             return seen
         seen = dict(seen)
@@ -161,6 +159,14 @@ class Presenter:
             source = Path(self.maker.model.source)
             self._hooks[reference] = load_hook(reference, source.parent if source.suffix else Path.cwd())
         return self._hooks[reference]
+
+
+def hooks_of(collection: Collection) -> dict[str, str]:
+    """The collection's hooked fields in the order they run: its hooks, then its generated fields' hooks."""
+    hooks = dict(collection.hooks)
+    if collection.generated is not None:
+        hooks.update({f: rule["hook"] for f, rule in collection.generated.fields.items() if "hook" in rule})
+    return hooks
 
 
 def in_example_order(document: dict[str, Any], example: dict[str, Any]) -> dict[str, Any]:

@@ -53,9 +53,9 @@ class Maker:
         return self._drafted(collection, body, given, item_id, str(item_id))
 
     def created_at_once(self, items: Items, collection: Collection, body: dict, given: Given) -> dict[str, Any] | None:
-        """A plain create of a numbered item stored in one statement where the store can (PostgreSQL in one statement, an SQLite file in a group of creates): the
-        document, or None where it cannot or the collection asks more of a create (capacity, children,
-        auto-creation, an id not made from a number)."""
+        """A plain create of a numbered item stored at once where the store can (PostgreSQL: one statement; an
+        SQLite file: a group of creates): the document, or None where it cannot or the collection asks more of a
+        create (capacity, children, auto-creation, an id not made from a number)."""
         rule = collection.ids
         if (
             not getattr(items, "creates_numbered", False)  # a Protocol isinstance costs 2% of a create

@@ -19,7 +19,7 @@ from functools import partial
 from random import Random
 from typing import Any
 
-from .clocked import Presenter, in_example_order, is_clocked
+from .clocked import Presenter, hooks_of, in_example_order, is_clocked
 from .hooks import HookCall, WatchedCall, hook_call
 from .model import Collection
 from .timeline import entered_at, seeded, visible
@@ -86,14 +86,6 @@ class ShownItems:
 
 # The one a process keeps (virtual.py hands it to every engine).
 SHOWN = ShownItems()
-
-
-def hooks_of(collection: Collection) -> dict[str, str]:
-    """The collection's hooked fields in the order Presenter.shown runs them: its hooks, then its generated ones."""
-    hooks = dict(collection.hooks)
-    if collection.generated is not None:
-        hooks.update({f: rule["hook"] for f, rule in collection.generated.fields.items() if "hook" in rule})
-    return hooks
 
 
 class _Request:
