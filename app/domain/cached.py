@@ -32,8 +32,8 @@ class ItemsSignal(Protocol):
     def items_generation(self) -> Hashable:
         """Moves whenever a write of generic items is announced, in any worker or server."""
 
-    def announce_items(self, notified: bool) -> None:
-        """Items were written and committed (`notified`: the write's transaction told other servers already)."""
+    def announce_items(self) -> None:
+        """Items were written and committed."""
 
 
 @dataclass(frozen=True)
@@ -108,11 +108,11 @@ def items_generation(store: object) -> Hashable | None:
     return (found.freshness.session(), found.freshness.generation(), found.freshness.items.items_generation())
 
 
-def items_written(store: object, notified: bool = False) -> None:
+def items_written(store: object) -> None:
     """Generic items were written to this store and committed: every kept item read is read again."""
     found = _registered(store)
     if found is not None and found.freshness.items is not None:
-        found.freshness.items.announce_items(notified)
+        found.freshness.items.announce_items()
 
 
 def _registered(store: object) -> Kept | None:

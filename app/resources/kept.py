@@ -37,7 +37,7 @@ def announced(store: object, scope: AbstractContextManager[Any]) -> Iterator[Any
     finally:
         items = getattr(uow, "items", None) if uow is not None else None
         if items is not None and getattr(items, "wrote", True):
-            items_written(store, notified=not getattr(items, "wrote_unnotified", True))
+            items_written(store)
 
 
 class KeptReads:

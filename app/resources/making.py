@@ -66,7 +66,8 @@ class Maker:
             or (collection.auto_create and self.path_fields(collection, given))
         ):
             return None
-        text = json.dumps(self._drafted(collection, body, given, FIELD_MARK, TEXT_MARK))
+        # Drafted only to be written as text at once: the example's nested values need no copy of their own.
+        text = json.dumps(self._drafted(collection, body, given, FIELD_MARK, TEXT_MARK, private=False))
         prefixed = rule.strategy == "prefixed"
         marked = NumberedDocument(text, rule.prefix if prefixed else "", rule.width if prefixed else 0, prefixed)
         for _ in range(ID_ATTEMPTS):
@@ -80,12 +81,18 @@ class Maker:
         raise Conflict(f"no free id for a new {collection.name} item after {ID_ATTEMPTS} tries")
 
     def _drafted(
-        self, collection: Collection, body: dict, given: Given, item_id: object, id_text: str
+        self, collection: Collection, body: dict, given: Given, item_id: object, id_text: str, private: bool = True
     ) -> dict[str, Any]:
+        """The new item's document; `private`: none of its values is shared with the example it is shaped on."""
         example = given.example()
         shape = example if isinstance(example, dict) and collection.ids.field in example else collection.example
         defaults = templated(collection.defaults, id_text)
-        document = {**copy.deepcopy(shape), **defaults, **body, **self.path_fields(collection, given)}
+        document = {
+            **(copy.deepcopy(shape) if private else shape),
+            **defaults,
+            **body,
+            **self.path_fields(collection, given),
+        }
         fresh_times(document, shape, {**defaults, **body}, given.now)
         if collection.machine is not None:
             document[collection.machine.field] = collection.machine.initial

@@ -62,10 +62,8 @@ class SqlItems:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.on_postgresql = session.get_bind().dialect.name == "postgresql"
-        # Whether this unit of work wrote items, and whether a write of it has not told other servers itself
-        # (the engine announces the writes once committed: domain/cached.py).
+        # Whether this unit of work wrote items (the engine announces the writes once committed: domain/cached.py).
         self.wrote = False
-        self.wrote_unnotified = False
 
     def add(self, provider: str, collection: str, item_id: str, document: dict[str, Any]) -> Item | None:
         """Insert at version 1; None (nothing written) when the id is taken (ON CONFLICT DO NOTHING)."""
@@ -223,7 +221,7 @@ class SqlItems:
         if collection == STARTED_MARKER:
             raise ValueError("a collection needs a name: the empty one marks a started provider")
         if self.on_postgresql:
-            self.wrote = True  # the statement's own transaction notifies other servers
+            self._written()
             return items_postgresql.create(self.session.info[AUTOCOMMIT_ENGINE], provider, collection, start, item)
         engine = self._group_engine()
         if engine is None:
@@ -255,7 +253,7 @@ class SqlItems:
         return group_commit.group_engine(self.session.get_bind(), self.session.in_transaction())
 
     def _written(self) -> None:
-        self.wrote = self.wrote_unnotified = True
+        self.wrote = True
 
     # --- the dialects' differences ---
 

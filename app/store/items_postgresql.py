@@ -6,9 +6,13 @@ and the statement puts the number in: counter upsert, id text, document and INSE
 run submissions (runs_postgresql.py), that statement's transaction commits without waiting for the disk, so the
 counter row's lock (what keeps ids gap-free) is held for the statement alone and never across a round trip or a
 WAL flush; the last statement then waits for the disk before the client is answered, and carries back the
-number (the server answers only the last statement of such a string). Its NOTIFY tells other servers' kept item
-reads at the commit (web/change_signal.py). Before this, a create held the counter's
+number (the server answers only the last statement of such a string). Before this, a create held the counter's
 lock for three round trips and a flush, and creates of one collection ran one after another (bench/RESULTS.md).
+
+Other servers' kept item reads hear of the create from the engine's announcement once it is over
+(web/change_signal.py sends one NOTIFY for every write announced meanwhile). A NOTIFY in the statement itself cost
+9% of the create rate under load (PostgreSQL serialises the commits of notifying transactions and wakes every
+listener per create; bench/RESULTS.md).
 
 An id a fixture already holds is not overwritten: the INSERT does nothing, the counter stays moved past it
 (as the step-by-step path skips such ids), and the number carried back is empty: the caller tries again.
@@ -50,7 +54,6 @@ inserted AS (
 SELECT set_config('pactmock.created_number',
                   COALESCE((SELECT CAST(number AS TEXT) FROM numbered WHERE EXISTS (SELECT FROM inserted)), ''),
                   false);
-NOTIFY pactmock_items;
 COMMIT;
 SELECT current_setting('pactmock.created_number'), pg_logical_emit_message(true, 'pactmock', 'durable');
 """

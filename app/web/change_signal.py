@@ -14,8 +14,9 @@ the store once more than needed; the client that made the change is answered aft
 
 Writes of generic items have a stamp and a channel of their own (the file's second 8 bytes, `pactmock_items`):
 the generic engine announces each unit of work that wrote items (domain/cached.py), so a worker's kept item
-reads are read again; on PostgreSQL the NOTIFY goes out in the write's own transaction where it can (a
-one-statement create), else right after its commit.
+reads are read again. On PostgreSQL a thread of the process sends the NOTIFY, one for every write announced
+since it sent the last, and at most 20 a second (so another host hears of a write within about 50 ms): under load, a NOTIFY per create (in its transaction or after
+it) cost the request a round trip or a serialised commit, and woke every listener per create.
 
 Across hosts the NOTIFY arrives a moment after the announcing call answered (its own host's workers see the
 stamp at once): a client that changes the clock through one host and reads through another at once may, in
@@ -29,6 +30,7 @@ import hashlib
 import logging
 import mmap
 import os
+import random
 import select
 import tempfile
 import threading
@@ -42,6 +44,9 @@ CHANNEL = "pactmock_faults"  # the name of the first user (fault rules), kept so
 # Writes of generic items (domain/cached.py's item reads): a second channel and stamp, so a create does not make
 # every worker read its clock and provider states again.
 ITEMS_CHANNEL = "pactmock_items"
+# The least time between two NOTIFYs of item writes from one process: how much later than its own host another
+# host may hear of a write, and what keeps a NOTIFY per create from costing the creates (bench/RESULTS.md).
+ITEMS_NOTIFY_PAUSE_SECONDS = 0.05
 
 # A point in the sequence of announced changes: compare it with the one a cache was read at.
 Generation = tuple[bytes, int]
@@ -66,8 +71,10 @@ class ChangeSignal:
         self.dsn = _dsn(database_url)
         self.sender: Any = None
         self.lock = threading.Lock()
+        self.items_due = threading.Event()  # a write of items was announced and no NOTIFY sent for it yet
         if self.dsn is not None:
             threading.Thread(target=self._listen, name="pactmock-changes", daemon=True).start()
+            threading.Thread(target=self._notify_items, name="pactmock-items-notifier", daemon=True).start()
 
     def generation(self) -> Generation:
         """Changes whenever a change is announced (compare it with the one the cache was read at)."""
@@ -77,17 +84,26 @@ class ChangeSignal:
         """Changes whenever a write of generic items is announced, here or (NOTIFY) on another server."""
         return (self.shared[ITEMS_STAMP], self.items_heard)
 
-    def announce_items(self, notified: bool) -> None:
-        """Generic items were written: every worker here reads them again; on PostgreSQL every other server too,
-        unless the write's own transaction sent the NOTIFY already (`notified`)."""
-        self.shared[ITEMS_STAMP] = os.urandom(STAMP_BYTES)
-        if not notified:
+    def announce_items(self) -> None:
+        """Generic items were written: every worker here reads them again at once; on PostgreSQL every other server
+        too, once the items' notifier has sent its next NOTIFY."""
+        self.shared[ITEMS_STAMP] = _fresh_stamp()
+        if self.dsn is not None:
+            self.items_due.set()
+
+    def _notify_items(self) -> None:
+        # Cleared before the NOTIFY is sent: a write announced while it is sent is covered by the next one. The
+        # pause after each bounds the NOTIFYs (and the wake-ups of every listener) to 20 a second per process.
+        while True:
+            self.items_due.wait()
+            self.items_due.clear()
             self._notify(ITEMS_CHANNEL)
+            time.sleep(ITEMS_NOTIFY_PAUSE_SECONDS)
 
     def announce(self) -> None:
         """Every worker here, and every server on the same PostgreSQL, reads its cached settings again."""
         # Random, not counted up: two announcing at once cannot both write the value a reader already holds.
-        self.shared[:STAMP_BYTES] = os.urandom(STAMP_BYTES)
+        self.shared[:STAMP_BYTES] = _fresh_stamp()
         self._notify(CHANNEL)
 
     def _notify(self, channel: str) -> None:
@@ -127,6 +143,12 @@ class ChangeSignal:
     def _missed(self) -> None:
         self.heard += 1
         self.items_heard += 1
+
+
+def _fresh_stamp() -> bytes:
+    """A random stamp from the process's generator (reseeded in every forked worker): os.urandom is a system call
+    that gives up the GIL, and getting it back cost a create under load about 1% of its time."""
+    return random.getrandbits(8 * STAMP_BYTES).to_bytes(STAMP_BYTES, "little")
 
 
 def _mapped(stamp: Path) -> mmap.mmap:

@@ -5,7 +5,9 @@ two workers, and every read is repeated, so each round's reads have kept the old
 
 from __future__ import annotations
 
+import json
 import shutil
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -134,3 +136,58 @@ def test_a_generated_page_follows_every_change_of_its_count_through_the_other_se
         assert total(reader) == count, f"round {n}: {reader.url} answered a kept page"
     _ok(requests.post(one.url + "/_mock/reset", timeout=10))
     assert total(two) == 10_000  # the model file's count again
+
+
+def _create_body() -> dict[str, object]:
+    """The request body of the pact's create interaction."""
+    pact = json.loads((FLOW / "FlowUI-Flow.json").read_text(encoding="utf-8"))
+    for interaction in pact["interactions"]:
+        if interaction["request"]["method"] == "POST" and interaction["request"]["path"] == "/api/v1/tasks":
+            return dict(interaction["request"]["body"]["content"])
+    raise LookupError("no create interaction in the Flow pact")
+
+
+def test_writes_reach_kept_reads_of_a_server_on_another_host(
+    run_mock: Callable[..., RunningMock], postgres_url_for_comparison: str, tmp_path: Path
+) -> None:
+    """Servers on two hosts share the database but not the stamp file (each its own TMPDIR): every write, a
+    burst of creates included, reaches the other server through the NOTIFY its notifier sends afterwards."""
+    folder = _pacts(tmp_path)
+    hosts = [tmp_path / "host-one", tmp_path / "host-two"]
+    for host in hosts:
+        host.mkdir()
+    one, two = (run_mock(folder, DATABASE_URL=postgres_url_for_comparison, TMPDIR=str(host)) for host in hosts)
+    _set_up(one)
+    body = _create_body()
+    expected = "running"
+
+    def seen(server: RunningMock, ids: set[str]) -> tuple[str | None, set[str]]:
+        found = set()
+        for task_id in ids:
+            answer = requests.get(f"{server.url}/api/v1/tasks/{task_id}", headers=HEADERS, timeout=10)
+            if answer.status_code == 200:
+                found.add(task_id)
+        return _status(server), found
+
+    for n in range(4):
+        changer, reader = (one, two) if n % 2 == 0 else (two, one)
+        for _ in range(READS):
+            assert _status(reader) == expected  # kept by both of the reader's workers
+        expected = NEXT[expected]
+        _ok(
+            requests.post(
+                changer.url + "/api/v1/demo/transition_task/task_000001",
+                json={"status": expected},
+                headers=HEADERS,
+                timeout=10,
+            )
+        )
+        created = set()
+        for _ in range(8):
+            answer = requests.post(changer.url + "/api/v1/tasks", json=body, headers=HEADERS, timeout=10)
+            _ok(answer)
+            created.add(str(answer.json()["id"]))
+        deadline = time.monotonic() + 5
+        while seen(reader, created) != (expected, created) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert seen(reader, created) == (expected, created), f"round {n}: {reader.url} answered kept reads"

@@ -31,7 +31,7 @@ class Signal:
     def items_generation(self) -> int:
         return self.announced
 
-    def announce_items(self, notified: bool) -> None:
+    def announce_items(self) -> None:
         self.announced += 1
 
 
