@@ -91,6 +91,11 @@ class ChangeSignal:
         if self.dsn is not None:
             self.items_due.set()
 
+    def announce_items_now(self) -> None:
+        """As `announce_items`, the NOTIFY sent before it returns: for a process about to exit (`pactmock seed`)."""
+        self.shared[ITEMS_STAMP] = _fresh_stamp()
+        self._notify(ITEMS_CHANNEL)
+
     def _notify_items(self) -> None:
         # Cleared before the NOTIFY is sent: a write announced while it is sent is covered by the next one. The
         # pause after each bounds the NOTIFYs (and the wake-ups of every listener) to 20 a second per process.

@@ -216,3 +216,23 @@ def _head() -> str:
     head = head_revision()
     assert head is not None
     return head
+
+
+def test_a_running_mock_reads_the_rows_seeded_under_it(run_mock: Any, database_url: str, pact_dir: Path) -> None:
+    """The mock keeps the item reads it made; a seed run tells it (and every other server) to read them again."""
+    mock: RunningMock = run_mock(pact_dir, DATABASE_URL=database_url)
+    state = {"state": "a task task_000001 exists in state running", "action": "setup"}
+    assert requests.post(f"{mock.url}/_mock/provider-states", json=state, timeout=30).status_code == 200
+    for _ in range(6):  # enough for both workers to keep both reads
+        before = requests.get(f"{mock.url}/api/v1/tasks/task_000001", headers=AUTH, timeout=30)
+        assert before.status_code == 200 and before.json()["name"] == "train-llama", before.text
+        assert requests.get(f"{mock.url}/api/v1/tasks/task_000150", headers=AUTH, timeout=30).status_code == 404
+
+    seeded = seed(database_url, pact_dir, "Flow", "tasks", "200", "--at", AT)
+    assert seeded.returncode == 0, seeded.stderr
+    stored = {row[0]: row[1] for row in stored_rows(database_url)}
+    for _ in range(6):
+        for task in ("task_000001", "task_000150"):
+            answer = requests.get(f"{mock.url}/api/v1/tasks/{task}", headers=AUTH, timeout=30)
+            assert answer.status_code == 200, answer.text
+            assert answer.json() == stored[task]
