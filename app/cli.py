@@ -329,8 +329,7 @@ def seed(
     try:
         with progress("seeded", count) as advance:
             result = seeding.seed(chosen, settings.database_url, workers, advance.to)
-    finally:
-        # A mock serving this database keeps the item reads it made: it reads them again, seeded rows and all.
+    finally:  # a mock serving this database reads the items it kept again, seeded rows and all
         from .web.change_signal import signal_for
 
         signal_for(settings.database_url).announce_items_now()
