@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from granian.rsgi import ProtocolClosed
 
@@ -35,9 +35,11 @@ from .dispatch import RECEIVED_BODY
 from .faults import Faults, signal_for
 from .front import HEADER_ITEMS, ContractFront, NeedsThread
 from .journal import Journal
-from .journal_record import NOT_JOURNALED
+from .journal_record import NOT_JOURNALED, request_parts
 from .problems import CATALOGUE, CONTENT_TYPE, problem_body
 from .receiving import BodyBudget, Deadlines, Receipt
+from .replays import Replay, Replays
+from .request_head import Head, host_and_port
 from .session_scope import Runner, runner_for, session_of
 from .spool import SpooledFile
 
@@ -87,6 +89,7 @@ class Entrance:
         self.journal = Journal.for_server(settings)  # None when PACTMOCK_JOURNAL_SIZE=0
         # --- fault hook (issue 18 item 6): this process's cached rule set, PACTMOCK_FAULTS_FILE installed ---
         self.faults = Faults(front.served.store, settings, signal_for(settings.database_url))
+        self.replays = Replays()
         if settings.faults_file:
             self.faults.install_file(settings.faults_file)
 
@@ -117,6 +120,9 @@ class Entrance:
         except ProtocolClosed:
             log.debug("%s %s: the client went away before its body arrived", scope.method, scope.path[:200])
             return
+        key = Replays.key(scope.method, scope.path, scope.query_string, head.cgi, body)
+        if key is not None and self._replayed(key, head, proto, arrived_ns):
+            return
         environ = self._environ(scope, head, body)
         loop = asyncio.get_running_loop()
         try:
@@ -142,9 +148,39 @@ class Entrance:
             self._refuse(proto, Refusal("internal", "the mock failed; see its log"))
             return
         # --- journal hook (issue 18 item 5): recorded once the answer is ready, before it goes out ---
+        parts = None
         if self.journal is not None and NOT_JOURNALED not in environ:
-            self.journal.record(environ, head.cgi, body, reply.status, reply.head, arrived_ns)
+            parts = request_parts(environ, head.cgi, body, reply.status, reply.head, self.journal.body_bytes)
+            self.journal.record_known(parts, reply.status, arrived_ns)
+        if (
+            key is not None
+            and reply.rest is None
+            and reply.file is None
+            and reply.close is None
+            and self.front.replayable(environ, outcome)
+        ):
+            self.replays.keep(key, Replay(reply.status, reply.headers, b"".join(reply.head), parts))
         await self._send(proto, reply, loop)
+
+    def _replayed(self, key: tuple[object, ...], head: Head, proto: Any, arrived_ns: int) -> bool:
+        """Send the kept answer to a request repeated byte for byte (replays.py); False when there is none, or when
+        a fault rule may apply: the request then goes the whole way."""
+        replay = self.replays.get(key)
+        if replay is None or (self.journal is not None and replay.journal_parts is None):
+            return False
+        try:
+            run = runner_for(session_of(cast("WSGIEnvironment", head.cgi)))
+        except InvalidSessionName:
+            return False
+        if run(self.faults.current).rules:
+            return False
+        if self.journal is not None and replay.journal_parts is not None:
+            self.journal.record_known(replay.journal_parts, replay.status, arrived_ns)
+        try:
+            proto.response_bytes(replay.status, replay.headers, replay.body)
+        except ProtocolClosed:
+            log.debug("the client went away before its answer")
+        return True
 
     async def _faulted(
         self,
@@ -255,7 +291,7 @@ class Entrance:
         receipt.held += size
 
     def _environ(self, scope: Any, head: Head, body: bytes) -> WSGIEnvironment:
-        server_name, server_port = _host_and_port(scope.server)
+        server_name, server_port = host_and_port(scope.server)
         path = scope.path
         environ: dict[str, Any] = {
             "REQUEST_METHOD": scope.method,
@@ -316,43 +352,6 @@ class Entrance:
         finally:
             if reply.close is not None:
                 reply.close()
-
-
-class Head:
-    """What the entrance needs from the request headers, read in one pass: granian's header map is in Rust,
-    and each look-up into it costs as much as this whole loop over a dozen headers."""
-
-    __slots__ = ("cgi", "chunked", "content_length", "hosts")
-
-    def __init__(self, items: Iterable[tuple[str, str]]) -> None:
-        self.hosts = 0
-        self.content_length: str | None = None
-        self.chunked = False
-        cgi: dict[str, str] = {}
-        for name, value in items:
-            if name == "host":
-                self.hosts += 1
-            elif name == "content-length":
-                self.content_length = value
-            elif name == "transfer-encoding":
-                self.chunked = True
-                continue  # the body is received whole: the app sees it with its length
-            key = _cgi_name(name)
-            cgi[key] = f"{cgi[key]},{value}" if key in cgi else value
-        self.cgi = cgi
-
-
-@functools.lru_cache(maxsize=1024)
-def _cgi_name(header: str) -> str:
-    key = header.upper().replace("-", "_")
-    return key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else "HTTP_" + key
-
-
-@functools.lru_cache(maxsize=64)
-def _host_and_port(address: str) -> tuple[str, str]:
-    """granian gives addresses as "host:port" ("[::1]:port" for IPv6)."""
-    host, _, port = address.rpartition(":")
-    return host.strip("[]"), port
 
 
 def _next_chunk(chunks: Iterator[bytes]) -> bytes | None:

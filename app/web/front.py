@@ -141,6 +141,11 @@ class ContractFront:
             self.repeats[key] = (environ[ANSWERED_BY], outcome)
         return outcome
 
+    @staticmethod
+    def replayable(environ: WSGIEnvironment, outcome: object) -> bool:
+        """Whether `decide` remembers `outcome` for this request's bytes: the same bytes get the same answer."""
+        return isinstance(outcome, Prepared) and _repeat_key(environ) is not None
+
     def _active_states(self) -> frozenset[str]:
         return active_provider_states(self.served.store)
 

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..domain.sessions import DEFAULT
-from .journal_record import record_line
+from .journal_record import assembled, record_line
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
@@ -161,6 +161,13 @@ class Journal:
         )
         if fault is not None:
             line = line[:-2] + b',"fault":' + json.dumps(fault, separators=(",", ":")).encode() + b"}\n"
+        self._append(line)
+
+    def record_known(self, parts: tuple[str, str], status: int, arrived_ns: int) -> None:
+        """Append a request whose record parts were made before (journal_record.request_parts): a replayed answer."""
+        self._append(assembled(f"{self.pid}-{next(self.sequence)}", arrived_ns, time.time_ns(), status, parts))
+
+    def _append(self, line: bytes) -> None:
         with self.lock:
             try:
                 if self.fd < 0 or self.count >= self.size:

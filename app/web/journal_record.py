@@ -207,6 +207,20 @@ def record_line(
     body_bytes: int,
 ) -> bytes:
     """The record of one answered request as one line of JSON."""
+    parts = request_parts(environ, cgi_headers, body, status, answer, body_bytes)
+    return assembled(record_id, arrived_ns, finished_ns, status, parts)
+
+
+def request_parts(
+    environ: Mapping[str, Any],
+    cgi_headers: Mapping[str, str],
+    body: bytes,
+    status: int,
+    answer: list[bytes],
+    body_bytes: int,
+) -> tuple[str, str]:
+    """What the request and its answer decide of a record, before its status and after its duration: the same
+    for a request repeated byte for byte and answered alike, so the entrance keeps them with a replayed answer."""
     query = environ.get("QUERY_STRING") or ""
     query_text = json.dumps(query_of(query), ensure_ascii=False, separators=(",", ":")) if query else "{}"
     path = environ.get("PATH_INFO") or ""
@@ -219,10 +233,17 @@ def record_line(
     answered = answered_json(environ.get(ANSWERED_BY))
     if not answered and status >= 400:
         answered = refusal_json(answer)
-    return (
-        f'{{"id":"{record_id}","ns":{arrived_ns},"method":{encode_basestring(environ.get("REQUEST_METHOD") or "")},'
+    before = (
+        f'"method":{encode_basestring(environ.get("REQUEST_METHOD") or "")},'
         f'"path":{encode_basestring(path)}{session},"query":{query_text},'
         f'"headers":{headers_json(cgi_headers)},'
-        f'"status":{status},"durationMs":{(finished_ns - arrived_ns) / 1e6:.3f}'
-        f"{body_json(body, body_bytes)}{answered}}}\n"
+    )
+    return before, f"{body_json(body, body_bytes)}{answered}}}\n"
+
+
+def assembled(record_id: str, arrived_ns: int, finished_ns: int, status: int, parts: tuple[str, str]) -> bytes:
+    """One record's line from its request's parts."""
+    return (
+        f'{{"id":"{record_id}","ns":{arrived_ns},{parts[0]}'
+        f'"status":{status},"durationMs":{(finished_ns - arrived_ns) / 1e6:.3f}{parts[1]}'
     ).encode()

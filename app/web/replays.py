@@ -1,0 +1,53 @@
+"""Answers to requests repeated byte for byte, sent before an environ is built (issue 15).
+
+The front remembers the verdict of a request judged on the event loop with no provider state read
+(`ContractFront.decide`): the same bytes get the same answer. A repeat still built a WSGI environ, took the
+verdict through the front, pulled the answer through `start_response` and made its journal line: under a
+polling client that was most of the Python a stub answer costs (bench/RESULTS.md). The entrance now keeps the
+finished answer, and the request's part of its journal line, under the same bytes, and sends it at once. Sessions
+and fault rules are still checked on every request: a request a fault rule may touch goes the whole way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+# As the front's repeat cache (front.py's REPEATS_KEPT, REPEAT_BODY_BYTES): bounded however many distinct
+# requests come; past the bound it starts again.
+REPLAYS_KEPT = 4096
+REPLAY_BODY_BYTES = 16 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """A whole answer as it goes out, and its journal record's request parts (None when nothing is journaled)."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    journal_parts: tuple[str, str] | None
+
+
+class Replays:
+    """Kept answers by everything judging reads of a request: method, path, query, headers and body."""
+
+    def __init__(self) -> None:
+        self.kept: dict[tuple[object, ...], Replay] = {}
+
+    @staticmethod
+    def key(method: str, path: str, query: str, cgi: Mapping[str, str], body: bytes) -> tuple[object, ...] | None:
+        """The request's key; None for a body too large to keep."""
+        if len(body) > REPLAY_BODY_BYTES:
+            return None
+        return (method, path, query, tuple(cgi.items()), body)
+
+    def get(self, key: tuple[object, ...]) -> Replay | None:
+        """The answer kept for these bytes, if any."""
+        return self.kept.get(key)
+
+    def keep(self, key: tuple[object, ...], replay: Replay) -> None:
+        """Keep `replay` for these bytes."""
+        if len(self.kept) >= REPLAYS_KEPT:
+            self.kept.clear()
+        self.kept[key] = replay
