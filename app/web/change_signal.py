@@ -15,8 +15,9 @@ the store once more than needed; the client that made the change is answered aft
 Writes of generic items have a stamp and a channel of their own (the file's second 8 bytes, `pactmock_items`):
 the generic engine announces each unit of work that wrote items (domain/cached.py), so a worker's kept item
 reads are read again. On PostgreSQL a thread of the process sends the NOTIFY, one for every write announced
-since it sent the last, and at most 20 a second (so another host hears of a write within about 50 ms): under load, a NOTIFY per create (in its transaction or after
-it) cost the request a round trip or a serialised commit, and woke every listener per create.
+since it sent the last, and at most 20 a second (so another host hears of a write within about 50 ms): under
+load, a NOTIFY per create (in its transaction or after it) cost the request a round trip or a serialised commit,
+and woke every listener per create.
 
 Across hosts the NOTIFY arrives a moment after the announcing call answered (its own host's workers see the
 stamp at once): a client that changes the clock through one host and reads through another at once may, in

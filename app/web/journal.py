@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..domain.sessions import DEFAULT
-from .journal_record import assembled, record_line
+from .journal_record import assembled, request_parts
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
@@ -154,11 +154,8 @@ class Journal:
     ) -> None:
         """Append one answered request (called once its answer is ready, before it is sent); `fault` says
         which fault rules changed the answer (fault_answers.py)."""
-        record_id = f"{self.pid}-{next(self.sequence)}"
-        finished_ns = time.time_ns()
-        line = record_line(
-            record_id, environ, cgi_headers, body, status, answer, arrived_ns, finished_ns, self.body_bytes
-        )
+        parts = request_parts(environ, cgi_headers, body, status, answer, self.body_bytes)
+        line = assembled(f"{self.pid}-{next(self.sequence)}", arrived_ns, time.time_ns(), status, parts)
         if fault is not None:
             line = line[:-2] + b',"fault":' + json.dumps(fault, separators=(",", ":")).encode() + b"}\n"
         self._append(line)

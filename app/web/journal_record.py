@@ -195,22 +195,6 @@ def withheld(mismatch: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def record_line(
-    record_id: str,
-    environ: Mapping[str, Any],
-    cgi_headers: Mapping[str, str],
-    body: bytes,
-    status: int,
-    answer: list[bytes],
-    arrived_ns: int,
-    finished_ns: int,
-    body_bytes: int,
-) -> bytes:
-    """The record of one answered request as one line of JSON."""
-    parts = request_parts(environ, cgi_headers, body, status, answer, body_bytes)
-    return assembled(record_id, arrived_ns, finished_ns, status, parts)
-
-
 def request_parts(
     environ: Mapping[str, Any],
     cgi_headers: Mapping[str, str],

@@ -13,10 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-# As the front's repeat cache (front.py's REPEATS_KEPT, REPEAT_BODY_BYTES): bounded however many distinct
-# requests come; past the bound it starts again.
-REPLAYS_KEPT = 4096
-REPLAY_BODY_BYTES = 16 * 1024
+from .front import REPEAT_BODY_BYTES, REPEATS_KEPT
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +27,8 @@ class Replay:
 
 
 class Replays:
-    """Kept answers by everything judging reads of a request: method, path, query, headers and body."""
+    """Kept answers by everything judging reads of a request: method, path, query, headers and body; bounded as the
+    front's remembered verdicts are, however many distinct requests come (past the bound they start again)."""
 
     def __init__(self) -> None:
         self.kept: dict[tuple[object, ...], Replay] = {}
@@ -38,7 +36,7 @@ class Replays:
     @staticmethod
     def key(method: str, path: str, query: str, cgi: Mapping[str, str], body: bytes) -> tuple[object, ...] | None:
         """The request's key; None for a body too large to keep."""
-        if len(body) > REPLAY_BODY_BYTES:
+        if len(body) > REPEAT_BODY_BYTES:
             return None
         return (method, path, query, tuple(cgi.items()), body)
 
@@ -48,6 +46,6 @@ class Replays:
 
     def keep(self, key: tuple[object, ...], replay: Replay) -> None:
         """Keep `replay` for these bytes."""
-        if len(self.kept) >= REPLAYS_KEPT:
+        if len(self.kept) >= REPEATS_KEPT:
             self.kept.clear()
         self.kept[key] = replay
