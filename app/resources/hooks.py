@@ -25,7 +25,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -133,6 +133,9 @@ class Answer:
     json: Any = None
     data: bytes | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    # The generation of item writes (domain/cached.py) the answer was made at, when it is a function of the request
+    # and that generation alone: while the generation holds, the same request may get the same bytes again.
+    reusable_at: Hashable | None = None
 
 
 # The parts of a call besides the item, its random and `since`: the time and the request's.

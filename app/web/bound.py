@@ -16,7 +16,7 @@ from ..contract.match.uripath import wire_path
 from ..contract.model import MISSING, Body, Interaction
 from ..contract.model import Response as ContractResponse
 from ..providers.registry import Answer, Call, Handler, HeaderLookup
-from .dispatch import TRANSPORT_HEADERS, actual_request, base_url, generated_response, stub_answer
+from .dispatch import REUSABLE_AT, TRANSPORT_HEADERS, actual_request, base_url, generated_response, stub_answer
 from .errors import error_response
 from .problems import problem
 from .served import Served
@@ -92,7 +92,15 @@ def handle(
     response = _to_flask(answer)
     if DRIFT_SAMPLER.due(answered):
         _check_drift(answered, answer, response, served.settings.tuning.drift_check_max_bytes)
+    if answer.reusable_at is not None and not _generates(answered) and not _generates(success):
+        # The same request gets these bytes again while the generation holds (replays.py); an example with
+        # generators would have given the answer fresh values each time.
+        request.environ[REUSABLE_AT] = (served.store, answer.reusable_at)
     return response
+
+
+def _generates(interaction: Interaction) -> bool:
+    return any(interaction.response.generators.values())
 
 
 def _answered(routed: Interaction, status: int, served: Served, request: Request) -> Interaction | None:

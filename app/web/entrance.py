@@ -38,7 +38,7 @@ from .journal import Journal
 from .journal_record import NOT_JOURNALED, request_parts
 from .problems import CATALOGUE, CONTENT_TYPE, problem_body
 from .receiving import BodyBudget, Deadlines, Receipt
-from .replays import Replay, Replays
+from .replays import Replay, Replays, condition_of
 from .request_head import Head, host_and_port
 from .session_scope import Runner, runner_for, session_of
 from .spool import SpooledFile
@@ -152,14 +152,11 @@ class Entrance:
         if self.journal is not None and NOT_JOURNALED not in environ:
             parts = request_parts(environ, head.cgi, body, reply.status, reply.head, self.journal.body_bytes)
             self.journal.record_known(parts, reply.status, arrived_ns)
-        if (
-            key is not None
-            and reply.rest is None
-            and reply.file is None
-            and reply.close is None
-            and self.front.replayable(environ, outcome)
-        ):
-            self.replays.keep(key, Replay(reply.status, reply.headers, b"".join(reply.head), parts))
+        if key is not None and reply.rest is None and reply.file is None and self.front.replayable(environ, outcome):
+            holds = condition_of(environ)
+            # A handler's answer is a werkzeug response, whose close has nothing to let go of once it is pulled.
+            if reply.close is None or holds is not None:
+                self.replays.keep(key, Replay(reply.status, reply.headers, b"".join(reply.head), parts, holds))
         await self._send(proto, reply, loop)
 
     def _replayed(self, key: tuple[object, ...], head: Head, proto: Any, arrived_ns: int) -> bool:
@@ -172,7 +169,7 @@ class Entrance:
             run = runner_for(session_of(cast("WSGIEnvironment", head.cgi)))
         except InvalidSessionName:
             return False
-        if run(self.faults.current).rules:
+        if run(self.faults.current).rules or (replay.holds is not None and not run(replay.holds)):
             return False
         if self.journal is not None and replay.journal_parts is not None:
             self.journal.record_known(replay.journal_parts, replay.status, arrived_ns)

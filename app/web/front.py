@@ -30,7 +30,7 @@ from ..domain.provider_states import active_provider_states
 from ..domain.sessions import InvalidSessionName
 from .bound import handle
 from .cors import add_cors, allowed_origin
-from .dispatch import ALL_METHODS, RECEIVED_BODY, Bound, Stub, judge, stub_answer, to_flask
+from .dispatch import ALL_METHODS, RECEIVED_BODY, REUSABLE_AT, Bound, Stub, judge, stub_answer, to_flask
 from .errors import error_response, method_not_allowed
 from .journal_record import ANSWERED_BY, NOT_JOURNALED
 from .problems import problem
@@ -143,8 +143,9 @@ class ContractFront:
 
     @staticmethod
     def replayable(environ: WSGIEnvironment, outcome: object) -> bool:
-        """Whether `decide` remembers `outcome` for this request's bytes: the same bytes get the same answer."""
-        return isinstance(outcome, Prepared) and _repeat_key(environ) is not None
+        """Whether the same bytes get the same answer: a stub `decide` remembers, or a handler's answer marked
+        reusable (bound.py), which holds only as long as its generation does (replays.py)."""
+        return _repeat_key(environ) is not None and (isinstance(outcome, Prepared) or REUSABLE_AT in environ)
 
     def _active_states(self) -> frozenset[str]:
         return active_provider_states(self.served.store)

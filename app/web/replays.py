@@ -6,14 +6,25 @@ verdict through the front, pulled the answer through `start_response` and made i
 polling client that was most of the Python a stub answer costs (bench/RESULTS.md). The entrance now keeps the
 finished answer, and the request's part of its journal line, under the same bytes, and sends it at once. Sessions
 and fault rules are still checked on every request: a request a fault rule may touch goes the whole way.
+
+A handler's answer is kept too when it says it is a function of the request and the generation of item writes
+alone (a generic read, resources: bound.py puts it in the environ): it is sent again only while that generation
+holds, so a write, a control-plane change or a move of the clock's setting sends the next request the whole way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING
 
+from ..domain.cached import items_generation
+from .dispatch import REUSABLE_AT
 from .front import REPEAT_BODY_BYTES, REPEATS_KEPT
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +35,22 @@ class Replay:
     headers: list[tuple[str, str]]
     body: bytes
     journal_parts: tuple[str, str] | None
+    # Whether the answer still holds (a handler's, while its generation of item writes does); None: always.
+    holds: Callable[[], bool] | None = None
+
+
+def condition_of(environ: WSGIEnvironment) -> Callable[[], bool] | None:
+    """What a handler's reusable answer (bound.py) holds while: its generation of item writes, which any write of
+    items, any control-plane change (the clock's setting, a volume, a reset) and another session all move."""
+    reusable = environ.get(REUSABLE_AT)
+    if reusable is None:
+        return None
+    store, generation = reusable
+    return partial(_still_at, store, generation)
+
+
+def _still_at(store: object, generation: Hashable) -> bool:
+    return items_generation(store) == generation
 
 
 class Replays:

@@ -12,12 +12,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from ...domain.cached import kept
+from ...domain.cached import items_generation, kept
 from ...domain.errors import NotAuthenticated
 from ...domain.ports import Store
 from ...domain.sessions import current_session
 from ...resources.engine import Engine
-from ...resources.hooks import Hook, HookCall
+from ...resources.hooks import Answer, Hook, HookCall, answer_of
 from ...resources.model import Action, ResourceModel, template_pattern
 from ...resources.values import Given
 from ..registry import Binding, StateHandler
@@ -72,7 +72,11 @@ def _collection_bindings(model: ResourceModel, cell: EngineCell, name: str) -> l
         ("PATCH", collection.item, lambda e, g: e.change(name, g, True)),
         ("DELETE", collection.item, lambda e, g: e.remove(name, g)),
     ]
-    return [_bound(model, method, path, _answering(cell, operation)) for method, path, operation in routes if path]
+    return [
+        _bound(model, method, path, (_reusable if method == "GET" else _answering)(cell, operation))
+        for method, path, operation in routes
+        if path
+    ]
 
 
 def state_handler_of(cell: EngineCell) -> StateHandler:
@@ -118,6 +122,32 @@ def _answering(cell: EngineCell, operation: Callable[[Engine, Given], Any]) -> H
         return operation(cell.get(call.store), _given(call))
 
     return handler
+
+
+def _reusable(cell: EngineCell, operation: Callable[[Engine, Given], Any]) -> Hook:
+    """A read, its answer marked reusable (hooks.Answer.reusable_at) when it is a function of the request and the
+    generation of item writes alone: nothing was written while it was made, and it read no time but a frozen
+    clock's. The entrance then sends the same bytes to the same request until the generation moves (replays.py)."""
+
+    def handler(call: HookCall) -> Answer:
+        clock = call.moment
+        generation = items_generation(call.store)
+        answer = answer_of(operation(cell.get(call.store), _given(call)), call)
+        if generation is not None and _time_stood(call, clock) and items_generation(call.store) == generation:
+            answer.reusable_at = generation
+        return answer
+
+    return handler
+
+
+def _time_stood(call: HookCall, clock: object) -> bool:
+    """Whether the time the answer read is the time it would read again: none (the clock was never asked), or a
+    frozen clock's (changing the clock is the control plane's, which moves the generation). A live clock's answer
+    moves with it: a page whose durations grow, say."""
+    if call.moment is clock:
+        return True
+    setting = getattr(clock, "setting", None)
+    return setting is not None and setting().frozen_at is not None
 
 
 def _action_handler(cell: EngineCell, action: Action) -> Hook:
