@@ -17,6 +17,9 @@ spell of the shared machine falls on all of them; the table gives the median req
 * ``page 0`` and ``page 999,980``: the same request, offset 0 and 999,980, to examples/osmo with its workflows
   set to 1,000,000 through ``PUT /_mock/resources/OSMO/workflows``: twenty generated workflows with their hooked
   fields (start and end times, uuid, submitter, duration);
+* ``page 0`` and ``page 999,980`` with the clock frozen: the same, after ``POST /_mock/clock`` freezes it. A page
+  whose hooks read a live clock is worked out for every request; one read at a frozen clock is sent again to the
+  same request until a write, a control-plane change or a move of the clock (web/replays.py);
 * ``plain read``: ``GET /api/v1/tasks/task_000001`` of examples/flow, a stored item (bench.generic's read);
 * ``clocked read``: the same item and request, the Flow model file given a timed move out of ``running`` that is
   years away: every read works out the state from the clock (and does so in a write transaction);
@@ -26,7 +29,7 @@ spell of the shared machine falls on all of them; the table gives the median req
 Then the memory of ``serve`` (RSS of its process tree) with the OSMO workflows set to 100 and to 10,000,000, after
 paging through three pages at each end: read once the pages are done, and the peak while they were served.
 Targets, printed as PASS or MISS: page 999,980 / page 0 within 0.8-1.25 (the same cost within noise), each page
->= 0.5 x the stub's req/s, RSS at 10,000,000 within 10% of RSS at 100. Nothing is asserted.
+>= 0.5 x the stub's req/s (live clock and frozen), RSS at 10,000,000 within 10% of RSS at 100. Nothing is asserted.
 """
 
 from __future__ import annotations
@@ -93,6 +96,9 @@ class Scenario:
     probe: Probe | None  # None: found by `find` below
 
 
+# A page that reads no live clock is sent again while nothing it was made from moves (web/replays.py).
+FREEZE = _json_probe("POST", "/_mock/clock", {"action": "freeze", "at": "2026-06-01T12:00:00Z"})
+
 SCENARIOS = (
     Scenario("stub", f"stub path, GET {PAGE_0}", "osmo-stub", (), _get(PAGE_0, OSMO_AUTH)),
     Scenario(
@@ -109,6 +115,20 @@ SCENARIOS = (
         (_json_probe("PUT", "/_mock/resources/OSMO/workflows", {"count": MILLION}),),
         _get(PAGE_END, OSMO_AUTH),
     ),
+    Scenario(
+        "page0Frozen",
+        f"generated, clock frozen, GET {PAGE_0}",
+        "osmo",
+        (_json_probe("PUT", "/_mock/resources/OSMO/workflows", {"count": MILLION}), FREEZE),
+        _get(PAGE_0, OSMO_AUTH),
+    ),
+    Scenario(
+        "pageEndFrozen",
+        f"generated, clock frozen, GET {PAGE_END}",
+        "osmo",
+        (_json_probe("PUT", "/_mock/resources/OSMO/workflows", {"count": MILLION}), FREEZE),
+        _get(PAGE_END, OSMO_AUTH),
+    ),
     Scenario("plain", f"plain read of a stored item, GET {TASK_PATH}", "flow", (TASK_STATE,), None),
     Scenario(
         "clocked", f"clocked read of the same item (timed machine), GET {TASK_PATH}", "flow-timed", (TASK_STATE,), None
@@ -120,6 +140,9 @@ TARGETS = (
     ("pageEnd", "page0", 0.8, 1.25),
     ("page0", "stub", 0.5, None),
     ("pageEnd", "stub", 0.5, None),
+    ("pageEndFrozen", "page0Frozen", 0.8, 1.25),
+    ("page0Frozen", "stub", 0.5, None),
+    ("pageEndFrozen", "stub", 0.5, None),
 )
 
 

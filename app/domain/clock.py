@@ -7,6 +7,7 @@ worker process tells the same time.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -128,3 +129,11 @@ def _read(value: dict[str, Any] | None) -> ClockSetting:
 def _write(setting: ClockSetting) -> dict[str, Any]:
     frozen = setting.frozen_at.isoformat() if setting.frozen_at else None
     return {"frozen_at": frozen, "offset_seconds": setting.offset_seconds}
+
+
+def stepped(moment: datetime, step: float) -> datetime:
+    """`moment` at the start of its step: the time as a provider whose clock moves in steps of `step` seconds
+    sees it (a model file's `clock: {step: ...}`); steps are counted from the Unix epoch, so every worker and
+    server agrees on where each begins."""
+    zone = moment.tzinfo or UTC
+    return datetime.fromtimestamp(math.floor(moment.timestamp() / step) * step, zone)

@@ -136,6 +136,9 @@ class Answer:
     # The generation of item writes (domain/cached.py) the answer was made at, when it is a function of the request
     # and that generation alone: while the generation holds, the same request may get the same bytes again.
     reusable_at: Hashable | None = None
+    # ... and while the mock's clock is before this instant (the end of the clock step it read), if it read a
+    # clock that moves in steps.
+    reusable_until: datetime | None = None
 
 
 # The parts of a call besides the item, its random and `since`: the time and the request's.

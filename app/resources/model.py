@@ -240,6 +240,8 @@ class ResourceModel:
     auth: Auth | None = None
     # Seeds every random choice (timed durations, branches, periodic events, generated items).
     seed: int = 0
+    # Seconds the provider's time moves by at once (None: continuously): within a step every read answers the same.
+    clock_step: float | None = None
     # Where the model came from: a model file's path, or "inferred from <pact>".
     source: str = ""
 

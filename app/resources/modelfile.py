@@ -20,6 +20,7 @@ from .modelfile_nodes import (
     boolean,
     fail,
     integer,
+    number,
     plain,
     quoted,
     sequence,
@@ -33,6 +34,7 @@ TOP_KEYS = (
     "version",
     "provider",
     "seed",
+    "clock",
     "auth",
     "collections",
     "actions",
@@ -42,6 +44,8 @@ TOP_KEYS = (
     "states",
 )
 FORMAT_VERSION = 1
+# The longest step a model file's clock may move by: past a day, "now" is no longer today.
+LONGEST_STEP = 86_400
 # Strategies that hand out ids themselves; with any other, a fixture item must carry its id.
 GENERATED_IDS = ("counter", "uuid", "prefixed")
 
@@ -140,8 +144,23 @@ def _model(root: yaml.Node, default_provider: str, path: Path) -> ResourceModel:
         states=_provider_states(fields.get("states"), loadable),
         auth=_auth(fields.get("auth")),
         seed=seed,
+        clock_step=_clock_step(fields.get("clock")),
         source=str(path),
     )
+
+
+def _clock_step(node: yaml.Node | None) -> float | None:
+    """{step: seconds}: the provider's time moves in steps of that many seconds (more than 0, at most a day)."""
+    if node is None:
+        return None
+    fields = Fields(node, "clock", ("step",))
+    step_node = fields.get("step")
+    if step_node is None:
+        fail(node, '"clock" has no "step"', "write `clock: {step: 1}` for a time that moves a second at once")
+    step = number(step_node, "clock.step", 0, above=True)
+    if step > LONGEST_STEP:
+        fail(step_node, f"clock.step {step:g} is more than a day", f"write a step of at most {LONGEST_STEP} seconds")
+    return step
 
 
 def _auth(node: yaml.Node | None) -> Auth | None:

@@ -95,7 +95,7 @@ def handle(
     if answer.reusable_at is not None and not _generates(answered) and not _generates(success):
         # The same request gets these bytes again while the generation holds (replays.py); an example with
         # generators would have given the answer fresh values each time.
-        request.environ[REUSABLE_AT] = (served.store, answer.reusable_at)
+        request.environ[REUSABLE_AT] = (served.store, answer.reusable_at, served.clock, answer.reusable_until)
     return response
 
 

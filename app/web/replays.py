@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -41,16 +42,16 @@ class Replay:
 
 def condition_of(environ: WSGIEnvironment) -> Callable[[], bool] | None:
     """What a handler's reusable answer (bound.py) holds while: its generation of item writes, which any write of
-    items, any control-plane change (the clock's setting, a volume, a reset) and another session all move."""
+    items, any control-plane change (the clock's setting, a volume, a reset) and another session all move; and,
+    when it read a clock that moves in steps, until its step ends."""
     reusable = environ.get(REUSABLE_AT)
     if reusable is None:
         return None
-    store, generation = reusable
-    return partial(_still_at, store, generation)
+    return partial(_still_at, *reusable)
 
 
-def _still_at(store: object, generation: Hashable) -> bool:
-    return items_generation(store) == generation
+def _still_at(store: object, generation: Hashable, clock: Callable[[], datetime], until: datetime | None) -> bool:
+    return items_generation(store) == generation and (until is None or clock() < until)
 
 
 class Replays:

@@ -9,10 +9,11 @@ hook, named in the model file, makes that value.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from ...domain.cached import items_generation, kept
+from ...domain.clock import stepped
 from ...domain.errors import NotAuthenticated
 from ...domain.ports import Store
 from ...domain.sessions import current_session
@@ -88,7 +89,8 @@ def state_handler_of(cell: EngineCell) -> StateHandler:
         if fixtures is None:
             return False
         names = tuple(f for fixture in fixtures for f in model.fixtures_named(fixture))
-        cell.get(store).load(names, now, remove=not setup)
+        at = now if model.clock_step is None else stepped(now, model.clock_step)
+        cell.get(store).load(names, at, remove=not setup)
         return True
 
     return apply
@@ -117,7 +119,10 @@ def _given(call: HookCall) -> Given:
 
 
 def _answering(cell: EngineCell, operation: Callable[[Engine, Given], Any]) -> Hook:
+    step = cell.model.clock_step
+
     def handler(call: HookCall) -> Any:
+        _step_clock(call, step)
         # The engine's value: an item, a page, None for a removal, or what an action's hook returned.
         return operation(cell.get(call.store), _given(call))
 
@@ -126,26 +131,39 @@ def _answering(cell: EngineCell, operation: Callable[[Engine, Given], Any]) -> H
 
 def _reusable(cell: EngineCell, operation: Callable[[Engine, Given], Any]) -> Hook:
     """A read, its answer marked reusable (hooks.Answer.reusable_at) when it is a function of the request and the
-    generation of item writes alone: nothing was written while it was made, and it read no time but a frozen
-    clock's. The entrance then sends the same bytes to the same request until the generation moves (replays.py)."""
+    generation of item writes alone: nothing was written while it was made, and it read no time, or a frozen
+    clock's, or one that moves in steps (then only until the step ends: `reusable_until`). The entrance sends the
+    same bytes to the same request while that holds (web/replays.py)."""
+    step = cell.model.clock_step
 
     def handler(call: HookCall) -> Answer:
         clock = call.moment
+        reader = _step_clock(call, step)
         generation = items_generation(call.store)
         answer = answer_of(operation(cell.get(call.store), _given(call)), call)
-        if generation is not None and _time_stood(call, clock) and items_generation(call.store) == generation:
-            answer.reusable_at = generation
+        if generation is None or items_generation(call.store) != generation:
+            return answer
+        if call.moment is reader or _frozen(clock):
+            answer.reusable_at = generation  # the time it would read again is the time it read
+        elif step is not None:
+            answer.reusable_at, answer.reusable_until = generation, call.now + timedelta(seconds=step)
+        # Else it read a live clock, and moves with it: a page whose durations grow, say.
         return answer
 
     return handler
 
 
-def _time_stood(call: HookCall, clock: object) -> bool:
-    """Whether the time the answer read is the time it would read again: none (the clock was never asked), or a
-    frozen clock's (changing the clock is the control plane's, which moves the generation). A live clock's answer
-    moves with it: a page whose durations grow, say."""
-    if call.moment is clock:
-        return True
+def _step_clock(call: HookCall, step: float | None) -> object:
+    """The call's time, read through the model's clock step when it has one (model.clock_step): what `call.moment`
+    is once the engine may read it."""
+    clock = call.moment
+    if step is not None and callable(clock):
+        call.moment = lambda: stepped(clock(), step)
+    return call.moment
+
+
+def _frozen(clock: object) -> bool:
+    """Whether `clock` is the mock's and frozen: changing it is the control plane's, which moves the generation."""
     setting = getattr(clock, "setting", None)
     return setting is not None and setting().frozen_at is not None
 

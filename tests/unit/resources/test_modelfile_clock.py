@@ -181,6 +181,13 @@ def test_a_hook_action_may_name_no_collection_and_the_seed_defaults_to_zero(tmp_
     assert model.seed == 0
 
 
+def test_a_clock_step_is_read_and_a_model_without_one_has_a_continuous_clock(tmp_path: Path) -> None:
+    stepped = read_model_file(write_clock(tmp_path, clock_changed("seed: 42", "seed: 42\nclock: {step: 0.5}")), "T")
+    continuous = read_model_file(write_clock(tmp_path), "Teraslice")
+
+    assert (stepped.clock_step, continuous.clock_step) == (0.5, None)
+
+
 def test_a_hook_may_be_an_importable_module_rather_than_a_file_beside(tmp_path: Path) -> None:
     text = clock_changed('hooks: {slices: "clockhooks:slices"}', 'hooks: {slices: "json:dumps"}')
 

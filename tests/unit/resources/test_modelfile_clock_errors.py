@@ -17,6 +17,23 @@ MISTAKES = {
     "a negative seed": Mistake(
         "seed: 42", "seed: -1", "seed: -1", "seed is -1, below 0", "write a number of at least 0"
     ),
+    "a clock step of nothing": Mistake(
+        "seed: 42",
+        "seed: 42\nclock: {step: 0}",
+        "step: 0",
+        "clock.step is 0; it must be above 0",
+        "write a number above 0",
+    ),
+    "a clock step longer than a day": Mistake(
+        "seed: 42",
+        "seed: 42\nclock: {step: 90000}",
+        "step: 90000",
+        "clock.step 90000 is more than a day",
+        "write a step of at most 86400 seconds",
+    ),
+    "a clock without its step": Mistake(
+        "seed: 42", "seed: 42\nclock: {}", "clock: {}", '"clock" has no "step"', "write `clock: {step: 1}`"
+    ),
     "a seed that is not a number": Mistake(
         "seed: 42", "seed: lucky", "seed: lucky", "seed must be a whole number, not lucky", "write a number like 1"
     ),
