@@ -42,7 +42,8 @@ BINARY_TYPES = frozenset({"application/octet-stream", "application/gzip", "appli
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 # The entrance puts the request body here, received whole, so that judging it needs no stream read.
 RECEIVED_BODY = "pactmock.received_body"
-# A handler's answer that the same request may get again puts (store, generation of item writes) here (bound.py).
+# A handler's answer the same request may get again puts here what it holds while (bound.py, replays.py): the store,
+# the generation of item writes, the mock's clock and the instant its clock step ends (or None).
 REUSABLE_AT = "pactmock.reusable_at"
 # A logged request value (path, query, mismatch messages) is cut to this many characters: 60 KB of path
 # must not make 60 KB of log.
