@@ -121,8 +121,17 @@ class Entrance:
             log.debug("%s %s: the client went away before its body arrived", scope.method, scope.path[:200])
             return
         key = Replays.key(scope.method, scope.path, scope.query_string, head.cgi, body)
-        if key is not None and self._replayed(key, head, proto, arrived_ns):
+        if key is not None and (
+            self._replayed(key, head, proto, arrived_ns)
+            or (await self.replays.renewed(key) and self._replayed(key, head, proto, arrived_ns))
+        ):
             return
+        with self.replays.renewal(key):
+            await self._answer_whole(scope, proto, head, body, key, arrived_ns)
+
+    async def _answer_whole(
+        self, scope: Any, proto: Any, head: Head, body: bytes, key: tuple[object, ...] | None, arrived_ns: int
+    ) -> None:
         environ = self._environ(scope, head, body)
         loop = asyncio.get_running_loop()
         try:

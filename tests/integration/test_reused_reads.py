@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ STEP = "clock: {step: 1}\n"
 AUTH = {"Authorization": "Bearer test-reused"}
 RUNNING_PAGE = "/api/workflow?offset=0&limit=50&statuses=RUNNING"
 READS = 6
+CLIENTS = 16
 TIMEOUT_SECONDS = 60
 
 
@@ -94,3 +96,27 @@ def test_a_clock_that_moves_in_steps_gives_each_step_its_own_answer(
     seen = sorted(set(durations))
     assert len(seen) >= 2, durations
     assert all(round(later - earlier, 1) % 1 == 0 for earlier, later in pairwise(seen)), seen
+
+
+def test_many_clients_reading_across_the_ends_of_steps_each_see_time_go_forward(
+    database_url: str, run_mock: Callable[..., RunningMock]
+) -> None:
+    # At the end of a step one request of each worker works the answer out again and the others of the same bytes
+    # wait for it (replays.py): none may hang, fail or get an answer of a step gone by.
+    mock = run_mock(OSMO, DATABASE_URL=database_url)
+    workflow = _running_workflow(mock)
+    deadline = time.monotonic() + 2.5
+
+    def client() -> list[float]:
+        seen = []
+        with requests.Session() as session:
+            while time.monotonic() < deadline:
+                answer = session.get(mock.url + workflow, headers=AUTH, timeout=TIMEOUT_SECONDS)
+                assert answer.status_code == 200, answer.text
+                seen.append(float(answer.json()["duration"]))
+        return seen
+
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        seen = list(pool.map(lambda _: client(), range(CLIENTS)))
+    assert all(durations == sorted(durations) for durations in seen), seen
+    assert len({d for durations in seen for d in durations}) >= 2, "the reads spanned more than one step"
