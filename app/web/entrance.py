@@ -164,7 +164,7 @@ class Entrance:
         if key is not None and reply.rest is None and reply.file is None and self.front.replayable(environ, outcome):
             holds = condition_of(environ)
             # A handler's answer is a werkzeug response, whose close has nothing to let go of once it is pulled.
-            if reply.close is None or holds is not None:
+            if (reply.close is None or holds is not None) and self.replays.admits(key):
                 self.replays.keep(key, Replay(reply.status, reply.headers, b"".join(reply.head), parts, holds))
         await self._send(proto, reply, loop)
 

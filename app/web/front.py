@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from flask import Request, Response
 
+from ..contract.admission import Doorkeeper
 from ..contract.model import Interaction
 from ..domain.provider_states import active_provider_states
 from ..domain.sessions import InvalidSessionName
@@ -90,6 +91,9 @@ class ContractFront:
         self.max_content_length = max_content_length
         self.prepared: dict[tuple[int, str | None], tuple[Interaction, Prepared]] = {}
         self.repeats: dict[tuple[object, ...], tuple[Stub, Prepared]] = {}
+        # Both kept from a request's (or an interaction's) second arrival: one that never comes again is not kept.
+        self.repeats_door = Doorkeeper(REPEATS_KEPT)
+        self.prepared_door = Doorkeeper(served.settings.tuning.max_prepared)
         self.contract_pages = frozenset(page for page in OWN_PAGES if self._defined_by_a_pact(page or "/"))
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -123,7 +127,9 @@ class ContractFront:
             if repeated is not None:
                 environ[ANSWERED_BY] = repeated[0]  # journal hook, as when judged
                 return repeated[1]
-        req = Request(environ)
+        # Not put in the environ as werkzeug.request: the environ would hold the request that holds it, a cycle that
+        # only the cyclic collector frees, so every request's objects would wait for it (nothing here reads it back).
+        req = Request(environ, populate_request=False)
         req.max_content_length = self.max_content_length
         allow = allowed_origin(environ.get("HTTP_ORIGIN"), self.served.settings.cors_origins)
         if req.method not in ALL_METHODS:
@@ -134,7 +140,7 @@ class ContractFront:
             outcome = self._judged(req, allow, _database_needed)
         except DatabaseNeeded:
             return NeedsThread(lambda: self._in_thread(self._judged(req, allow, self._active_states)))
-        if key is not None and isinstance(outcome, Prepared):
+        if key is not None and isinstance(outcome, Prepared) and self.repeats_door.admit(key):
             # Judged on the loop with no provider state read: the same bytes get the same verdict.
             if len(self.repeats) >= REPEATS_KEPT:
                 self.repeats.clear()
@@ -212,9 +218,10 @@ class ContractFront:
             bodiless=100 <= status_code < 200 or status_code in (204, 304),
         )
         # Bounded: a contract may have 100,000 interactions; past the bound the store starts again.
-        if len(self.prepared) >= self.served.settings.tuning.max_prepared:
-            self.prepared.clear()
-        self.prepared[key] = (interaction, prepared)
+        if self.prepared_door.admit(key):
+            if len(self.prepared) >= self.served.settings.tuning.max_prepared:
+                self.prepared.clear()
+            self.prepared[key] = (interaction, prepared)
         return prepared
 
 

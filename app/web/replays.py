@@ -22,6 +22,7 @@ from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING
 
+from ..contract.admission import Doorkeeper
 from ..domain.cached import items_generation
 from .dispatch import REUSABLE_AT
 from .front import REPEAT_BODY_BYTES, REPEATS_KEPT
@@ -67,6 +68,7 @@ class Replays:
     def __init__(self) -> None:
         self.kept: dict[tuple[object, ...], Replay] = {}
         self.renewing: dict[tuple[object, ...], asyncio.Future[None]] = {}
+        self.door = Doorkeeper(REPEATS_KEPT)
 
     @staticmethod
     def key(method: str, path: str, query: str, cgi: Mapping[str, str], body: bytes) -> tuple[object, ...] | None:
@@ -103,6 +105,10 @@ class Replays:
             if self.kept.get(key) is kept:
                 del self.kept[key]  # not kept again (faulted, or written meanwhile): the next ones need not wait
             renewing.set_result(None)
+
+    def admits(self, key: tuple[object, ...]) -> bool:
+        """Whether these bytes came before (contract/admission.py): only a request that repeats has its answer kept."""
+        return self.door.admit(key)
 
     def keep(self, key: tuple[object, ...], replay: Replay) -> None:
         """Keep `replay` for these bytes."""

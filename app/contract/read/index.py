@@ -27,12 +27,16 @@ from typing import Any
 
 import msgspec
 
+from ..admission import Doorkeeper
 from ..model import CompiledParts, Interaction, Request, Response, Rules
 from .normalize import ContractError, normalize_request, normalize_response, normalize_rules
 
 log = logging.getLogger(__name__)
 
 COMPILED_KEPT = 2048
+# Compiled interactions held whatever their admission (CompiledCache): the last ones asked for.
+RECENT_KEPT = 32
+DOOR_WINDOW = 4096
 
 
 def compile_http(raw: dict[str, Any], spec: str, where: str, text: bytes | None = None) -> tuple[Request, Response]:
@@ -98,12 +102,36 @@ def describe(interaction: Interaction) -> str:
 
 
 class CompiledCache:
-    """The most recently used compiled interactions of every pact loaded as an index."""
+    """The most recently used compiled interactions of every pact loaded as an index.
+
+    An interaction is kept from its second use that is not a recent one's (admission.py): requests spread over
+    100,000 interactions would otherwise replace a kept one with every request, and every compiled interaction
+    kept is a few dozen objects the cyclic collector walks. The last few compiled are held whatever happens,
+    so that one request asks for its interaction's request and response without compiling it twice.
+    """
 
     def __init__(self, kept: int = COMPILED_KEPT) -> None:
         self.kept = kept
         # functools' cache is written in C and safe across threads: a hit costs well under a microsecond.
         self.lookup = functools.lru_cache(maxsize=kept)(_compile)
+        # Remembers as many turned away as the answers' doorkeepers do (web/front.py), however few are kept.
+        self.door = Doorkeeper(max(kept, DOOR_WINDOW))
+        self._recent: dict[Interaction, CompiledParts] = {}
+        self._lock = threading.Lock()
+
+    def get(self, index: PactIndex, interaction: Interaction) -> CompiledParts:
+        """The interaction compiled: kept, held as a recent one, or compiled now (and kept if it was asked before)."""
+        recent = self._recent.get(interaction)
+        if recent is not None:
+            return recent
+        if self.door.admit(interaction):
+            return self.lookup(index, interaction)
+        parts = index.compile_now(interaction)
+        with self._lock:
+            if len(self._recent) >= RECENT_KEPT:
+                del self._recent[next(iter(self._recent))]
+            self._recent[interaction] = parts
+        return parts
 
 
 def _compile(index: PactIndex, interaction: Interaction) -> CompiledParts:
@@ -143,7 +171,7 @@ class PactIndex:
     def compiled(self, interaction: Interaction) -> CompiledParts:
         """The interaction compiled, from the cache every indexed pact shares (compiled now on a miss)."""
         assert self.cache is not None  # set by the loader before any interaction is handed out
-        return self.cache.lookup(self, interaction)
+        return self.cache.get(self, interaction)
 
     def compile_now(self, interaction: Interaction) -> CompiledParts:
         """Compile on first use; a broken interaction gets a stand-in that answers with the reason."""
