@@ -123,7 +123,11 @@ class Entrance:
         key = Replays.key(scope.method, scope.path, scope.query_string, head.cgi, body)
         if key is not None and (
             self._replayed(key, head, proto, arrived_ns)
-            or (await self.replays.renewed(key) and self._replayed(key, head, proto, arrived_ns))
+            or (
+                key in self.replays.renewing
+                and await self.replays.renewed(key)
+                and self._replayed(key, head, proto, arrived_ns)
+            )
         ):
             return
         with self.replays.renewal(key):
