@@ -36,6 +36,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from app.web.journal_slots import SUFFIX, disk_bytes
 from bench import compare
 from bench.loadgen import ENGINES, run_load
 
@@ -64,7 +65,7 @@ class Run:
 
 def _journal_disk_bytes(port: int) -> int:
     root = Path(tempfile.gettempdir()) / f"pactmock-journal-{os.getuid()}"
-    return sum(path.stat().st_size for path in root.glob(f"{port}-*/*.jsonl"))
+    return sum(disk_bytes(path) for path in root.glob(f"{port}-*/*{SUFFIX}"))
 
 
 @dataclass

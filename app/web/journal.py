@@ -1,22 +1,22 @@
 """The request journal (issue 18 item 5): the last N contract requests one pactmock server answered.
 
 `pactmock serve` runs several worker processes, and a journal in one worker's memory would see only its share
-of the requests. So each worker appends one compact JSON line per request to its own pair of files in a
-directory of the system's temp dir keyed by the server (its port and its supervisor's pid); when the current
-file holds N records it becomes the previous one (the older previous one is dropped). Any worker answers
-GET /_mock/journal by reading every worker's files and merging them by time: the newest N of the server are
-always there, since each worker keeps at least its own newest N. Disk stays bounded (two files of N clipped
-records per worker), and a worker holds nothing in memory but an open file.
+of the requests. So each worker appends one compact JSON line per request to its own pair of slot files
+(journal_slots.py) in a directory of the system's temp dir keyed by the server (its port and its supervisor's
+pid); when the slot in use holds N records the other one is begun again (its older records are dropped). Any
+worker answers GET /_mock/journal by reading every worker's files and merging them by time: the newest N of the
+server are always there, since each worker keeps at least its own newest N. Disk stays bounded (two slots of N
+clipped records per worker), and a worker holds nothing in memory but the mapping of its slot in use.
 
-Recording is one `os.write` of a line the entrance makes after the answer is ready and before it is sent, so a
-client that has its answer finds its request in the journal, whichever worker it asks. No database is touched.
+Recording copies a line the entrance makes after the answer is ready, and before it is sent, into the slot's
+shared mapping, so a client that has its answer finds its request in the journal, whichever worker it asks. No
+database is touched.
 
 The journal is per server: several pactmock servers behind one load balancer keep one journal each.
 """
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
 import logging
@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..domain.sessions import DEFAULT
 from .journal_record import assembled, request_parts
+from .journal_slots import SUFFIX, SlotWriter, disk_bytes, read_slot
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
@@ -117,12 +118,9 @@ class Journal:
         self.size = size
         self.body_bytes = body_bytes
         self.pid = os.getpid()
-        self.current = directory / f"{self.pid}.current.jsonl"
-        self.previous = directory / f"{self.pid}.previous.jsonl"
+        self.slots = SlotWriter(directory, self.pid, size)
         self.lock = threading.Lock()
         self.sequence = itertools.count()  # next() on it is atomic: every record has its own id
-        self.count = 0
-        self.fd = -1
 
     @classmethod
     def for_server(cls, settings: Settings) -> Journal | None:
@@ -167,24 +165,11 @@ class Journal:
     def _append(self, line: bytes) -> None:
         with self.lock:
             try:
-                if self.fd < 0 or self.count >= self.size:
-                    self._rotate()
-                os.write(self.fd, line)
+                self.slots.append(line)
             except OSError as error:
                 # A full disk or a removed directory costs the record, never the answer.
                 log.warning("journal: a request was not recorded: %s", error)
-                self.fd = -1
-                return
-            self.count += 1
-
-    def _rotate(self) -> None:
-        if self.fd >= 0:
-            os.close(self.fd)
-            with contextlib.suppress(FileNotFoundError):
-                os.replace(self.current, self.previous)
-        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)  # a tidy-up elsewhere may have removed it
-        self.fd = os.open(self.current, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o600)
-        self.count = 0
+                self.slots.drop()
 
     def clear(self) -> None:
         """Forget every worker's records so far (they are hidden, and rotate out as new ones come)."""
@@ -206,11 +191,11 @@ class Journal:
 
     def workers(self) -> list[int]:
         """The pids of the workers with records here (gone ones included)."""
-        return sorted({int(p.name.split(".")[0]) for p in self.directory.glob("*.jsonl") if p.name[0].isdigit()})
+        return sorted({int(p.name.split(".")[0]) for p in self.directory.glob(f"*{SUFFIX}") if p.name[0].isdigit()})
 
     def disk_bytes(self) -> int:
         """What the server's journal files take on disk now."""
-        return sum(p.stat().st_size for p in self.directory.glob("*.jsonl"))
+        return sum(disk_bytes(p) for p in self.directory.glob(f"*{SUFFIX}"))
 
     def _cleared_ns(self) -> int:
         try:
@@ -219,12 +204,8 @@ class Journal:
             return 0
 
     def _all_lines(self) -> Iterator[dict[str, Any]]:
-        for path in self.directory.glob("*.jsonl"):
-            try:
-                data = path.read_bytes()
-            except FileNotFoundError:
-                continue  # rotated away while listed: its records are in the file it became
-            for line in data.splitlines():
+        for path in self.directory.glob(f"*{SUFFIX}"):
+            for line in read_slot(path).splitlines():
                 try:
                     record = json.loads(line)
                 except ValueError:
@@ -234,12 +215,12 @@ class Journal:
 
     def _sweep_gone_workers(self) -> None:
         gone: dict[int, float] = {}
-        for path in self.directory.glob("*.jsonl"):
+        for path in self.directory.glob(f"*{SUFFIX}"):
             pid = int(path.name.split(".")[0]) if path.name[0].isdigit() else 0
             if pid != self.pid and not _alive(pid):
                 gone[pid] = max(gone.get(pid, 0.0), path.stat().st_mtime)
         for pid in sorted(gone, key=lambda p: gone[p], reverse=True)[GONE_WORKERS_KEPT:]:
-            for path in self.directory.glob(f"{pid}.*.jsonl"):
+            for path in self.directory.glob(f"{pid}.*{SUFFIX}"):
                 path.unlink(missing_ok=True)
 
 

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 import requests
 
+from app.web.journal_slots import disk_bytes, read_slot
 from tests.support.epx import EPX_HEADERS
 from tests.support.mock_process import RunningMock, start_mock, stop_mock
 
@@ -313,12 +314,12 @@ def test_the_journal_keeps_the_last_n_requests_in_bounded_files(run_mock: Any, p
     assert seen["requests"][0]["query"] == {"n": ["last"]}
     clipped = seen["requests"][1]
     assert clipped["bodyClipped"] is True and clipped["bodyBytes"] > 5000 and len(clipped["body"]) == 64
-    # Two files per worker, each of at most `size` records of a clipped body: the disk taken stays bounded.
-    files = list(journal_directory(mock).glob("*.jsonl"))
+    # Two slot files per worker, each of at most `size` records of a clipped body: the disk taken stays bounded.
+    files = list(journal_directory(mock).glob("*.journal"))
     assert 2 <= len(files) <= 4
     for path in files:
-        assert len(path.read_bytes().splitlines()) <= size
-    assert sum(p.stat().st_size for p in files) < 4 * size * 2048
+        assert 0 < len(read_slot(path).splitlines()) <= size
+    assert sum(disk_bytes(p) for p in files) < 4 * size * 2048
 
 
 def test_a_journal_of_size_zero_is_off(run_mock: Any, pact_dir: Path) -> None:
