@@ -58,6 +58,7 @@ class Outcome:
     non_2xx: int | None = None
     errors: int | None = None
     peak_rss_bytes: int | None = None
+    peak_pss_bytes: int | None = None
     first_answer_s: float | None = None
     answer: dict[str, object] | None = None  # the single probe's answer (status, headers, body), for the bare app
     notes: list[str] = field(default_factory=list)
@@ -230,7 +231,7 @@ def measure(
         finally:
             stop_server(process)
         for outcome in outcomes:
-            outcome.peak_rss_bytes = watch.peak
+            outcome.peak_rss_bytes, outcome.peak_pss_bytes = watch.peak, watch.peak_pss
         if watch.killed_at is not None:
             limit = (launch.rss_limit_bytes or 0) / 1024**3
             when = "before its first answer" if current.first_answer_s is None else f"during the {current.load} load"

@@ -251,22 +251,24 @@ def generated_response(interaction: Interaction, served: Served, req: Request) -
     return apply_generators(interaction.response, context)
 
 
-def to_flask(response: ContractResponse) -> Response:
-    """A contract response as HTTP: the body encoded as its content type says, else as the reference would."""
+def encoded_body(response: ContractResponse) -> tuple[bytes, str | None]:
+    """A contract response's body as bytes, encoded as its content type says, else as the reference would; and
+    the Content-Type it goes with when the contract's headers name none."""
     body = response.body.value
     content_type = response.body.content_type
     if body is MISSING or body is None:
-        data = b""
-    elif isinstance(body, bytes):
-        data = body
-        content_type = content_type or (sniff_content_type(body) if data else None)
-    elif isinstance(body, str) and not is_json_type(content_type):
-        data = body.encode("utf-8")
-        content_type = content_type or (default_content_type(body) if data else None)
-    else:
-        # A JSON value, or text the contract says is JSON but is not (the reference sends it as a JSON string).
-        data = json.dumps(body, ensure_ascii=False).encode("utf-8")
-        content_type = content_type or "application/json"
+        return b"", content_type
+    if isinstance(body, bytes):
+        return body, content_type or (sniff_content_type(body) if body else None)
+    if isinstance(body, str) and not is_json_type(content_type):
+        return body.encode("utf-8"), content_type or (default_content_type(body) if body else None)
+    # A JSON value, or text the contract says is JSON but is not (the reference sends it as a JSON string).
+    return json.dumps(body, ensure_ascii=False).encode("utf-8"), content_type or "application/json"
+
+
+def to_flask(response: ContractResponse) -> Response:
+    """A contract response as HTTP: the body encoded as its content type says, else as the reference would."""
+    data, content_type = encoded_body(response)
     flask_response = Response(data, status=response.status)
     # Never werkzeug's default (text/html; charset=utf-8): the contract's header, else what its body is.
     del flask_response.headers["Content-Type"]

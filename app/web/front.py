@@ -37,6 +37,7 @@ from .journal_record import ANSWERED_BY, NOT_JOURNALED
 from .problems import problem
 from .served import Served
 from .session_scope import runner_for, session_of
+from .wire_answer import wire_answer
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -207,22 +208,29 @@ class ContractFront:
         if found is not None and found[0] is interaction:
             return found[1]
         # No generators: the contract's response as it is (nothing of the request goes into it).
-        response = to_flask(interaction.response)
-        add_cors(response.headers, allow)
-        status_code = response.status_code
-        prepared = Prepared(
-            status=response.status,
-            headers=response.get_wsgi_headers(req.environ).to_wsgi_list(),
-            body=response.get_data(),
-            # As werkzeug answers them: no body, whatever the contract's example says.
-            bodiless=100 <= status_code < 200 or status_code in (204, 304),
-        )
+        prepared = _prepared_answer(interaction, req, allow)
         # Bounded: a contract may have 100,000 interactions; past the bound the store starts again.
         if self.prepared_door.admit(key):
             if len(self.prepared) >= self.served.settings.tuning.max_prepared:
                 self.prepared.clear()
             self.prepared[key] = (interaction, prepared)
         return prepared
+
+
+def _prepared_answer(interaction: Interaction, req: Request, allow: str | None) -> Prepared:
+    simple = wire_answer(interaction.response, allow)
+    if simple is not None:
+        return Prepared(*simple, bodiless=False)
+    response = to_flask(interaction.response)
+    add_cors(response.headers, allow)
+    status_code = response.status_code
+    return Prepared(
+        status=response.status,
+        headers=response.get_wsgi_headers(req.environ).to_wsgi_list(),
+        body=response.get_data(),
+        # As werkzeug answers them: no body, whatever the contract's example says.
+        bodiless=100 <= status_code < 200 or status_code in (204, 304),
+    )
 
 
 def _repeat_key(environ: WSGIEnvironment) -> tuple[object, ...] | None:

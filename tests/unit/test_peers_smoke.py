@@ -41,6 +41,8 @@ def _assert_measured(row: dict[str, Any]) -> None:
     assert row["rps"] > 0 and row["requests"] > 0
     assert row["non_2xx"] == 0, (row["peer"], row["load"], row["non_2xx"])
     assert row["p99_ms"] > 0 and row["first_answer_s"] > 0 and row["peak_rss_bytes"] > 0
+    # PSS counts a page shared by the tree's processes once: never more than their summed RSS.
+    assert 0 < row["peak_pss_bytes"] <= row["peak_rss_bytes"] * 1.05
 
 
 @pytest.mark.skipif(
