@@ -11,6 +11,7 @@ worker's event loop before any thread is spent on it, so slow or idle clients ca
 from __future__ import annotations
 
 import ctypes
+import gc
 import logging
 import os
 import resource
@@ -121,4 +122,16 @@ def serve(settings: Settings, *, workers: int, reload: bool) -> None:
         reload=reload,
         reload_paths=_watched_paths(settings) if reload else None,
     )
+    if not reload:  # a reloaded worker must import the code anew, not inherit this process's modules
+        _share_with_workers()
     server.serve(target_loader=_load_app)
+
+
+def _share_with_workers() -> None:
+    """Import the web stack here, before granian forks the workers: its modules are then shared with them, not
+    imported again in each (the tree's PSS on the epx pacts: 148 MB before, 137-138 MB after). Frozen, they are
+    never walked by a worker's cyclic collector, which would copy their pages."""
+    from .web import factory  # noqa: F401
+
+    gc.collect()
+    gc.freeze()
