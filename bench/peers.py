@@ -109,7 +109,7 @@ class Runner:
         names = [load.name for load in feed.loads]
         single = feed.loads[0].probe
         for peer in STUB_PEERS:
-            if peer == servers.BARE and feed.name != "a":
+            if peer in (servers.BARE, servers.BARE_RSGI) and feed.name != "a":
                 continue  # the floor is the same at every size: measured on a. only
             if self._skip(round_, feed.name, feed.interactions, peer, names):
                 continue
@@ -118,14 +118,14 @@ class Runner:
             if peer == servers.PACTMOCK:
                 database = f"sqlite:///{feed.folder / f'pactmock-{round_}.sqlite3'}"
                 command = servers.pactmock(port, feed.pact_file.parent, database)
-            elif peer == servers.BARE:
+            elif peer in (servers.BARE, servers.BARE_RSGI):
                 answer = self.answers.get(feed.name)
                 if answer is None:
                     self._skip_all(round_, feed, peer, "pactmock gave no answer to copy")
                     continue
                 answer_file = feed.folder / "bare-answer.json"
                 answer_file.write_text(report.dumps(answer), encoding="utf-8")
-                command = servers.bare_granian(port, answer_file)
+                command = servers.bare_granian(port, answer_file, rsgi=peer == servers.BARE_RSGI)
             elif peer == servers.STUB:
                 command = servers.pact_stub(port, feed.pact_file)
             elif peer == servers.WIREMOCK:
@@ -251,7 +251,15 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Plan, argparse.Namespace]:
             parser.error(f"--sizes takes whole numbers separated by commas, not {args.sizes!r}")
         if not sizes or min(sizes) < 1:
             parser.error("--sizes must be positive")
-    every = (servers.PACTMOCK, servers.BARE, servers.STUB, servers.WIREMOCK, servers.MOCKOON, servers.JSON_SERVER)
+    every = (
+        servers.PACTMOCK,
+        servers.BARE,
+        servers.BARE_RSGI,
+        servers.STUB,
+        servers.WIREMOCK,
+        servers.MOCKOON,
+        servers.JSON_SERVER,
+    )
     plan = Plan(
         rounds=args.rounds or (1 if args.quick else 3),
         sizes=sizes,

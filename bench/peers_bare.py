@@ -4,6 +4,11 @@ Run under granian with the worker layout of `pactmock serve` (``bench.peers`` st
 
     PEERS_BARE_ANSWER=answer.json python -m granian --interface wsgi --workers 2 --blocking-threads 2 \\
         bench.peers_bare:application
+    PEERS_BARE_ANSWER=answer.json python -m granian --interface rsgi --workers 2 bench.peers_bare:rsgi_application
+
+The second is the same answer through granian's RSGI interface, the one `pactmock serve` runs (its entrance
+receives bodies on the event loop, app/web/entrance.py): the floor of an RSGI app, against which the cost of
+the interface itself and the cost of pactmock's own work can be told apart.
 
 ``answer.json`` holds ``{"status": 200, "headers": [[name, value], ...], "body": "<text>"}``: the bytes pactmock
 itself answered the same request with, so the two send the same bytes. The request body is read (as any server
@@ -40,3 +45,14 @@ def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> 
         environ["wsgi.input"].read(int(length))
     start_response(_STATUS, _HEADERS)
     return [_BODY]
+
+
+async def rsgi_application(scope: Any, proto: Any) -> None:
+    """The same answer as `application`, through RSGI: the body is awaited, then the bytes sent."""
+    if scope.proto != "http":
+        return
+    await proto()
+    proto.response_bytes(_STATUS_CODE, _HEADERS, _BODY)
+
+
+_STATUS_CODE = int(_STATUS.split(" ", 1)[0])

@@ -158,8 +158,15 @@ def judge(rows: Sequence[dict[str, Any]], sizes: Sequence[int]) -> list[dict[str
         verdicts.append(_verdict(target, values, lambda m: m < most, "ms", _why_not(rows, key)))
 
     pm = "pactmock"
+    bare = ("a", "single", "bare granian")
     big = max(sizes) if sizes else 0
     ratio("1. a. stub path >= 0.6x bare granian", ("a", "single", pm), ("a", "single", "bare granian"), 0.6)
+    # Not a target: how much of the bare app's lead is the interface pactmock's entrance runs on.
+    rsgi = ("a", "single", "bare granian RSGI")
+    verdicts.append(_verdict("(the RSGI floor: bare RSGI / bare WSGI)", _ratios(rows, rsgi, bare), lambda m: True))
+    verdicts[-1]["verdict"] = "-"
+    verdicts.append(_verdict("(pactmock / the RSGI floor)", _ratios(rows, ("a", "single", pm), rsgi), lambda m: True))
+    verdicts[-1]["verdict"] = "-"
     ratio(
         f"1. random paths over {big:,} >= 0.8x single path",
         (f"s-{big}", "random", pm),
@@ -237,6 +244,7 @@ COLOURS = {
     "WireMock": "tab:red",
     "Mockoon": "tab:green",
     "bare granian": "tab:gray",
+    "bare granian RSGI": "tab:olive",
 }
 
 

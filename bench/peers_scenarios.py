@@ -117,5 +117,5 @@ def stateful_post(work: Path) -> PostFeed:
     return PostFeed(folder, mockoon_file, json_server_file, Load("post", SUBMIT_RUN), JOB_123_STATE)
 
 
-STUB_PEERS = (servers.PACTMOCK, servers.BARE, servers.STUB, servers.WIREMOCK, servers.MOCKOON)
+STUB_PEERS = (servers.PACTMOCK, servers.BARE, servers.BARE_RSGI, servers.STUB, servers.WIREMOCK, servers.MOCKOON)
 POST_PEERS = ("pactmock SQLite", "pactmock PostgreSQL", servers.MOCKOON, servers.JSON_SERVER)

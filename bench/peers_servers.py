@@ -22,6 +22,7 @@ MODULES = PEERS_DIR / "node_modules"
 
 PACTMOCK = "pactmock"
 BARE = "bare granian"
+BARE_RSGI = "bare granian RSGI"
 STUB = "pact stub"
 WIREMOCK = "WireMock"
 MOCKOON = "Mockoon"
@@ -95,6 +96,7 @@ def versions() -> dict[str, str | None]:
     return {
         PACTMOCK: package("pactmock"),
         BARE: f"granian {package('granian')}",
+        BARE_RSGI: f"granian {package('granian')}",
         STUB: stub_version(_beside_python("pact")),
         WIREMOCK: npm_version("wiremock"),
         "java": java_version(),
@@ -123,11 +125,13 @@ def pactmock(port: int, pact_dir: Path, database_url: str) -> tuple[list[str], d
     return command, mock_env(pact_dir, database_url)
 
 
-def bare_granian(port: int, answer_file: Path) -> tuple[list[str], dict[str, str]]:
+def bare_granian(port: int, answer_file: Path, *, rsgi: bool = False) -> tuple[list[str], dict[str, str]]:
     workers, threads = serve_layout()
-    command = [sys.executable, "-m", "granian", "--interface", "wsgi", "--workers", str(workers)]
-    command += ["--blocking-threads", str(threads), "--http", "1", "--no-ws", "--log-level", "warning"]
-    command += ["--host", HOST, "--port", str(port), "bench.peers_bare:application"]
+    command = [sys.executable, "-m", "granian", "--interface", "rsgi" if rsgi else "wsgi", "--workers", str(workers)]
+    # RSGI runs the app on each worker's event loop: granian takes no blocking threads for it.
+    command += [] if rsgi else ["--blocking-threads", str(threads)]
+    command += ["--http", "1", "--no-ws", "--log-level", "warning", "--host", HOST, "--port", str(port)]
+    command.append("bench.peers_bare:rsgi_application" if rsgi else "bench.peers_bare:application")
     env = {**os.environ, "PEERS_BARE_ANSWER": str(answer_file), "PYTHONPATH": str(ROOT)}
     return command, env
 

@@ -71,6 +71,7 @@ def test_quick_run_measures_every_installed_peer(tmp_path: Path) -> None:
             else:
                 assert rows[peer]["status"] == "not run" and "not installed" in rows[peer]["reason"]
     _assert_measured(_rows(document, "a", "single")["bare granian"])
+    _assert_measured(_rows(document, "a", "single")["bare granian RSGI"])
     posts = _rows(document, "post", "post")
     _assert_measured(posts["pactmock SQLite"])
     if postgres:
