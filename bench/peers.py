@@ -345,12 +345,15 @@ def _write(rows: list[dict[str, Any]], sizes: Sequence[int], args: argparse.Name
     print(report.format_table(summary))
     print("\nTargets (each a ratio within a round; the median over rounds, each round's figure in brackets)")
     print(report.format_verdicts(verdicts))
+    floors = report.floors(rows)
+    print("\nThe floors (not targets): " + "; ".join(f"{f['target']} {f['measured']}" for f in floors))
     png = None if args.no_png else args.json.with_suffix(".png")
     if png is not None:
         problem = report.plot(summary, png)
         print(f"wrote {png}" if problem is None else f"PNG not written ({problem})")
         png = png if problem is None else None
-    document = {**extra, "rows": rows, "summary": summary, "targets": verdicts, "png": str(png) if png else None}
+    document = {**extra, "rows": rows, "summary": summary, "targets": verdicts, "floors": floors}
+    document["png"] = str(png) if png else None
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(report.dumps(document, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {args.json}")

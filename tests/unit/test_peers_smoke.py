@@ -82,3 +82,6 @@ def test_quick_run_measures_every_installed_peer(tmp_path: Path) -> None:
         else:
             assert "not installed" in posts[peer]["reason"]
     assert {v["verdict"] for v in document["targets"]} <= {"PASS", "MISS", "n/a"}
+    # The floors beside the targets: the RSGI interface against WSGI, and pactmock against the RSGI floor.
+    assert [f["target"] for f in document["floors"]] == ["a. bare RSGI / bare WSGI", "a. pactmock / bare RSGI"]
+    assert all(f["measured"].endswith("x)") for f in document["floors"])
