@@ -1,4 +1,4 @@
-"""pactmock side by side with its peers: `pact stub`, WireMock, Mockoon, json-server and a bare granian app.
+"""pactmock side by side with its peers: `pact stub`, WireMock, Mockoon, json-server and two bare granian apps.
 
 Run from the project root, after ``make bench-peers`` installed the npm peers under bench/.peers/::
 
@@ -17,6 +17,10 @@ the mocks' caches are warm), then ``--duration`` seconds of wrk with ``--connect
 A peer that does not answer within its start time, or grows past ``--rss-limit``, is reported so (with the
 time or size it was given) and not started again at that size or larger in later rounds. Figures of a round are
 compared within that round; the targets are judged on the median over rounds of each round's ratio.
+
+The bare granian apps (`bench.peers_bare`) answer a. with pactmock's own bytes and do nothing else: one through
+WSGI (the target's yardstick), one through RSGI, the interface `pactmock serve` runs. The two floors printed
+after the targets tell the interface's share of the gap from pactmock's own.
 """
 
 from __future__ import annotations
