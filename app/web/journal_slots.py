@@ -2,7 +2,7 @@
 
 A record used to be one `os.write` per request, and every N records the previous file was removed and a new one
 created. On ext4 here that was about 2.7 µs a write and 3 ms a rotation (3.2 µs a record), together about a
-seventh of the CPU of a replayed answer, and each rotation held up the event loop. Now a record is copied into a
+seventh of a replayed answer's time in process, and each rotation held up the event loop. Now a record is copied into a
 shared mapping of its file: no system call per record, and other workers reading the file see it at once (the
 mapping is the page cache they read). A full slot hands over to the other one by setting its length to zero,
 not by removing a file.
@@ -19,6 +19,7 @@ Space is reserved before it is mapped. Writing into a mapped hole of a file on a
 
 from __future__ import annotations
 
+import errno
 import mmap
 import os
 import struct
@@ -31,6 +32,7 @@ SUFFIX = ".journal"
 RECORD_ALLOWANCE = 1024
 FIRST_RECORDS_ALLOWED = 4096
 _ZEROS = bytes(64 * 1024)
+_NOT_SUPPORTED = (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS)
 
 
 class SlotWriter:
@@ -84,9 +86,12 @@ class SlotWriter:
 
     def _reserve(self, capacity: int) -> None:
         """Make the slot file `capacity` bytes, every one of them given disk space, and map it whole."""
-        if hasattr(os, "posix_fallocate"):
+        try:
             os.posix_fallocate(self.fd, 0, capacity)
-        else:  # macOS: writing zeros gives the blocks
+        except (AttributeError, OSError) as error:
+            # macOS has no posix_fallocate, and some file systems refuse it: writing zeros gives the blocks too.
+            if isinstance(error, OSError) and error.errno not in _NOT_SUPPORTED:
+                raise
             for offset in range(self.capacity, capacity, len(_ZEROS)):
                 os.pwrite(self.fd, _ZEROS[: capacity - offset], offset)
         if self.map is not None:

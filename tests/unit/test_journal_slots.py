@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 from pathlib import Path
 
-from app.web.journal_slots import RECORD_ALLOWANCE, SlotWriter, read_slot
+import pytest
+
+from app.web.journal_slots import RECORD_ALLOWANCE, SlotWriter, disk_bytes, read_slot
 
 
 def _line(n: int, pad: int = 0) -> bytes:
@@ -54,3 +58,17 @@ def test_what_is_not_a_slot_reads_as_no_records(tmp_path: Path) -> None:
     stray.write_bytes(b'{"id": 1}\n')
     assert read_slot(stray) == b""
     assert read_slot(tmp_path / "gone.journal") == b""
+
+
+def test_where_space_cannot_be_reserved_at_once_it_is_written_and_records_still_land(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refused(fd: int, offset: int, length: int) -> None:
+        raise OSError(errno.EOPNOTSUPP, "Operation not supported")
+
+    monkeypatch.setattr(os, "posix_fallocate", refused)  # as some file systems answer
+    writer = SlotWriter(tmp_path, 7, records=3)
+    for n in range(3):
+        writer.append(_line(n, pad=3 * RECORD_ALLOWANCE))
+    assert _ids(writer.paths[0]) == [0, 1, 2]
+    assert disk_bytes(writer.paths[0]) >= 9 * RECORD_ALLOWANCE  # the blocks are the file's, not a hole
