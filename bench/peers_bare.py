@@ -37,6 +37,7 @@ def _load() -> tuple[str, list[tuple[str, str]], bytes]:
 
 
 _STATUS, _HEADERS, _BODY = _load() if "PEERS_BARE_ANSWER" in os.environ else ("200 OK", [], b"")
+_STATUS_CODE = int(_STATUS.split(" ", 1)[0])  # RSGI takes the code alone
 
 
 def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -53,6 +54,3 @@ async def rsgi_application(scope: Any, proto: Any) -> None:
         return
     await proto()
     proto.response_bytes(_STATUS_CODE, _HEADERS, _BODY)
-
-
-_STATUS_CODE = int(_STATUS.split(" ", 1)[0])
