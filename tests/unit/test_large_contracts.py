@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import math
 from pathlib import Path
 from typing import Any
 
@@ -346,3 +347,19 @@ def test_a_shared_matcher_still_judges_each_request_on_its_own() -> None:
     bad = Request(method="POST", path="/x", body=Body(b'{"n": "5"}', "application/json"))
     assert match_request(expected, good) == []
     assert [m.path for m in match_request(expected, bad)] == ["$.n"]
+
+
+def test_an_indexed_interaction_json_reads_but_msgspec_refuses_compiles_as_a_whole_load_does(tmp_path: Path) -> None:
+    # Read on a miss by msgspec, falling back to json where msgspec refuses the text (index.decoded): NaN, a
+    # number past a float's range and a lone surrogate are read as json reads them, the interaction still served.
+    text = (
+        '{"consumer": {"name": "c"}, "provider": {"name": "p"}, "metadata": {"pactSpecification": {"version": "3.0.0"}},'
+        ' "interactions": [{"description": "odd numbers", "request": {"method": "GET", "path": "/odd"},'
+        ' "response": {"status": 200, "body": {"nan": NaN, "huge": 1e400, "lone": "\\ud800", "plain": 1.5}}}]}'
+    )
+    (tmp_path / "odd.json").write_text(text, encoding="utf-8")
+    whole, indexed = load_pacts(tmp_path), load_pacts(tmp_path, compile_lazily_from=1)
+    assert whole.problems == indexed.problems == []
+    body = indexed.interactions[0].response.body.value
+    assert body["huge"] == math.inf and math.isnan(body["nan"]) and body["lone"] == "\ud800" and body["plain"] == 1.5
+    assert repr(body) == repr(whole.interactions[0].response.body.value)

@@ -96,6 +96,20 @@ def _rules_of(text: bytes, spec: str) -> Rules | None:
     return rules
 
 
+def decoded(text: bytes) -> Any:
+    """JSON text decoded as `json.loads` decodes it. msgspec decodes it in a third of the time, and where it
+    succeeds it gives the same values; the text it refuses (NaN, a lone surrogate, a number out of a float's range)
+    json reads as it always did. Under random paths over 100,000 interactions, decoding an interaction on a miss
+    was about a seventh of a request's time (bench/RESULTS.md)."""
+    try:
+        return _decode_json(text)
+    except msgspec.DecodeError:
+        return json.loads(text)
+
+
+_decode_json = msgspec.json.Decoder().decode
+
+
 def describe(interaction: Interaction) -> str:
     """How messages name an interaction: its position in the file and its description."""
     return f"interaction {interaction.position} ({interaction.description!r})"
@@ -162,7 +176,7 @@ class PactIndex:
 
     def raw(self, position: int) -> Any:
         """The interaction at ``position`` read again from the file and decoded, as the pact writes it."""
-        return json.loads(self.text(position))
+        return decoded(self.text(position))
 
     def text(self, position: int) -> bytes:
         """The interaction at ``position`` as the file holds it."""
@@ -183,7 +197,7 @@ class PactIndex:
         text = b""
         try:
             text = self.text(position)
-            raw = json.loads(text)
+            raw = decoded(text)
         except (OSError, ValueError):
             raw = None
         if not isinstance(raw, dict) or raw.get("description") != interaction.description:

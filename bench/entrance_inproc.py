@@ -1,0 +1,153 @@
+"""The entrance driven in process, without HTTP: microseconds of Python a request costs (issue 15).
+
+A wrk run on two shared cores tells req/s within 10-20% at best; the Python a request costs is what a change to
+the entrance moves, and this measures it alone. One worker's `Entrance` (what `pactmock serve` runs) is built as
+the server builds it and called on an asyncio loop with granian's scope and protocol objects stood in for by
+plain ones (`_Scope`, `_Proto`): the RSGI interface is the seam, and its real side is measured by `bench.peers`.
+
+    python -m bench.entrance_inproc --interactions 100000 --requests 40000 --load random
+    python -m bench.entrance_inproc --interactions 100000 --load single --profile /tmp/single.prof
+
+Loads: ``single`` repeats the synthetic pact's middle request; ``random`` draws every request uniformly from
+all the pact's interactions (as `bench.peers`' random load does). Every answer must be 2xx: a refusal would be
+measuring a different path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import json
+import random
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench import peers_translate as translate
+from tests.support import synthetic
+
+HOST = "127.0.0.1:8000"
+
+
+@dataclass(frozen=True)
+class Sent:
+    """One request as granian hands it over."""
+
+    method: str
+    path: str
+    query_string: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+
+class _Headers:
+    def __init__(self, items: tuple[tuple[str, str], ...]) -> None:
+        self._items = items
+
+    def items(self) -> tuple[tuple[str, str], ...]:
+        return self._items
+
+
+class _Scope:
+    proto = "http"
+    http_version = "1.1"
+    scheme = "http"
+    server = HOST
+    client = "127.0.0.1:50000"
+
+    def __init__(self, sent: Sent) -> None:
+        self.method, self.path, self.query_string = sent.method, sent.path, sent.query_string
+        self.headers = _Headers(sent.headers)
+
+
+class _Proto:
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+        self.status = 0
+
+    async def __call__(self) -> bytes:
+        return self.body
+
+    def response_bytes(self, status: int, headers: Any, body: bytes) -> None:
+        self.status = status
+
+    def response_str(self, status: int, headers: Any, body: str) -> None:
+        self.status = status
+
+
+def requests_of(count: int) -> list[Sent]:
+    """Every interaction of the synthetic pact of `count`, as the request a client sends."""
+    made = []
+    for ex in translate.exchanges(synthetic.interaction(i, count) for i in range(count)):
+        body = ex.body_bytes()
+        path, _, query = ex.target.partition("?")
+        headers = [("host", HOST)] + [(name.lower(), value) for name, value in ex.headers.items()]
+        if body or ex.method in ("POST", "PUT", "PATCH"):
+            headers.append(("content-length", str(len(body))))
+        made.append(Sent(ex.method, path, query, tuple(headers), body))
+    return made
+
+
+def build(pact_dir: Path, work: Path) -> Any:
+    """One worker's entrance, as `pactmock serve` builds it."""
+    from app.settings import Settings
+    from app.store import migrate
+    from app.web.factory import build_entrance
+
+    url = f"sqlite:///{work / 'inproc.db'}"
+    migrate.upgrade(url)
+    return build_entrance(Settings.from_env({"PACT_DIR": str(pact_dir), "DATABASE_URL": url}))
+
+
+async def drive(entrance: Any, sequence: list[Sent]) -> float:
+    """Seconds taken to answer `sequence`, one request after another; every answer must be 2xx."""
+    started = time.perf_counter()
+    for sent in sequence:
+        proto = _Proto(sent.body)
+        await entrance(_Scope(sent), proto)
+        if not 200 <= proto.status < 300:
+            raise SystemExit(f"{sent.method} {sent.path}: answered {proto.status}")
+    return time.perf_counter() - started
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--interactions", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=40_000)
+    parser.add_argument("--load", choices=("single", "random"), default="random")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--profile", type=Path, help="write a cProfile of the last round here")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="pactmock-inproc-") as tmp:
+        work = Path(tmp)
+        pact_dir = work / "pacts"
+        synthetic.write_pact(pact_dir, args.interactions)
+        every = requests_of(args.interactions)
+        draw = random.Random(15)
+        middle = every[synthetic.middle(args.interactions)]
+        pool = every if args.load == "random" else [middle]
+        sequence = [draw.choice(pool) for _ in range(args.requests)]
+        entrance = build(pact_dir, work)
+        loop = asyncio.new_event_loop()
+        rounds = []
+        for number in range(args.rounds):
+            profiler = cProfile.Profile() if args.profile and number == args.rounds - 1 else None
+            if profiler:
+                profiler.enable()
+            rounds.append(loop.run_until_complete(drive(entrance, sequence)))
+            if profiler:
+                profiler.disable()
+                profiler.dump_stats(args.profile)
+        entrance.pool.shutdown(wait=True)
+    per_request = [round(seconds / args.requests * 1e6, 1) for seconds in rounds]
+    json.dump({"load": args.load, "interactions": args.interactions, "us_per_request": per_request}, sys.stdout)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
