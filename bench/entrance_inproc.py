@@ -9,8 +9,9 @@ plain ones (`_Scope`, `_Proto`): the RSGI interface is the seam, and its real si
     python -m bench.entrance_inproc --interactions 100000 --load single --profile /tmp/single.prof
 
 Loads: ``single`` repeats the synthetic pact's middle request; ``random`` draws every request uniformly from
-all the pact's interactions (as `bench.peers`' random load does). Every answer must be 2xx: a refusal would be
-measuring a different path.
+all the pact's interactions (as `bench.peers`' random load does); ``post`` is `bench.peers`' stateful load,
+``POST /runs`` of the epx pacts on SQLite after the provider state ``job 123 exists``, one request at a time
+(its CPU, not its queueing). Every answer must be 2xx: a refusal would be measuring a different path.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import asyncio
 import cProfile
 import json
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -28,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import peers_translate as translate
+from bench.compare import EPX_PACT, JOB_123_STATE, SUBMIT_RUN
 from tests.support import synthetic
 
 HOST = "127.0.0.1:8000"
@@ -92,6 +95,14 @@ def requests_of(count: int) -> list[Sent]:
     return made
 
 
+def from_probe(probe: Any) -> Sent:
+    """A `bench.compare` probe as granian hands it over."""
+    path, _, query = probe.path.partition("?")
+    headers = [("host", HOST)] + [(name.lower(), value) for name, value in probe.headers.items()]
+    headers.append(("content-length", str(len(probe.body))))
+    return Sent(probe.method, path, query, tuple(headers), probe.body)
+
+
 def build(pact_dir: Path, work: Path) -> Any:
     """One worker's entrance, as `pactmock serve` builds it."""
     from app.settings import Settings
@@ -118,21 +129,27 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--interactions", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=40_000)
-    parser.add_argument("--load", choices=("single", "random"), default="random")
+    parser.add_argument("--load", choices=("single", "random", "post"), default="random")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", type=Path, help="write a cProfile of the last round here")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="pactmock-inproc-") as tmp:
         work = Path(tmp)
         pact_dir = work / "pacts"
-        synthetic.write_pact(pact_dir, args.interactions)
-        every = requests_of(args.interactions)
-        draw = random.Random(15)
-        middle = every[synthetic.middle(args.interactions)]
-        pool = every if args.load == "random" else [middle]
-        sequence = [draw.choice(pool) for _ in range(args.requests)]
+        if args.load == "post":
+            pact_dir.mkdir()
+            shutil.copy(EPX_PACT, pact_dir)
+            sequence = [from_probe(SUBMIT_RUN)] * args.requests
+        else:
+            synthetic.write_pact(pact_dir, args.interactions)
+            every = requests_of(args.interactions)
+            draw = random.Random(15)
+            pool = every if args.load == "random" else [every[synthetic.middle(args.interactions)]]
+            sequence = [draw.choice(pool) for _ in range(args.requests)]
         entrance = build(pact_dir, work)
         loop = asyncio.new_event_loop()
+        if args.load == "post":
+            loop.run_until_complete(drive(entrance, [from_probe(JOB_123_STATE)]))
         rounds = []
         for number in range(args.rounds):
             profiler = cProfile.Profile() if args.profile and number == args.rounds - 1 else None

@@ -16,7 +16,15 @@ from ..contract.match.uripath import wire_path
 from ..contract.model import MISSING, Body, Interaction
 from ..contract.model import Response as ContractResponse
 from ..providers.registry import Answer, Call, Handler, HeaderLookup
-from .dispatch import REUSABLE_AT, TRANSPORT_HEADERS, actual_request, base_url, generated_response, stub_answer
+from .dispatch import (
+    REUSABLE_AT,
+    TRANSPORT_HEADERS,
+    actual_request,
+    base_url,
+    generated_response,
+    received_body,
+    stub_answer,
+)
 from .errors import error_response
 from .problems import problem
 from .served import Served
@@ -52,7 +60,7 @@ def handle(
     request: Request, interaction: Interaction, served: Served, handler: Handler, path_params: dict[str, str]
 ) -> Response:
     """The handler's answer to ``request`` (a plain werkzeug request: no Flask context is needed)."""
-    data = request.get_data(cache=True)
+    data = received_body(request)  # as the entrance received it: werkzeug's stream is not read again
     try:
         parsed = _finite_json(data) if data and request.is_json else None
     except NonFinite as exc:

@@ -14,7 +14,9 @@ A stub answer of an interaction without generators is the same bytes every time:
 through the same code, and then replayed. Judging is a function of the request's bytes and the contracts
 alone unless candidates compete by provider state (then the states are read, and nothing is remembered):
 so a request repeated byte for byte (method, path, query, every header, body), as a polling client or a load
-test sends it, gets the verdict and the answer judged the first time without being judged again.
+test sends it, gets the verdict and the answer judged the first time without being judged again. A verdict that
+binds a provider's handler is remembered too: the handler runs for every request (its answer is the store's to
+give), but the contract is not walked again for bytes it already passed.
 """
 
 from __future__ import annotations
@@ -91,7 +93,8 @@ class ContractFront:
         self.served = served
         self.max_content_length = max_content_length
         self.prepared: dict[tuple[int, str | None], tuple[Interaction, Prepared]] = {}
-        self.repeats: dict[tuple[object, ...], tuple[Stub, Prepared]] = {}
+        # Verdicts by request bytes: a stub's with its prepared answer, a handler's with the CORS origin it allows.
+        self.repeats: dict[tuple[object, ...], tuple[Stub, Prepared] | tuple[Bound, str | None]] = {}
         # Both kept from a request's (or an interaction's) second arrival: one that never comes again is not kept.
         self.repeats_door = Doorkeeper(REPEATS_KEPT)
         self.prepared_door = Doorkeeper(served.settings.tuning.max_prepared)
@@ -126,12 +129,8 @@ class ContractFront:
         if key is not None:
             repeated = self.repeats.get(key)
             if repeated is not None:
-                environ[ANSWERED_BY] = repeated[0]  # journal hook, as when judged
-                return repeated[1]
-        # Not put in the environ as werkzeug.request: the environ would hold the request that holds it, a cycle that
-        # only the cyclic collector frees, so every request's objects would wait for it (nothing here reads it back).
-        req = Request(environ, populate_request=False)
-        req.max_content_length = self.max_content_length
+                return self._repeated(environ, repeated)
+        req = self._request(environ)
         allow = allowed_origin(environ.get("HTTP_ORIGIN"), self.served.settings.cors_origins)
         if req.method not in ALL_METHODS:
             return self._with_cors(method_not_allowed(req.method, req.path, self.served.router), allow)
@@ -141,12 +140,38 @@ class ContractFront:
             outcome = self._judged(req, allow, _database_needed)
         except DatabaseNeeded:
             return NeedsThread(lambda: self._in_thread(self._judged(req, allow, self._active_states)))
-        if key is not None and isinstance(outcome, Prepared) and self.repeats_door.admit(key):
+        verdict = environ.get(ANSWERED_BY)
+        if key is not None and isinstance(verdict, Stub | Bound) and self.repeats_door.admit(key):
             # Judged on the loop with no provider state read: the same bytes get the same verdict.
-            if len(self.repeats) >= REPEATS_KEPT:
-                self.repeats.clear()
-            self.repeats[key] = (environ[ANSWERED_BY], outcome)
+            if isinstance(verdict, Stub) and isinstance(outcome, Prepared):
+                self._remember(key, (verdict, outcome))
+            elif isinstance(verdict, Bound) and isinstance(outcome, NeedsThread):
+                self._remember(key, (verdict, allow))
         return outcome
+
+    def _remember(self, key: tuple[object, ...], repeated: tuple[Stub, Prepared] | tuple[Bound, str | None]) -> None:
+        if len(self.repeats) >= REPEATS_KEPT:
+            self.repeats.clear()
+        self.repeats[key] = repeated
+
+    def _repeated(
+        self, environ: WSGIEnvironment, repeated: tuple[Stub, Prepared] | tuple[Bound, str | None]
+    ) -> WSGIApplication | NeedsThread:
+        """The verdict remembered for these bytes: a stub's answer as it was prepared, or its handler to run."""
+        environ[ANSWERED_BY] = repeated[0]  # journal hook, as when judged
+        if isinstance(repeated[1], Prepared):
+            return repeated[1]
+        bound, allow = repeated
+        assert isinstance(bound, Bound)
+        req = self._request(environ)
+        return NeedsThread(lambda: self._handled(req, bound, allow))
+
+    def _request(self, environ: WSGIEnvironment) -> Request:
+        # Not put in the environ as werkzeug.request: the environ would hold the request that holds it, a cycle that
+        # only the cyclic collector frees, so every request's objects would wait for it (nothing here reads it back).
+        req = Request(environ, populate_request=False)
+        req.max_content_length = self.max_content_length
+        return req
 
     @staticmethod
     def replayable(environ: WSGIEnvironment, outcome: object) -> bool:

@@ -1,15 +1,20 @@
 """A request repeated byte for byte gets the verdict it got the first time (app/web/front.py), and no more:
 a change to any header or to the body is judged afresh, and candidates that compete by provider state follow
-the states as they change."""
+the states as they change. Where the verdict binds a handler, the handler still answers every repeat."""
 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+
+from tests.support.epx import EPX_HEADERS, run_request
+
+ROOT = Path(__file__).resolve().parents[2]
 
 HEADERS = {
     "Authorization": "Bearer secret-token",
@@ -102,3 +107,28 @@ def test_candidates_competing_by_provider_state_follow_the_state_on_repeats(mock
         )
         assert setup.status_code in (200, 201, 204)
         assert [flag(), flag()] == [True, True]
+
+
+def test_a_handler_answers_every_repeat_and_a_changed_body_is_judged_again(run_mock: Any, tmp_path: Path) -> None:
+    folder = tmp_path / "epx"
+    shutil.copytree(ROOT / "pacts", folder)
+    mock = run_mock(folder)
+    with requests.Session() as session:
+        job = session.post(mock.url + "/jobs/register", json={"tags": []}, headers=EPX_HEADERS, timeout=10)
+        assert job.status_code == 200, job.text
+        body = json.dumps({"runRequests": [run_request(job.json()["id"])]}).encode()
+
+        def submit(sent: bytes = body) -> requests.Response:
+            return session.post(mock.url + "/runs", data=sent, headers=EPX_HEADERS, timeout=10)
+
+        answers = [submit() for _ in range(4)]
+        assert [a.status_code for a in answers] == [200] * 4, answers[-1].text
+        # Each repeat is a new run in the store: the verdict was remembered, the handler was not skipped.
+        run_ids = [a.json()["runResponses"][0]["runId"] for a in answers]
+        assert len(set(run_ids)) == 4 and run_ids == sorted(run_ids)
+        listed = session.get(f"{mock.url}/runs?job_id={job.json()['id']}", headers=EPX_HEADERS, timeout=10)
+        assert sorted(run["id"] for run in listed.json()["runs"]) == run_ids
+        # The same route with a body the contract refuses, then the passing bytes again.
+        broken = json.dumps({"runRequests": [run_request(job.json()["id"], size=7)]}).encode()
+        assert submit(broken).status_code == 400
+        assert submit().status_code == 200
