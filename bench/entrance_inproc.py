@@ -159,6 +159,11 @@ def main(argv: list[str] | None = None) -> int:
             if profiler:
                 profiler.disable()
                 profiler.dump_stats(args.profile)
+        pending = asyncio.all_tasks(loop)  # the entrance's own (its body deadlines' sweep)
+        for task in pending:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.close()
         entrance.pool.shutdown(wait=True)
     per_request = [round(seconds / args.requests * 1e6, 1) for seconds in rounds]
     json.dump({"load": args.load, "interactions": args.interactions, "us_per_request": per_request}, sys.stdout)
