@@ -140,13 +140,16 @@ class ContractFront:
             outcome = self._judged(req, allow, _database_needed)
         except DatabaseNeeded:
             return NeedsThread(lambda: self._in_thread(self._judged(req, allow, self._active_states)))
-        verdict = environ.get(ANSWERED_BY)
-        if key is not None and isinstance(verdict, Stub | Bound) and self.repeats_door.admit(key):
+        if key is not None:
             # Judged on the loop with no provider state read: the same bytes get the same verdict.
+            verdict = environ.get(ANSWERED_BY)
+            kept: tuple[Stub, Prepared] | tuple[Bound, str | None] | None = None
             if isinstance(verdict, Stub) and isinstance(outcome, Prepared):
-                self._remember(key, (verdict, outcome))
+                kept = (verdict, outcome)
             elif isinstance(verdict, Bound) and isinstance(outcome, NeedsThread):
-                self._remember(key, (verdict, allow))
+                kept = (verdict, allow)
+            if kept is not None and self.repeats_door.admit(key):
+                self._remember(key, kept)
         return outcome
 
     def _remember(self, key: tuple[object, ...], repeated: tuple[Stub, Prepared] | tuple[Bound, str | None]) -> None:
@@ -222,7 +225,8 @@ class ContractFront:
 
     def _handled(self, req: Request, bound: Bound, allow: str | None) -> Response:
         try:
-            response = handle(req, bound.interaction, self.served, bound.handler, bound.path_params)
+            # A copy: a remembered verdict's parameters serve every repeat, and a hook may change its own.
+            response = handle(req, bound.interaction, self.served, bound.handler, dict(bound.path_params))
         except Exception as error:
             response = error_response(error, req.method, req.path, self.served.settings.tuning.retry_after_seconds)
         return self._with_cors(response, allow)
