@@ -84,22 +84,16 @@ class _Proto:
 
 def requests_of(count: int) -> list[Sent]:
     """Every interaction of the synthetic pact of `count`, as the request a client sends."""
-    made = []
-    for ex in translate.exchanges(synthetic.interaction(i, count) for i in range(count)):
-        body = ex.body_bytes()
-        path, _, query = ex.target.partition("?")
-        headers = [("host", HOST)] + [(name.lower(), value) for name, value in ex.headers.items()]
-        if body or ex.method in ("POST", "PUT", "PATCH"):
-            headers.append(("content-length", str(len(body))))
-        made.append(Sent(ex.method, path, query, tuple(headers), body))
-    return made
+    exchanges = translate.exchanges(synthetic.interaction(i, count) for i in range(count))
+    return [from_probe(synthetic.Probe(ex.method, ex.target, ex.headers, ex.body_bytes())) for ex in exchanges]
 
 
-def from_probe(probe: Any) -> Sent:
-    """A `bench.compare` probe as granian hands it over."""
+def from_probe(probe: synthetic.Probe) -> Sent:
+    """A request as granian hands it over: lower-case header names, a Content-Length where a body is or may be."""
     path, _, query = probe.path.partition("?")
     headers = [("host", HOST)] + [(name.lower(), value) for name, value in probe.headers.items()]
-    headers.append(("content-length", str(len(probe.body))))
+    if probe.body or probe.method in ("POST", "PUT", "PATCH"):
+        headers.append(("content-length", str(len(probe.body))))
     return Sent(probe.method, path, query, tuple(headers), probe.body)
 
 
