@@ -10,8 +10,9 @@ plain ones (`_Scope`, `_Proto`): the RSGI interface is the seam, and its real si
 
 Loads: ``single`` repeats the synthetic pact's middle request; ``random`` draws every request uniformly from
 all the pact's interactions (as `bench.peers`' random load does); ``post`` is `bench.peers`' stateful load,
-``POST /runs`` of the epx pacts on SQLite after the provider state ``job 123 exists``, one request at a time
-(its CPU, not its queueing). Every answer must be 2xx: a refusal would be measuring a different path.
+``POST /runs`` of the epx pacts on SQLite (or, with ``--postgres-url``, on a fresh database of that server, dropped
+afterwards) after the provider state ``job 123 exists``, one request at a time (its CPU and its round trips, not its
+queueing). Every answer must be 2xx: a refusal would be measuring a different path.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import peers_translate as translate
-from bench.compare import EPX_PACT, JOB_123_STATE, SUBMIT_RUN
+from bench.compare import EPX_PACT, JOB_123_STATE, SUBMIT_RUN, create_database, drop_database
 from tests.support import synthetic
 
 HOST = "127.0.0.1:8000"
@@ -97,13 +98,13 @@ def from_probe(probe: synthetic.Probe) -> Sent:
     return Sent(probe.method, path, query, tuple(headers), probe.body)
 
 
-def build(pact_dir: Path, work: Path) -> Any:
-    """One worker's entrance, as `pactmock serve` builds it."""
+def build(pact_dir: Path, work: Path, database_url: str | None = None) -> Any:
+    """One worker's entrance, as `pactmock serve` builds it, on `database_url` (migrated here) or an SQLite file."""
     from app.settings import Settings
     from app.store import migrate
     from app.web.factory import build_entrance
 
-    url = f"sqlite:///{work / 'inproc.db'}"
+    url = database_url or f"sqlite:///{work / 'inproc.db'}"
     migrate.upgrade(url)
     return build_entrance(Settings.from_env({"PACT_DIR": str(pact_dir), "DATABASE_URL": url}))
 
@@ -126,7 +127,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--load", choices=("single", "random", "post"), default="random")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", type=Path, help="write a cProfile of the last round here")
+    parser.add_argument("--postgres-url", help="the post load on a fresh database of this server, not SQLite")
     args = parser.parse_args(argv)
+    if args.postgres_url and args.load != "post":
+        parser.error("--postgres-url goes with --load post")
+    databases: list[str] = []
+    try:
+        return _measure(args, databases)
+    finally:
+        for name in databases:
+            drop_database(args.postgres_url, name)
+
+
+def _measure(args: argparse.Namespace, databases: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="pactmock-inproc-") as tmp:
         work = Path(tmp)
         pact_dir = work / "pacts"
@@ -140,7 +153,11 @@ def main(argv: list[str] | None = None) -> int:
             draw = random.Random(15)
             pool = every if args.load == "random" else [every[synthetic.middle(args.interactions)]]
             sequence = [draw.choice(pool) for _ in range(args.requests)]
-        entrance = build(pact_dir, work)
+        database_url = None
+        if args.postgres_url:
+            name, database_url = create_database(args.postgres_url)
+            databases.append(name)
+        entrance = build(pact_dir, work, database_url)
         loop = asyncio.new_event_loop()
         if args.load == "post":
             loop.run_until_complete(drive(entrance, [from_probe(JOB_123_STATE)]))
@@ -160,7 +177,9 @@ def main(argv: list[str] | None = None) -> int:
         loop.close()
         entrance.pool.shutdown(wait=True)
     per_request = [round(seconds / args.requests * 1e6, 1) for seconds in rounds]
-    json.dump({"load": args.load, "interactions": args.interactions, "us_per_request": per_request}, sys.stdout)
+    backend = f"postgresql, database {databases[0]} (dropped)" if databases else "sqlite"
+    printed = {"load": args.load, "interactions": args.interactions, "backend": backend, "us_per_request": per_request}
+    json.dump(printed, sys.stdout)
     print()
     return 0
 
