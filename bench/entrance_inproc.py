@@ -131,15 +131,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.postgres_url and args.load != "post":
         parser.error("--postgres-url goes with --load post")
-    databases: list[str] = []
+    database = create_database(args.postgres_url) if args.postgres_url else None  # (name, url)
     try:
-        return _measure(args, databases)
+        return _measure(args, database)
     finally:
-        for name in databases:
-            drop_database(args.postgres_url, name)
+        if database is not None:
+            drop_database(args.postgres_url, database[0])
 
 
-def _measure(args: argparse.Namespace, databases: list[str]) -> int:
+def _measure(args: argparse.Namespace, database: tuple[str, str] | None) -> int:
     with tempfile.TemporaryDirectory(prefix="pactmock-inproc-") as tmp:
         work = Path(tmp)
         pact_dir = work / "pacts"
@@ -153,11 +153,7 @@ def _measure(args: argparse.Namespace, databases: list[str]) -> int:
             draw = random.Random(15)
             pool = every if args.load == "random" else [every[synthetic.middle(args.interactions)]]
             sequence = [draw.choice(pool) for _ in range(args.requests)]
-        database_url = None
-        if args.postgres_url:
-            name, database_url = create_database(args.postgres_url)
-            databases.append(name)
-        entrance = build(pact_dir, work, database_url)
+        entrance = build(pact_dir, work, database[1] if database else None)
         loop = asyncio.new_event_loop()
         if args.load == "post":
             loop.run_until_complete(drive(entrance, [from_probe(JOB_123_STATE)]))
@@ -177,8 +173,10 @@ def _measure(args: argparse.Namespace, databases: list[str]) -> int:
         loop.close()
         entrance.pool.shutdown(wait=True)
     per_request = [round(seconds / args.requests * 1e6, 1) for seconds in rounds]
-    backend = f"postgresql, database {databases[0]} (dropped)" if databases else "sqlite"
-    printed = {"load": args.load, "interactions": args.interactions, "backend": backend, "us_per_request": per_request}
+    printed = {"load": args.load, "interactions": args.interactions, "us_per_request": per_request}
+    printed["backend"] = "postgresql" if database else "sqlite"
+    if database:
+        printed["database"] = f"{database[0]} (dropped)"
     json.dump(printed, sys.stdout)
     print()
     return 0
