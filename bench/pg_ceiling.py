@@ -2,7 +2,7 @@
 
 `python -m bench.compare` part c. measures `POST /runs` through the whole mock. This measures the database
 alone: pgbench (written in C, PostgreSQL's own load tool) sends exactly the statements the mock sends for
-one submission (`app/store/runs_postgresql.py`, bound by psycopg2 as the mock binds them, in one message
+one submission (`app/store/run_batches_postgresql.py`, bound by psycopg2 as the mock binds them, in one message
 as the mock sends them) from N clients, against a fresh database migrated by `pactmock db upgrade`.
 Whatever the mock does in Python comes on top of this, on the same cores.
 
@@ -46,22 +46,14 @@ def submission_script(url: str) -> str:
 
     import psycopg2
 
-    from app.store import runs_postgresql
-    from app.store.repositories import MAX_ID
+    from app.store import run_batches_postgresql as runs
 
-    request = dict(SUBMIT_BODY["runRequests"][0])
-    parameters: dict[str, Any] = {
-        "job_ids": [JOB_ID],
-        "requests": [json.dumps(request)],
-        "count": 1,
-        "highest_first_id": MAX_ID - 1,
-        "user_id": 1,
-        "status": "NOT_STARTED",
-        "now": datetime.now(UTC),
-        "client_version": "1.2.3",
-    }
+    request = {**SUBMIT_BODY["runRequests"][0], "jobId": JOB_ID}
+    # One submission alone: the ceiling is what the database takes one by one, the mock's groups aside.
+    submission = runs.RunBatch([request], 1, "1.2.3", datetime.now(UTC))
+    parameters = runs.parameters_of([submission])
     with psycopg2.connect(_libpq_url(url)) as connection:
-        bound = connection.cursor().mogrify(runs_postgresql.SUBMIT, parameters).decode()
+        bound = connection.cursor().mogrify(runs.SUBMIT, parameters).decode()
     statements = [" ".join(s.split("\n")).strip() for s in re.split(r";\s*\n", bound) if s.strip()]
     # "\;" joins statements into one message, as the driver sends the mock's string.
     return " \\; ".join(s.rstrip(";") for s in statements) + ";\n"
