@@ -49,11 +49,11 @@ def main() -> None:
 @main.command()
 @click.option("--host", default=None, help="Interface to listen on [default: $FLASK_HOST or 0.0.0.0]")
 @click.option("--port", type=int, default=None, help="Port [default: $FLASK_PORT or 5000]")
-# One worker process per core of the 2-core machines measured, two threads each (bench/WSGI.md): a second
-# thread keeps a worker answering while one request waits on the database; more only pass the GIL around.
+# One worker process per core of the 2-core machines measured (bench/WSGI.md); four threads each, so that
+# writes queue to share one round trip (settings.py says why); more only pass the GIL around.
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True, help="Worker processes")
 @click.option(
-    "--threads", type=click.IntRange(1, 256), default=None, help="Threads per worker [default: $PACTMOCK_THREADS or 2]"
+    "--threads", type=click.IntRange(1, 256), default=None, help="Threads per worker [default: $PACTMOCK_THREADS or 4]"
 )
 @click.option("--reload", is_flag=True, help="Restart when the code changes (development)")
 @click.option("--pact-dir", default=None, help="Folder (or file) of pacts to serve [default: $PACT_DIR or pacts]")

@@ -194,8 +194,10 @@ class Settings:
     # Bytes of request bodies each worker holds at once (still arriving, or being answered); past it 503.
     max_body_bytes_in_flight: int = 256 * 1024 * 1024
     # Threads per worker process for database work (`pactmock serve --threads`); `serve` hands the value
-    # to granian's workers in this variable, since each worker builds the app from the environment.
-    threads: int = 2
+    # to granian's workers in this variable, since each worker builds the app from the environment. Four:
+    # run submissions waiting at once share one write (store/group_commit.py, store/run_batches_postgresql.py),
+    # and 4 threads beat 2 and 8 on both backends (bench/RESULTS.md, "Run submissions grouped on PostgreSQL").
+    threads: int = 4
     # The request journal (GET /_mock/journal) keeps the last this many requests of the server; 0 turns it off.
     journal_size: int = 1000
     # Each journaled request body is kept up to this many bytes (the record says how large it was).
@@ -246,7 +248,7 @@ class Settings:
             max_total_upload_bytes=_positive(env, "PACTMOCK_MAX_TOTAL_UPLOAD_BYTES", 2 * 1024 * 1024 * 1024),
             max_listed_runs=_positive(env, "PACTMOCK_MAX_LISTED_RUNS", 5000),
             max_body_bytes_in_flight=_positive(env, "PACTMOCK_MAX_BODY_BYTES_IN_FLIGHT", 256 * 1024 * 1024),
-            threads=_positive(env, "PACTMOCK_THREADS", 2),
+            threads=_positive(env, "PACTMOCK_THREADS", 4),
             journal_size=_within(env, "PACTMOCK_JOURNAL_SIZE", 1000, 0, MAX_JOURNAL_SIZE),
             journal_body_bytes=_within(env, "PACTMOCK_JOURNAL_BODY_BYTES", 4096, 0, MAX_JOURNAL_BODY_BYTES),
             faults_file=env.get("PACTMOCK_FAULTS_FILE") or None,

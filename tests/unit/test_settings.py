@@ -44,7 +44,7 @@ def test_an_sqlite_url_is_kept_as_written() -> None:
 
 
 def test_threads_come_from_pactmock_threads_and_must_be_positive() -> None:
-    assert Settings.from_env({}).threads == 2
+    assert Settings.from_env({}).threads == 4
     assert Settings.from_env({"PACTMOCK_THREADS": "6"}).threads == 6
     with pytest.raises(SettingsError, match="PACTMOCK_THREADS"):
         Settings.from_env({"PACTMOCK_THREADS": "0"})
