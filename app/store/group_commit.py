@@ -6,7 +6,8 @@ of POST /runs long (bench/sqlite_writes.py; docs/architecture.md, "Writes on SQL
 process queue on a lock instead; the one that gets it (the leader) takes every submission queued by then, writes
 them in one transaction (BEGIN IMMEDIATE, each kind's statements, COMMIT) and hands each its result; the others
 find theirs written when the lock comes to them. The worker processes of a server take turns through an flock
-on a file named after the database's inode, so they too queue instead of sleeping.
+on a file named after the database's inode, so they too queue instead of sleeping. The queue and its leader
+(`LeaderQueue`) also group PostgreSQL's run submissions (run_batches_postgresql.py).
 
 Two kinds submit: run submissions (run_submissions.py) and generic creates (items_sqlite.py). Each is answered
 only after the COMMIT that holds it, so what is acknowledged is as durable as a write committed alone
@@ -23,7 +24,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import IO
+from typing import IO, Generic, Protocol, TypeVar
 
 from sqlalchemy import Dialect, Engine
 from sqlalchemy.engine.interfaces import DBAPICursor
@@ -55,27 +56,51 @@ class Submission:
         raise NotImplementedError
 
 
-class GroupWriter:
-    """Writes the submissions of one SQLite file for the threads of this process."""
+class Queued(Protocol):
+    """What waits in a LeaderQueue: the leader marks it done, with the error that stopped it if any."""
 
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self._queue: list[Submission] = []
+    done: bool
+    error: BaseException | None
+
+
+Item = TypeVar("Item", bound=Queued)
+Kept = TypeVar("Kept")
+
+
+class LeaderQueue(Generic[Item]):
+    """Items from many threads, written by one leader at a time: a thread queues its item and waits for the
+    leader's lock; the one that gets it writes every item queued by then (`_write`), and the others find
+    theirs done when the lock comes to them."""
+
+    def __init__(self) -> None:
+        self._queue: list[Item] = []
         self._queue_guard = threading.Lock()
         self._leader = threading.Lock()
-        self._gate = _open_gate(engine.url.database)
 
-    def submit(self, submission: Submission) -> None:
-        """Write `submission` (with whatever else is queued); raise what stopped it."""
+    def submit(self, item: Item) -> None:
+        """Write `item` (with whatever else is queued); raise what stopped it."""
         with self._queue_guard:
-            self._queue.append(submission)
+            self._queue.append(item)
         with self._leader:
-            if not submission.done:
+            if not item.done:
                 with self._queue_guard:
                     batch, self._queue = self._queue, []
                 self._write(batch)
-        if submission.error is not None:
-            raise submission.error
+        if item.error is not None:
+            raise item.error
+
+    def _write(self, batch: list[Item]) -> None:
+        """Write `batch` and mark every item of it done."""
+        raise NotImplementedError
+
+
+class GroupWriter(LeaderQueue[Submission]):
+    """Writes the submissions of one SQLite file for the threads of this process."""
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__()
+        self._engine = engine
+        self._gate = _open_gate(engine.url.database)
 
     def _write(self, batch: list[Submission]) -> None:
         try:
@@ -154,20 +179,26 @@ def _open_gate(database: str | None) -> IO[bytes] | None:
         return None
 
 
-_writers_guard = threading.Lock()
+_kept_guard = threading.Lock()
+
+
+def kept_on_pool(engine: Engine, attribute: str, make: Callable[[Engine], Kept]) -> Kept:
+    """The object kept under `attribute` on `engine`'s pool, made by `make(engine)` the first time: one per
+    process and engine, and a disposed engine's new pool gets a new one."""
+    pool = engine.pool
+    found: Kept | None = getattr(pool, attribute, None)
+    if found is None:
+        with _kept_guard:
+            found = getattr(pool, attribute, None)
+            if found is None:
+                found = make(engine)
+                setattr(pool, attribute, found)
+    return found
 
 
 def writer_for(engine: Engine) -> GroupWriter:
     """This process's writer for the SQLite file `engine` opens."""
-    pool = engine.pool
-    found: GroupWriter | None = getattr(pool, WRITER_ATTRIBUTE, None)
-    if found is None:
-        with _writers_guard:
-            found = getattr(pool, WRITER_ATTRIBUTE, None)
-            if found is None:
-                found = GroupWriter(engine)
-                setattr(pool, WRITER_ATTRIBUTE, found)
-    return found
+    return kept_on_pool(engine, WRITER_ATTRIBUTE, GroupWriter)
 
 
 def group_engine(bind: object, in_transaction: bool) -> Engine | None:

@@ -10,15 +10,14 @@ statement's parse, plan, transaction, WAL flush and wake-up are paid once for th
 Each submission still stands alone: its runs are written only if every job it names is the submitter's, the
 runs of the submissions written get consecutive ids in submission order (gap-free across the group), and
 each is answered only after the disk has the commit that holds it. A group that fails on something one
-submission could cause (a job missing, another user's or deleted meanwhile, no room left in the counter) is
-written again one submission at a time, so one submission's failure is never another's. A load of submissions
+submission could cause (a job missing, another user's or deleted meanwhile, an id already taken, no room left
+in the counter) is written again one submission at a time, so one submission's failure is never another's. A load of submissions
 naming missing jobs thus costs two round trips each; valid ones, the load a mock is for, cost a share of one.
 """
 
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -27,6 +26,9 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from ..domain.model import MAX_ID, NEW_STATUS
+from .group_commit import LeaderQueue, kept_on_pool
+
+FOREIGN_KEY_VIOLATION = "23503"  # PostgreSQL's SQLSTATE for a row whose referenced row is gone
 
 # Every request of every submission is one row of `wanted`, in submission order, with its submission's user,
 # client version and time. The group is written only if every job it names is its submitter's and the counter
@@ -100,36 +102,29 @@ def parameters_of(batches: Sequence[RunBatch]) -> dict[str, Any]:
     }
 
 
-class RunWriter:
+class RunWriter(LeaderQueue[RunBatch]):
     """Writes the run submissions of one PostgreSQL database for the threads of this process."""
 
     def __init__(self, engine: Engine) -> None:
+        super().__init__()
         self._engine = engine
-        self._queue: list[RunBatch] = []
-        self._queue_guard = threading.Lock()
-        self._leader = threading.Lock()
 
-    def submit(self, batch: RunBatch) -> list[int] | None:
+    def submit_runs(self, batch: RunBatch) -> list[int] | None:
         """`batch`'s ids, durably committed with whatever else was queued; None when nothing was written."""
-        with self._queue_guard:
-            self._queue.append(batch)
-        with self._leader:
-            if not batch.done:
-                with self._queue_guard:
-                    group, self._queue = self._queue, []
-                self._write(group)
-        if batch.error is not None:
-            raise batch.error
+        self.submit(batch)
         return batch.ids
 
     def _write(self, group: list[RunBatch]) -> None:
         try:
             if not self._write_together(group) and len(group) > 1:
                 self._write_one_by_one(group)
-        except IntegrityError:
-            # A job deleted while the statement ran: alone, that submission wrote nothing (its ids stay None).
+        except IntegrityError as error:
+            # A job deleted while the statement ran, or an id already taken (a run put there behind the
+            # counter's back): alone, that submission wrote nothing, or is refused with the error.
             if len(group) > 1:
                 self._write_one_by_one(group)
+            elif not _job_deleted(error):
+                group[0].error = error
         except BaseException as error:
             # Not something one submission causes (a lost database, a timeout): every submission hears it.
             for batch in group:
@@ -144,8 +139,9 @@ class RunWriter:
         for batch in group:
             try:
                 self._write_together([batch])
-            except IntegrityError:
-                pass  # its job was deleted while the statement ran: nothing written
+            except IntegrityError as error:
+                if not _job_deleted(error):
+                    batch.error = error
             except BaseException as error:
                 batch.error = error
 
@@ -170,6 +166,11 @@ class RunWriter:
         return True
 
 
+def _job_deleted(error: IntegrityError) -> bool:
+    """Whether the statement met a job deleted while it ran (its runs' foreign key), not a taken id."""
+    return getattr(error.orig, "pgcode", None) == FOREIGN_KEY_VIOLATION
+
+
 def _end_failed_transaction(connection: Connection) -> None:
     try:
         connection.exec_driver_sql("ROLLBACK")
@@ -177,18 +178,9 @@ def _end_failed_transaction(connection: Connection) -> None:
         connection.invalidate()  # the pool then opens a new one; engine.py also checks at checkout
 
 
-_writers_guard = threading.Lock()
 WRITER_ATTRIBUTE = "pactmock_run_writer"
 
 
 def writer_for(engine: Engine) -> RunWriter:
-    """This process's run writer for the database `engine` autocommits on (a disposed engine's pool gets a new one)."""
-    pool = engine.pool
-    found: RunWriter | None = getattr(pool, WRITER_ATTRIBUTE, None)
-    if found is None:
-        with _writers_guard:
-            found = getattr(pool, WRITER_ATTRIBUTE, None)
-            if found is None:
-                found = RunWriter(engine)
-                setattr(pool, WRITER_ATTRIBUTE, found)
-    return found
+    """This process's run writer for the database `engine` autocommits on."""
+    return kept_on_pool(engine, WRITER_ATTRIBUTE, RunWriter)

@@ -31,7 +31,7 @@ def submit(
 
     `engine` autocommits (Database.autocommit_engine), so the statements' own BEGIN and COMMIT rule.
     """
-    return writer_for(engine).submit(RunBatch(requests, user_id, client_version, now))
+    return writer_for(engine).submit_runs(RunBatch(requests, user_id, client_version, now))
 
 
 # Moves runs on only from the status they were read with; RETURNING names the ones that moved. The rows

@@ -17,7 +17,7 @@ import pytest
 
 from app.resources.numbered import NumberedDocument
 from app.store.unit_of_work import SqlStore
-from tests.integration.test_grouped_run_writes import OWNER, in_one_group, store_with_jobs, submit
+from tests.integration.test_grouped_run_writes import OWNER, Grouped, in_one_group, sqlite_grouped, submit
 
 PROVIDER = "Flow"
 # A prefixed id, as `task_0042`: the id field holds it as a JSON string, and "{id}" in a default holds its text.
@@ -32,11 +32,10 @@ PREFIXED = NumberedDocument(
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> Iterator[tuple[SqlStore, Path]]:
-    path = tmp_path / "grouped-items.sqlite3"
-    store = store_with_jobs(path, [(123, OWNER)])
-    yield store, path
-    store.database.engine.dispose()
+def database(tmp_path: Path) -> Iterator[Grouped]:
+    grouped = sqlite_grouped(tmp_path / "grouped-items.sqlite3", [(123, OWNER)])
+    yield grouped
+    grouped.store.database.engine.dispose()
 
 
 def create(store: SqlStore, item: NumberedDocument = PREFIXED, collection: str = "tasks") -> int | None:
@@ -52,8 +51,9 @@ def stored(path: Path) -> list[tuple[str, dict, int]]:
 
 
 def test_creates_written_together_get_gap_free_numbers_and_their_ids_in_their_documents(database) -> None:
-    store, path = database
-    outcomes = in_one_group(store, path, [lambda: create(store) for _ in range(5)])
+    store, path = database.store, database.path
+    assert path is not None
+    outcomes = in_one_group(database, [lambda: create(store) for _ in range(5)])
     assert outcomes[0] == 40  # the collection's first number is the model's start
     assert sorted(outcomes) == [40, 41, 42, 43, 44]
     items = stored(path)
@@ -64,7 +64,8 @@ def test_creates_written_together_get_gap_free_numbers_and_their_ids_in_their_do
 
 
 def test_a_counter_id_is_written_as_a_number(database) -> None:
-    store, path = database
+    store, path = database.store, database.path
+    assert path is not None
     counter = NumberedDocument(
         json.dumps({"id": "FIELD", "name": "n"}).replace('"FIELD"', NumberedDocument.field_mark), "", 0, False
     )
@@ -73,13 +74,14 @@ def test_a_counter_id_is_written_as_a_number(database) -> None:
 
 
 def test_a_create_whose_id_a_fixture_holds_gets_no_number_and_the_others_are_stored(database) -> None:
-    store, path = database
+    store, path = database.store, database.path
+    assert path is not None
     with sqlite3.connect(path) as connection:
         connection.execute(
             "INSERT INTO items (provider, collection, id, document, version, seq) "
             "VALUES ('Flow', 'tasks', 'task_0042', '{\"id\": \"task_0042\", \"fixture\": true}', 1, 1)"
         )
-    outcomes = in_one_group(store, path, [lambda: create(store) for _ in range(4)])
+    outcomes = in_one_group(database, [lambda: create(store) for _ in range(4)])
     assert sorted(outcome for outcome in outcomes if outcome is not None) == [40, 41, 43]
     assert outcomes.count(None) == 1
     by_id = {item_id: document for item_id, document, _ in stored(path)}
@@ -89,8 +91,9 @@ def test_a_create_whose_id_a_fixture_holds_gets_no_number_and_the_others_are_sto
 
 
 def test_runs_and_creates_queued_together_are_both_written(database) -> None:
-    store, path = database
-    outcomes = in_one_group(store, path, [lambda: create(store), lambda: submit(store, [123]), lambda: create(store)])
+    store, path = database.store, database.path
+    assert path is not None
+    outcomes = in_one_group(database, [lambda: create(store), lambda: submit(store, [123]), lambda: create(store)])
     assert outcomes[0] == 40
     assert outcomes[1] == [978]
     assert outcomes[2] == 41
@@ -99,7 +102,7 @@ def test_runs_and_creates_queued_together_are_both_written(database) -> None:
 
 
 def test_outside_a_file_or_inside_a_transaction_the_create_is_not_grouped(database) -> None:
-    store, _ = database
+    store = database.store
     with store.writing() as uow:
         uow.items.get(PROVIDER, "tasks", "task_0001")  # the unit of work's transaction is open now
         assert not uow.items.creates_numbered
