@@ -3,8 +3,10 @@
 `python -m bench.compare` part c. measures `POST /runs` through the whole mock. This measures the database
 alone: pgbench (written in C, PostgreSQL's own load tool) sends exactly the statements the mock sends for
 one submission (`app/store/run_batches_postgresql.py`, bound by psycopg2 as the mock binds them, in one message
-as the mock sends them) from N clients, against a fresh database migrated by `pactmock db upgrade`.
-Whatever the mock does in Python comes on top of this, on the same cores.
+as the mock sends them) from N clients, against a fresh database migrated by `pactmock db upgrade`: what
+the database takes one submission at a time. Whatever the mock does in Python comes on top of this, on the
+same cores; under load the mock sends the submissions waiting at once as one string, which costs the database
+less per submission than this.
 
     python -m bench.pg_ceiling [--clients 4,8,32] [--duration 10] [--postgres-url URL]
     python -m bench.pg_ceiling --check-script [--postgres-url URL]   # run the script once, print the run it stored
