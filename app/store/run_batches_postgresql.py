@@ -134,8 +134,8 @@ class RunWriter(LeaderQueue[RunBatch]):
                 batch.done = True
 
     def _write_one_by_one(self, group: list[RunBatch]) -> None:
-        """Each submission alone: the group held one that could not be written (a job missing or another
-        user's, no room left in the counter), and only that one may fail."""
+        """Each submission alone: the group held one that could not be written (a job missing, deleted or
+        another user's, an id already taken, no room left in the counter), and only that one may fail."""
         for batch in group:
             try:
                 self._write_together([batch])
