@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from flask import Request, Response
 
-from ..contract.admission import Doorkeeper
+from ..contract.admission import Doorkeeper, RecentlyKept
 from ..contract.model import Interaction
 from ..domain.provider_states import active_provider_states
 from ..domain.sessions import InvalidSessionName
@@ -52,6 +52,8 @@ HEADER_ITEMS = "pactmock.header_items"
 # such a request may carry: bounded however many distinct requests come.
 REPEATS_KEPT = 4096
 REPEAT_BODY_BYTES = 16 * 1024
+# ...and kept for about this long: their memory follows the last minute's requests (contract/admission.py).
+REPEATS_SPAN_S = 60.0
 
 
 class DatabaseNeeded(Exception):
@@ -94,7 +96,9 @@ class ContractFront:
         self.max_content_length = max_content_length
         self.prepared: dict[tuple[int, str | None], tuple[Interaction, Prepared]] = {}
         # Verdicts by request bytes: a stub's with its prepared answer, a handler's with the CORS origin it allows.
-        self.repeats: dict[tuple[object, ...], tuple[Stub, Prepared] | tuple[Bound, str | None]] = {}
+        self.repeats: RecentlyKept[tuple[object, ...], tuple[Stub, Prepared] | tuple[Bound, str | None]] = RecentlyKept(
+            REPEATS_KEPT, REPEATS_SPAN_S
+        )
         # Both kept from a request's (or an interaction's) second arrival: one that never comes again is not kept.
         self.repeats_door = Doorkeeper(REPEATS_KEPT)
         self.prepared_door = Doorkeeper(served.settings.tuning.max_prepared)
@@ -149,13 +153,8 @@ class ContractFront:
             elif isinstance(verdict, Bound) and isinstance(outcome, NeedsThread):
                 kept = (verdict, allow)
             if kept is not None and self.repeats_door.admit(key):
-                self._remember(key, kept)
+                self.repeats.put(key, kept)
         return outcome
-
-    def _remember(self, key: tuple[object, ...], repeated: tuple[Stub, Prepared] | tuple[Bound, str | None]) -> None:
-        if len(self.repeats) >= REPEATS_KEPT:
-            self.repeats.clear()
-        self.repeats[key] = repeated
 
     def _repeated(
         self, environ: WSGIEnvironment, repeated: tuple[Stub, Prepared] | tuple[Bound, str | None]

@@ -22,10 +22,10 @@ from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING
 
-from ..contract.admission import Doorkeeper
+from ..contract.admission import Doorkeeper, RecentlyKept
 from ..domain.cached import items_generation
 from .dispatch import REUSABLE_AT
-from .front import REPEAT_BODY_BYTES, REPEATS_KEPT
+from .front import REPEAT_BODY_BYTES, REPEATS_KEPT, REPEATS_SPAN_S
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
@@ -59,7 +59,8 @@ def _still_at(store: object, generation: Hashable, clock: Callable[[], datetime]
 
 class Replays:
     """Kept answers by everything judging reads of a request: method, path, query, headers and body; bounded as the
-    front's remembered verdicts are, however many distinct requests come (past the bound they start again).
+    front's remembered verdicts are, however many distinct requests come (past the bound or the span they start
+    again).
 
     When a handler's kept answer stops holding (a write, the end of a clock step), the next request of those bytes
     works it out again and the others that come meanwhile wait for it (`renewal`, `renewed`), rather than every
@@ -67,7 +68,7 @@ class Replays:
     (bench/RESULTS.md)."""
 
     def __init__(self) -> None:
-        self.kept: dict[tuple[object, ...], Replay] = {}
+        self.kept: RecentlyKept[tuple[object, ...], Replay] = RecentlyKept(REPEATS_KEPT, REPEATS_SPAN_S)
         self.renewing: dict[tuple[object, ...], asyncio.Future[None]] = {}
         self.door = Doorkeeper(REPEATS_KEPT)
 
@@ -104,7 +105,7 @@ class Replays:
         finally:
             del self.renewing[key]
             if self.kept.get(key) is kept:
-                del self.kept[key]  # not kept again (faulted, or written meanwhile): the next ones need not wait
+                self.kept.drop(key)  # not kept again (faulted, or written meanwhile): the next ones need not wait
             renewing.set_result(None)
 
     def admits(self, key: tuple[object, ...]) -> bool:
@@ -113,6 +114,4 @@ class Replays:
 
     def keep(self, key: tuple[object, ...], replay: Replay) -> None:
         """Keep `replay` for these bytes."""
-        if len(self.kept) >= REPEATS_KEPT:
-            self.kept.clear()
-        self.kept[key] = replay
+        self.kept.put(key, replay)
