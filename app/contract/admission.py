@@ -21,7 +21,7 @@ the soak's verdict reads as a leak (bench/SOAK.md).
 from __future__ import annotations
 
 import time
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
@@ -64,17 +64,16 @@ class RecentlyKept(Generic[K, V]):
     less often costs its judging again, which is what it cost before it was kept.
     """
 
-    __slots__ = ("_began", "_entries", "_limit", "_span_s")
+    __slots__ = ("_began", "_entries", "_limit", "_span_s", "get")
 
     def __init__(self, limit: int, span_s: float) -> None:
         self._entries: dict[K, V] = {}
         self._limit = limit
         self._span_s = span_s
         self._began = time.monotonic()
-
-    def get(self, key: K) -> V | None:
-        """The value kept for `key`, if any."""
-        return self._entries.get(key)
+        # The value kept for a key, if any: the dict's own lookup (it is cleared, never replaced), since a
+        # replayed answer asks on every request.
+        self.get: Callable[[K], V | None] = self._entries.get
 
     def put(self, key: K, value: V) -> None:
         """Keep `value` for `key`, first dropping everything if the bound or the span is reached."""

@@ -14,6 +14,10 @@ import psycopg2
 import pytest
 from sqlalchemy.engine import make_url
 
+from app.settings import Settings
+from app.settings import database_url as with_driver
+from app.store import migrate
+from app.store.unit_of_work import SqlStore
 from tests.support.mock_process import RunningMock, free_port, start_mock, stop_mock
 
 __all__ = ["RunningMock", "free_port", "start_mock", "stop_mock"]
@@ -103,3 +107,18 @@ def postgres_url_for_comparison() -> Iterator[str]:
     """A fresh migrated PostgreSQL database, for tests that compare it with SQLite in one test."""
     with migrated_postgres_database() as url:
         yield url
+
+
+@contextmanager
+def sql_store(url: str, **settings: int) -> Iterator[SqlStore]:
+    """The SQL store over the database at `url`, brought to head by the migrations; `settings` (pool sizes) as
+    given. Its engines are disposed of afterwards."""
+    url = with_driver(url)
+    migrate.upgrade(url)
+    store = SqlStore.connect(Settings(database_url=url, **settings))  # type: ignore[arg-type]
+    try:
+        yield store
+    finally:
+        store.database.engine.dispose()
+        if store.database.autocommit_engine is not None:
+            store.database.autocommit_engine.dispose()

@@ -21,38 +21,23 @@ import pytest
 from app.domain.errors import Invalid
 from app.domain.ports import Store
 from app.resources.ports import Item, Items
-from app.settings import Settings
-from app.settings import database_url as with_driver
-from app.store import migrate
 from app.store.unit_of_work import SqlStore
-from tests.integration.conftest import fresh_postgres_database
+from tests.integration.conftest import fresh_postgres_database, sql_store
 from tests.unit.domain.memory_store import MemoryStore
 
 T = TypeVar("T")
 CLIENTS = 32
-
-
-@contextmanager
-def sql_store(url: str) -> Iterator[SqlStore]:
-    """The SQL store over a database at head, with a connection for every concurrent client."""
-    url = with_driver(url)
-    migrate.upgrade(url)
-    store = SqlStore.connect(Settings(database_url=url, pool_size=CLIENTS, max_overflow=0))
-    try:
-        yield store
-    finally:
-        store.database.engine.dispose()
-        if store.database.autocommit_engine is not None:
-            store.database.autocommit_engine.dispose()
+# A connection for every concurrent client.
+POOL = {"pool_size": CLIENTS, "max_overflow": 0}
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SqlStore]:
     if request.param == "sqlite":
-        with sql_store(f"sqlite:///{tmp_path_factory.mktemp('items') / 'items.sqlite3'}") as sqlite_store:
+        with sql_store(f"sqlite:///{tmp_path_factory.mktemp('items') / 'items.sqlite3'}", **POOL) as sqlite_store:
             yield sqlite_store
         return
-    with fresh_postgres_database() as url, sql_store(url) as postgres_store:
+    with fresh_postgres_database() as url, sql_store(url, **POOL) as postgres_store:
         yield postgres_store
 
 
@@ -348,7 +333,7 @@ def sequence(store: Store) -> list[tuple[str, Any]]:
 def test_the_memory_store_agrees_with_the_sql_store(backend: str, tmp_path: Path) -> None:
     in_memory = sequence(MemoryStore())
     assert dict(in_memory)["claim"] == ("tasks", "t0", {**dict(in_memory)["add 0"][2], "status": "mine", "x": {}}, 2)
-    with _database(backend, tmp_path) as url, sql_store(url) as store:
+    with _database(backend, tmp_path) as url, sql_store(url, **POOL) as store:
         on_sql = sequence(store)
     assert [step for step, _ in on_sql] == [step for step, _ in in_memory]
     for (step, expected), (_, actual) in zip(in_memory, on_sql, strict=True):

@@ -17,24 +17,16 @@ import pytest
 from sqlalchemy import text
 
 from app.domain.errors import NotFound, StoreUnavailable
-from app.settings import Settings
-from app.settings import database_url as with_driver
 from app.store.unit_of_work import SqlStore, SqlUnitOfWork
-from tests.integration.conftest import migrated_postgres_database, postgres_server_url
+from tests.integration.conftest import fresh_postgres_database, postgres_server_url, sql_store
 
 
 @pytest.fixture
 def store() -> Iterator[tuple[SqlStore, str]]:
-    """The SQL store on a fresh, migrated PostgreSQL database, and that database's URL."""
+    """The SQL store on a fresh PostgreSQL database at head, and that database's URL."""
     postgres_server_url()
-    with migrated_postgres_database() as url:
-        store = SqlStore.connect(Settings(database_url=with_driver(url)))
-        try:
-            yield store, url
-        finally:
-            store.database.engine.dispose()
-            if store.database.autocommit_engine is not None:
-                store.database.autocommit_engine.dispose()
+    with fresh_postgres_database() as url, sql_store(url) as store:
+        yield store, url
 
 
 def drop_connection_of(unit: SqlUnitOfWork, url: str) -> None:

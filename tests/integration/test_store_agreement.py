@@ -23,11 +23,7 @@ from app.domain.lifecycle import Durations
 from app.domain.model import MAX_ID, Job, Policy
 from app.domain.ports import Store
 from app.domain.provider_states import active_provider_states, apply_provider_state
-from app.settings import Settings
-from app.settings import database_url as with_driver
-from app.store import migrate
-from app.store.unit_of_work import SqlStore
-from tests.integration.conftest import fresh_postgres_database
+from tests.integration.conftest import fresh_postgres_database, sql_store
 from tests.unit.domain.memory_store import MemoryStore
 
 START = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
@@ -137,20 +133,6 @@ def _register_then_fail(store: Store) -> None:
     with store.writing() as uow:
         uow.jobs.add(Job(uow.ids.take("jobs"), POLICY.user_id, [], START))
         raise RuntimeError("the request failed after the job was added")
-
-
-@contextmanager
-def sql_store(url: str) -> Iterator[Store]:
-    """The SQL store on a database brought to head by the migrations."""
-    url = with_driver(url)
-    migrate.upgrade(url)
-    store = SqlStore.connect(Settings(database_url=url))
-    try:
-        yield store
-    finally:
-        store.database.engine.dispose()
-        if store.database.autocommit_engine is not None:
-            store.database.autocommit_engine.dispose()
 
 
 @pytest.fixture(scope="module")
